@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way, downward: C bridges → leaves (SecureShell,
+// AgeCrypto, Slurm, TerminalUI) → domain (JobPreparation, JobRuntime,
+// History) → HPCSJobApp → the hpcs-job executable.
+let package = Package(
+    name: "hpcs-job",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "hpcs-job", targets: ["hpcs-job"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // System-library bridges; each header carries the few static inline
+        // shims for macros Swift cannot import.
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
+        .target(name: "SecureShell", dependencies: ["CLibSSH2"]),
+        .target(name: "AgeCrypto", dependencies: ["CSodium"]),
+        .target(name: "Slurm"),
+        .target(name: "TerminalUI", dependencies: ["CNcurses"]),
+
+        .target(name: "JobPreparation", dependencies: [
+            "SecureShell", "AgeCrypto", "Slurm",
+            .product(name: "Yams", package: "Yams"),
+        ], resources: []),
+        .target(name: "History", dependencies: [
+            "JobPreparation",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "JobRuntime", dependencies: ["JobPreparation", "History", "SecureShell", "AgeCrypto", "Slurm"]),
+        .target(name: "HPCSJobApp", dependencies: ["TerminalUI", "JobPreparation", "JobRuntime", "History", "SecureShell"]),
+        .executableTarget(name: "hpcs-job", dependencies: [
+            "HPCSJobApp", "JobPreparation", "JobRuntime", "History", "SecureShell",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Test helpers: the local site's coordinates, tool runners.
+        .target(name: "SiteTestSupport", path: "Tests/SiteTestSupport"),
+        .testTarget(name: "SiteTests", dependencies: ["SiteTestSupport"]),
+        .testTarget(name: "SecureShellTests", dependencies: ["SecureShell", "SiteTestSupport"]),
+        .testTarget(name: "AgeCryptoTests", dependencies: ["AgeCrypto", "SiteTestSupport"]),
+        .testTarget(name: "SlurmTests", dependencies: ["Slurm"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "JobPreparationTests", dependencies: ["JobPreparation", "SiteTestSupport"]),
+        .testTarget(name: "JobRuntimeTests", dependencies: ["JobRuntime", "JobPreparation", "History", "SiteTestSupport"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation"]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        .testTarget(name: "HPCSJobAppTests", dependencies: ["HPCSJobApp", "TerminalUI", "SiteTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,18 @@
+#ifndef HPCS_CLIBSSH2_SHIM_H
+#define HPCS_CLIBSSH2_SHIM_H
+#include <libssh2.h>
+#include <libssh2_sftp.h>
+#include <poll.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+// libssh2's convenience macros (libssh2_session_init, libssh2_channel_exec …)
+// are not importable; Swift calls the _ex functions. These constants are
+// computed macros Swift cannot see either.
+static inline int hpcs_sftp_s_ifmt(void) { return LIBSSH2_SFTP_S_IFMT; }
+static inline int hpcs_sftp_s_ifdir(void) { return LIBSSH2_SFTP_S_IFDIR; }
+static inline int hpcs_sftp_s_ifreg(void) { return LIBSSH2_SFTP_S_IFREG; }
+static inline int hpcs_sftp_s_iflnk(void) { return LIBSSH2_SFTP_S_IFLNK; }
+#endif

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Coordinates of the loopback HPC site brought up by `Scripts/local-site up`,
+/// read from `.local-site/site.env` of this checkout.
+///
+/// Tests that need the site are gated with ``LocalSite/isExpected``: they run
+/// whenever the site is up, and also under CI (`CI=true` or
+/// `HPCS_REQUIRE_SITE=1`), where a missing site is a failure, never a skip.
+public struct LocalSite: Sendable {
+    public let values: [String: String]
+
+    public static let repositoryRoot: URL = {
+        // Tests/SiteTestSupport/LocalSite.swift → repository root
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }()
+
+    public static var envFile: URL { repositoryRoot.appendingPathComponent(".local-site/site.env") }
+
+    public static let howToStart = "the local site is not up: run `Scripts/local-site up` as root (or `Scripts/test`)"
+
+    /// True when site tests should run: the site is up, or CI demands it.
+    public static var isExpected: Bool {
+        let env = ProcessInfo.processInfo.environment
+        if env["CI"] == "true" || env["HPCS_REQUIRE_SITE"] == "1" { return true }
+        return FileManager.default.fileExists(atPath: envFile.path)
+    }
+
+    public struct NotUp: Error, CustomStringConvertible {
+        public var description: String { LocalSite.howToStart }
+    }
+
+    /// The running site, or an error telling how to bring it up.
+    public static func require() throws -> LocalSite {
+        guard let text = try? String(contentsOf: envFile, encoding: .utf8) else { throw NotUp() }
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            var value = String(line[line.index(after: eq)...])
+            if value.hasPrefix("'"), value.hasSuffix("'"), value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
+            values[String(line[..<eq])] = value
+        }
+        return LocalSite(values: values)
+    }
+
+    public subscript(_ key: String) -> String { values[key] ?? "" }
+
+    public var host: String { self["HPCS_SITE_HOST"] }
+    public var port: Int { Int(self["HPCS_SITE_SSH_PORT"]) ?? 2222 }
+    public var user: String { self["HPCS_SITE_USER"] }
+    public var identity: String { self["HPCS_SITE_IDENTITY"] }
+    public var knownHosts: String { self["HPCS_SITE_KNOWN_HOSTS"] }
+    public var password: String { self["HPCS_SITE_PASSWORD"] }
+    public var config: String { self["HPCS_SITE_CONFIG"] }
+    public var appInfo: String { self["HPCS_SITE_APP_INFO"] }
+    public var dataInfo: String { self["HPCS_SITE_DATA_INFO"] }
+    public var workdir: String { self["HPCS_SITE_WORKDIR"] }
+    public var partition: String { self["HPCS_SITE_PARTITION"] }
+    public var node: String { self["HPCS_SITE_NODE"] }
+    public var account: String { self["HPCS_SITE_ACCOUNT"] }
+    public var slurmConf: String { self["HPCS_SITE_SLURM_CONF"] }
+
+    /// Runs a command on the login node with OpenSSH's own client, strict
+    /// host-key checking on; for test setup and cross-checks only.
+    public func openSSH(_ remoteCommand: String, stdin: Data? = nil) throws -> ToolResult {
+        try Tool.run("/usr/bin/ssh", [
+            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+            "-o", "UserKnownHostsFile=\(knownHosts)", "-o", "IdentitiesOnly=yes",
+            "-i", identity, "-p", String(port), "\(user)@\(host)", remoteCommand,
+        ], stdin: stdin)
+    }
+}
