@@ -18,7 +18,9 @@ let package = Package(
     targets: [
         // System-library bridges; each header carries the few static inline
         // shims for macros Swift cannot import.
-        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        // ncursesw's pkg-config flags (-D_DEFAULT_SOURCE …) are prohibited by
+        // SwiftPM and would warn on every build; its header defines them itself.
+        .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 

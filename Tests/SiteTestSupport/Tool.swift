@@ -35,6 +35,18 @@ public enum Tool {
         return ToolResult(status: process.terminationStatus, stdout: out, stderr: err)
     }
 
+    /// Starts a long-running tool (an agent, a server) and returns it running.
+    public static func spawn(_ executable: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Full path of a tool on PATH, or nil.
     public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

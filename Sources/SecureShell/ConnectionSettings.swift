@@ -1,0 +1,110 @@
+import Foundation
+
+/// Where and how to connect: explicit values (the HPCS config) merged with
+/// `~/.ssh/config` for that host. Explicit values win.
+public struct ConnectionSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var identityFiles: [String]
+    public var identitiesOnly: Bool
+    /// Files checked for host keys; new keys are appended to the first.
+    public var knownHostsFiles: [String]
+    public var connectTimeout: Duration
+    public var serverAliveInterval: Int
+    public var serverAliveCountMax: Int
+    /// Jump hosts, outermost first.
+    public var jumpHosts: [ConnectionSettings]
+    /// Whether to ask an ssh-agent.
+    public var useAgent: Bool
+    /// The agent's socket; nil means `SSH_AUTH_SOCK`.
+    public var agentSocket: String?
+
+    public init(host: String, port: Int = 22, user: String, identityFiles: [String] = [],
+                identitiesOnly: Bool = false, knownHostsFiles: [String] = [],
+                connectTimeout: Duration = .seconds(15), serverAliveInterval: Int = 15,
+                serverAliveCountMax: Int = 3, jumpHosts: [ConnectionSettings] = [], useAgent: Bool = true,
+                agentSocket: String? = nil) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.identityFiles = identityFiles
+        self.identitiesOnly = identitiesOnly
+        self.knownHostsFiles = knownHostsFiles.isEmpty ? [Self.home + "/.ssh/known_hosts"] : knownHostsFiles
+        self.connectTimeout = connectTimeout
+        self.serverAliveInterval = serverAliveInterval
+        self.serverAliveCountMax = serverAliveCountMax
+        self.jumpHosts = jumpHosts
+        self.useAgent = useAgent
+        self.agentSocket = agentSocket
+    }
+
+    static var home: String {
+        ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+    }
+
+    /// Settings for `alias`, with ~/.ssh/config applied under the explicit values.
+    ///
+    ///     let settings = ConnectionSettings.resolve(alias: "lumi", user: "alice", port: nil,
+    ///                                               identityFile: nil, knownHosts: nil)
+    public static func resolve(alias: String, user: String?, port: Int?, identityFile: String?,
+                               knownHosts: String?, sshConfig: SSHConfigFile? = nil) -> ConnectionSettings {
+        let config = sshConfig ?? SSHConfigFile.load(path: home + "/.ssh/config")
+        let found = config.resolve(alias: alias)
+        let host = found.hostName.map { expand($0, alias: alias) } ?? alias
+        let login = user ?? found.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
+        let expandPath = { (path: String) in Self.expand(path, alias: alias, host: host, user: login) }
+        var settings = ConnectionSettings(
+            host: host, port: port ?? found.port ?? 22, user: login,
+            identityFiles: ([identityFile].compactMap { $0 } + found.identityFiles).map(expandPath),
+            identitiesOnly: found.identitiesOnly ?? false,
+            knownHostsFiles: ([knownHosts].compactMap { $0 } + found.knownHostsFiles).map(expandPath),
+            connectTimeout: found.connectTimeout.map { .seconds($0) } ?? .seconds(15),
+            serverAliveInterval: found.serverAliveInterval ?? 15,
+            serverAliveCountMax: found.serverAliveCountMax ?? 3)
+        if let jump = found.proxyJump, jump.lowercased() != "none" {
+            settings.jumpHosts = jump.split(separator: ",").map { spec in
+                let (jumpUser, jumpHost, jumpPort) = parseJump(String(spec))
+                return resolve(alias: jumpHost, user: jumpUser, port: jumpPort, identityFile: nil,
+                               knownHosts: knownHosts, sshConfig: config)
+            }
+        }
+        return settings
+    }
+
+    /// `[user@]host[:port]` of a ProxyJump element.
+    static func parseJump(_ spec: String) -> (String?, String, Int?) {
+        var rest = Substring(spec)
+        var user: String?
+        if let at = rest.lastIndex(of: "@") {
+            user = String(rest[..<at])
+            rest = rest[rest.index(after: at)...]
+        }
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+            let host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let after = rest[rest.index(after: close)...]
+            return (user, host, after.hasPrefix(":") ? Int(after.dropFirst()) : nil)
+        }
+        if let colon = rest.lastIndex(of: ":"), rest.filter({ $0 == ":" }).count == 1 {
+            return (user, String(rest[..<colon]), Int(rest[rest.index(after: colon)...]))
+        }
+        return (user, String(rest), nil)
+    }
+
+    static func expand(_ value: String, alias: String, host: String? = nil, user: String? = nil) -> String {
+        var out = value
+        if out.hasPrefix("~/") { out = home + out.dropFirst() }
+        out = out.replacingOccurrences(of: "%d", with: home)
+            .replacingOccurrences(of: "%h", with: host ?? alias)
+            .replacingOccurrences(of: "%n", with: alias)
+        if let user { out = out.replacingOccurrences(of: "%r", with: user) }
+        return out.replacingOccurrences(of: "%%", with: "%")
+    }
+
+    /// Identity files to try: the configured ones, else OpenSSH's defaults that exist.
+    var candidateIdentityFiles: [String] {
+        if !identityFiles.isEmpty { return identityFiles }
+        return ["id_ed25519", "id_ecdsa", "id_rsa"].map { Self.home + "/.ssh/" + $0 }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+    }
+}

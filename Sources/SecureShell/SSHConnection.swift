@@ -1,0 +1,162 @@
+import CLibSSH2
+import Foundation
+import Synchronization
+
+/// Output of a finished remote command: both streams and the exit status,
+/// separately. Output on stderr is not an error by itself.
+public struct CommandResult: Sendable, Equatable {
+    public let stdout: Data
+    public let stderr: Data
+    public let status: ExitStatus
+
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+    public var exitCode: Int32? { status.code }
+}
+
+/// An authenticated SSH connection to one host. Many commands, streams and
+/// transfers may run on it at once; all of them are async and none blocks
+/// the caller's thread.
+///
+///     let ssh = try await SSHConnection.connect(settings, interaction: NonInteractive())
+///     let result = try await ssh.run(["squeue", "--me", "-h"])
+///     print(result.stdoutText)
+public final class SSHConnection: Sendable {
+    public let settings: ConnectionSettings
+    let driver: SessionDriver
+
+    init(settings: ConnectionSettings, driver: SessionDriver) {
+        self.settings = settings
+        self.driver = driver
+    }
+
+    deinit { driver.shutdown() }
+
+    /// Connects, verifies the host key and authenticates. Jump hosts
+    /// (ProxyJump) are connected first and tunnelled through.
+    public static func connect(_ settings: ConnectionSettings, interaction: SSHInteraction) async throws -> SSHConnection {
+        var jump: SSHConnection?
+        var socket: Int32 = -1
+        if let last = settings.jumpHosts.last {
+            var outer = last
+            outer.jumpHosts = Array(settings.jumpHosts.dropLast())
+            let jumpConnection = try await connect(outer, interaction: interaction)
+            socket = try await jumpConnection.forward(toHost: settings.host, port: settings.port)
+            jump = jumpConnection
+        } else {
+            socket = try await Task.detached { try openTCP(host: settings.host, port: settings.port, timeout: settings.connectTimeout) }.value
+        }
+        let driver = SessionDriver(label: "\(settings.user)@\(settings.host):\(settings.port)", context: SessionContext(),
+                                   keepaliveInterval: settings.serverAliveInterval,
+                                   keepaliveCountMax: settings.serverAliveCountMax)
+        if let jump { driver.onClose.append { jump.close() } }
+        let fd = socket
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            driver.start { driver in
+                do {
+                    try driver.establish(socket: fd, settings: settings, interaction: interaction)
+                    continuation.resume()
+                } catch {
+                    driver.fatal(error as? SSHError ?? .disconnected("\(error)"))
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        return SSHConnection(settings: settings, driver: driver)
+    }
+
+    /// Closes the connection and waits until it is torn down; operations in
+    /// flight end with `disconnected`.
+    public func close() { driver.shutdownAndWait() }
+
+    /// The local TCP port of the connection (nil when tunnelled through a jump host).
+    public var localPort: Int? { driver.localPort }
+
+    /// Whether the connection is still usable.
+    public var isOpen: Bool { !driver.isClosed }
+
+    // MARK: Commands
+
+    /// Runs a command built from an argument vector (each word quoted).
+    public func run(_ arguments: [String]) async throws -> CommandResult {
+        try await run(RemoteCommand(arguments))
+    }
+
+    /// Runs a command and collects stdout, stderr and the exit status.
+    public func run(_ command: RemoteCommand) async throws -> CommandResult {
+        let collected = Mutex((stdout: Data(), stderr: Data(), status: ExitStatus(code: nil, signal: nil)))
+        let operation = Mutex<ExecOperation?>(nil)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CommandResult, Error>) in
+                let exec = ExecOperation(command: command.bytes, onChunk: { chunk in
+                    collected.withLock { box in
+                        switch chunk {
+                        case let .stdout(data): box.stdout.append(data)
+                        case let .stderr(data): box.stderr.append(data)
+                        case let .exit(status): box.status = status
+                        }
+                    }
+                }, onEnd: { error in
+                    if let error { continuation.resume(throwing: error); return }
+                    let box = collected.withLock { $0 }
+                    continuation.resume(returning: CommandResult(stdout: box.stdout, stderr: box.stderr, status: box.status))
+                })
+                operation.withLock { $0 = exec }
+                driver.submit(exec)
+            }
+        } onCancel: {
+            operation.withLock { $0 }?.cancel()
+            driver.wake()
+        }
+    }
+
+    /// Starts a command and streams its output as it arrives, ending with
+    /// `.exit`. Cancelling the consuming task (or dropping the stream)
+    /// closes the channel. At most `bufferLimit` bytes wait unconsumed.
+    public func stream(_ command: RemoteCommand, bufferLimit: Int = 8 << 20) -> AsyncThrowingStream<ExecChunk, Error> {
+        let credits = StreamCredits(limit: bufferLimit, driver: driver)
+        let (stream, continuation) = AsyncThrowingStream<ExecChunk, Error>.makeStream()
+        let exec = ExecOperation(command: command.bytes, credits: credits, onChunk: { chunk in
+            continuation.yield(chunk)
+        }, onEnd: { error in
+            if let error, error != .cancelled { continuation.finish(throwing: error) } else { continuation.finish() }
+        })
+        continuation.onTermination = { [driver] _ in
+            exec.cancel()
+            driver.wake()
+        }
+        driver.submit(exec)
+        return AsyncThrowingStream { () async throws -> ExecChunk? in
+            var iterator = stream.makeAsyncIterator()
+            guard let chunk = try await iterator.next() else { return nil }
+            switch chunk {
+            case let .stdout(data), let .stderr(data): credits.consumed(data.count)
+            case .exit: break
+            }
+            return chunk
+        }
+    }
+
+    // MARK: Forwarding (ProxyJump)
+
+    /// Opens a direct-tcpip channel to host:port and returns a local socket
+    /// whose other end is pumped through it.
+    func forward(toHost host: String, port: Int) async throws -> Int32 {
+        var pair: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
+            throw SSHError.connect(host: host, port: port, reason: "socketpair: \(String(cString: strerror(errno)))")
+        }
+        let (local, remoteEnd) = (pair[0], pair[1])
+        return try await withCheckedThrowingContinuation { continuation in
+            let forward = ForwardOperation(host: host, port: port, fd: local) { error in
+                if let error {
+                    Foundation.close(remoteEnd)
+                    continuation.resume(throwing: error)
+                } else {
+                    continuation.resume(returning: remoteEnd)
+                }
+            }
+            driver.submit(forward)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/// Decisions only the user can make, asked while connecting. The TUI shows
+/// dialogs; non-interactive commands answer from their flags.
+public protocol SSHInteraction: Sendable {
+    /// The server's key is not in known_hosts: accept once, remember, or refuse.
+    func decide(unknownHostKey: UnknownHostKey) async -> HostKeyDecision
+    /// Passphrase of an encrypted key file; nil skips that key.
+    func passphrase(forKeyFile path: String, attempt: Int) async -> String?
+    /// Answers to the server's keyboard-interactive prompts (one-time codes);
+    /// nil gives up that method.
+    func respond(to challenge: KeyboardInteractiveChallenge) async -> [String]?
+    /// Password for password authentication, tried last; nil skips it.
+    func password(user: String, host: String) async -> String?
+}
+
+public struct KeyboardInteractiveChallenge: Sendable, Equatable {
+    public struct Prompt: Sendable, Equatable {
+        public let text: String
+        /// Whether the answer may be shown while typed.
+        public let echo: Bool
+    }
+    public let name: String
+    public let instruction: String
+    public let prompts: [Prompt]
+}
+
+/// For scripts: no questions. Unknown host keys are refused unless
+/// `acceptNewHostKeys` (OpenSSH's `accept-new`), which remembers them.
+public struct NonInteractive: SSHInteraction {
+    public var acceptNewHostKeys: Bool
+    public var passphrases: [String: String]
+    public var keyboardInteractiveAnswers: [String]?
+    public var passwordAnswer: String?
+
+    public init(acceptNewHostKeys: Bool = false, passphrases: [String: String] = [:],
+                keyboardInteractiveAnswers: [String]? = nil, password: String? = nil) {
+        self.acceptNewHostKeys = acceptNewHostKeys
+        self.passphrases = passphrases
+        self.keyboardInteractiveAnswers = keyboardInteractiveAnswers
+        self.passwordAnswer = password
+    }
+
+    public func decide(unknownHostKey: UnknownHostKey) async -> HostKeyDecision {
+        acceptNewHostKeys ? .acceptAndRemember : .refuse
+    }
+
+    public func passphrase(forKeyFile path: String, attempt: Int) async -> String? {
+        attempt == 1 ? passphrases[path] : nil
+    }
+
+    public func respond(to challenge: KeyboardInteractiveChallenge) async -> [String]? {
+        guard let answers = keyboardInteractiveAnswers, answers.count >= challenge.prompts.count else { return nil }
+        return Array(answers.prefix(challenge.prompts.count))
+    }
+
+    public func password(user: String, host: String) async -> String? { passwordAnswer }
+}

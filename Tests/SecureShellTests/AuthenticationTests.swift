@@ -1,0 +1,125 @@
+import Foundation
+import SecureShell
+import SiteTestSupport
+import Testing
+
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct AuthenticationTests {
+    /// A fresh key pair authorised on the login node.
+    func authorisedKey(passphrase: String, in dir: URL) throws -> String {
+        let key = dir.appendingPathComponent("id_ed25519").path
+        _ = try Tool.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", passphrase, "-C", "test", "-f", key])
+        let site = try LocalSite.require()
+        let publicKey = try Data(contentsOf: URL(fileURLWithPath: key + ".pub"))
+        let added = try site.openSSH("cat >> ~/.ssh/authorized_keys", stdin: publicKey)
+        #expect(added.status == 0)
+        return key
+    }
+
+    @Test func encryptedKeyAsksForItsPassphrase() async throws {
+        let site = try LocalSite.require()
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try authorisedKey(passphrase: "correct horse", in: dir)
+        let interaction = RecordingInteraction(passphrase: "correct horse")
+        let ssh = try await site.connect(site.settings(identity: key), interaction: interaction)
+        ssh.close()
+        #expect(interaction.asked == ["passphrase 1"])
+    }
+
+    @Test func wrongPassphraseIsAskedAgainThenFailsNamingMethods() async throws {
+        let site = try LocalSite.require()
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try authorisedKey(passphrase: "right", in: dir)
+        let interaction = RecordingInteraction(passphrase: "wrong")
+        await #expect {
+            _ = try await site.connect(site.settings(identity: key), interaction: interaction)
+        } throws: { error in
+            guard case let SSHError.authentication(_, offered, tried, _) = error else { return false }
+            return offered.contains("publickey") && tried.contains("publickey \(key)")
+                && tried.contains("keyboard-interactive")
+        }
+        #expect(interaction.asked.filter { $0.hasPrefix("passphrase") }.count == 3)
+    }
+
+    @Test func keyboardInteractiveHandsPromptsToTheCaller() async throws {
+        let site = try LocalSite.require()
+        let interaction = RecordingInteraction(keyboardInteractive: site.password)
+        let ssh = try await site.connect(site.settings(identity: "/nonexistent/key"), interaction: interaction)
+        let result = try await ssh.run(["id", "-un"])
+        ssh.close()
+        #expect(result.stdoutText == site.user + "\n")
+        #expect(interaction.asked.count == 1)
+        #expect(interaction.asked.first?.hasPrefix("kbd ") == true)
+        #expect(interaction.asked.first?.lowercased().contains("password") == true)
+    }
+
+    @Test func agentIdentitiesAreTriedFirst() async throws {
+        let site = try LocalSite.require()
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socket = dir.appendingPathComponent("agent.sock").path
+        let agent = try Tool.spawn("/usr/bin/ssh-agent", ["-D", "-a", socket])
+        defer { agent.terminate() }
+        for _ in 0..<50 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(50)) }
+        let added = try Tool.run("/usr/bin/ssh-add", [site.identity], environment: ["SSH_AUTH_SOCK": socket])
+        #expect(added.status == 0, "\(added.err)")
+        let interaction = RecordingInteraction()
+        var settings = site.settings(identity: "/nonexistent/key", useAgent: true, agentSocket: socket)
+        settings.identitiesOnly = false
+        let ssh = try await site.connect(settings, interaction: interaction)
+        ssh.close()
+        #expect(interaction.asked.isEmpty, "the agent's key was enough")
+    }
+
+    @Test func sshConfigAliasIsResolved() async throws {
+        let site = try LocalSite.require()
+        let config = SSHConfigFile(text: """
+            # a user's ~/.ssh/config
+            Host other
+              HostName example.invalid
+            Host hpcs-login login-*
+              HostName \(site.host)
+              Port \(site.port)
+              User \(site.user)
+              IdentityFile \(site.identity)
+              IdentitiesOnly yes
+              UserKnownHostsFile \(site.knownHosts)
+              ServerAliveInterval 7
+              SomeFutureOption whatever
+            Host *
+              User nobody
+              Port 22
+            """)
+        let settings = ConnectionSettings.resolve(alias: "hpcs-login", user: nil, port: nil, identityFile: nil,
+                                                  knownHosts: nil, sshConfig: config)
+        #expect(settings.host == site.host && settings.port == site.port && settings.user == site.user)
+        #expect(settings.serverAliveInterval == 7)
+        let ssh = try await SSHConnection.connect(settings, interaction: NonInteractive())
+        defer { ssh.close() }
+        #expect(try await ssh.run(["true"]).status.succeeded)
+    }
+
+    @Test func proxyJumpTunnelsThroughAJumpHost() async throws {
+        let site = try LocalSite.require()
+        let config = SSHConfigFile(text: """
+            Host inner
+              HostName \(site.host)
+              Port \(site.port)
+              ProxyJump \(site.user)@\(site.host):\(site.port)
+            Host *
+              IdentityFile \(site.identity)
+              UserKnownHostsFile \(site.knownHosts)
+              User \(site.user)
+            """)
+        let settings = ConnectionSettings.resolve(alias: "inner", user: nil, port: nil, identityFile: nil,
+                                                  knownHosts: nil, sshConfig: config)
+        #expect(settings.jumpHosts.count == 1)
+        let ssh = try await SSHConnection.connect(settings, interaction: NonInteractive())
+        defer { ssh.close() }
+        let result = try await ssh.run(["sh", "-c", "echo $SSH_CLIENT"])
+        #expect(result.stdoutText.hasPrefix("127.0.0.1 "))
+        #expect(ssh.localPort == nil, "the session runs over the tunnel, not its own TCP socket")
+    }
+}
