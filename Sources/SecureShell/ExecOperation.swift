@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// How a remote command ended.
-public struct ExitStatus: Sendable, Equatable {
+public struct RemoteExitStatus: Sendable, Equatable {
     /// The exit code; nil when the command was killed by a signal or the
     /// server sent none.
     public let code: Int32?
@@ -23,7 +23,7 @@ public struct ExitStatus: Sendable, Equatable {
 public enum ExecChunk: Sendable, Equatable {
     case stdout(Data)
     case stderr(Data)
-    case exit(ExitStatus)
+    case exit(RemoteExitStatus)
 }
 
 /// A command on its own channel: open, exec, read both streams until EOF,
@@ -40,7 +40,7 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
     private var phase = Phase.open
     private var channel: OpaquePointer?
     private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-    private var exit: ExitStatus?
+    private var exit: RemoteExitStatus?
 
     /// `credits` bounds how much output may wait unconsumed; nil = unbounded.
     init(command: [UInt8], credits: StreamCredits? = nil,
@@ -93,7 +93,7 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
         case .waitClosed:
             let rc = libssh2_channel_wait_closed(channel)
             if rc == LIBSSH2_ERROR_EAGAIN { return .blocked }
-            exit = exit ?? readExitStatus()
+            exit = readExitStatus()
             phase = .free
             return .progressed
         case .free:
@@ -103,7 +103,7 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
             if cancelFlag.load(ordering: .relaxed) {
                 onEnd(.cancelled)
             } else {
-                onChunk(.exit(exit ?? ExitStatus(code: nil, signal: nil)))
+                onChunk(.exit(exit ?? RemoteExitStatus(code: nil, signal: nil)))
                 onEnd(nil)
             }
             return .finished
@@ -126,23 +126,23 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
             }
         }
         if libssh2_channel_eof(channel) != 0 {
-            exit = readExitStatus()
+            // exit-status may follow EOF: it is read once the channel is closed.
             phase = .close
             return .progressed
         }
         return progressed ? .progressed : .blocked
     }
 
-    private func readExitStatus() -> ExitStatus {
+    private func readExitStatus() -> RemoteExitStatus {
         var signal: UnsafeMutablePointer<CChar>?
         var signalLength = 0
         libssh2_channel_get_exit_signal(channel, &signal, &signalLength, nil, nil, nil, nil)
         if let signal {
             let name = String(cString: signal)
             free(signal)
-            if !name.isEmpty { return ExitStatus(code: nil, signal: name) }
+            if !name.isEmpty { return RemoteExitStatus(code: nil, signal: name) }
         }
-        return ExitStatus(code: libssh2_channel_get_exit_status(channel), signal: nil)
+        return RemoteExitStatus(code: libssh2_channel_get_exit_status(channel), signal: nil)
     }
 
     private func finishWithError(_ driver: SessionDriver, _ rc: Int32, _ during: String) -> StepResult {

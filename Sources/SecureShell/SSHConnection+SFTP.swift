@@ -112,7 +112,12 @@ extension SSHConnection {
                 }
                 continue
             }
-            try await mkdir(target, mode: mode)
+            do {
+                try await mkdir(target, mode: mode)
+            } catch SSHError.sftp(status: 4, _, _) {
+                // Someone else created it in between: fine if it is a directory now.
+                guard try await stat(target)?.kind == .directory else { throw SSHError.sftp(status: 4, path: target, message: "cannot create directory") }
+            }
         }
     }
 

@@ -7,7 +7,7 @@ import Synchronization
 public struct CommandResult: Sendable, Equatable {
     public let stdout: Data
     public let stderr: Data
-    public let status: ExitStatus
+    public let status: RemoteExitStatus
 
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
@@ -84,7 +84,7 @@ public final class SSHConnection: Sendable {
 
     /// Runs a command and collects stdout, stderr and the exit status.
     public func run(_ command: RemoteCommand) async throws -> CommandResult {
-        let collected = Mutex((stdout: Data(), stderr: Data(), status: ExitStatus(code: nil, signal: nil)))
+        let collected = Mutex((stdout: Data(), stderr: Data(), status: RemoteExitStatus(code: nil, signal: nil)))
         let operation = Mutex<ExecOperation?>(nil)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CommandResult, Error>) in

@@ -11,7 +11,7 @@ struct HostKeyTests {
         defer { ssh.close() }
         let result = try await ssh.run(["id", "-un"])
         #expect(result.stdoutText == site.user + "\n")
-        #expect(result.status == ExitStatus(code: 0, signal: nil))
+        #expect(result.status == RemoteExitStatus(code: 0, signal: nil))
     }
 
     @Test func unknownKeyIsRefusedWithoutADecision() async throws {
