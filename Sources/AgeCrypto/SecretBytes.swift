@@ -1,0 +1,41 @@
+import CSodium
+
+/// Key material in memory that is wiped (`sodium_memzero`) when released.
+/// A class, so the bytes are never silently copied around like an Array.
+public final class SecretBytes: @unchecked Sendable {
+    private let storage: UnsafeMutableRawBufferPointer
+    public let count: Int
+
+    init(count: Int) {
+        self.count = count
+        storage = .allocate(byteCount: max(count, 1), alignment: 16)
+        sodium_memzero(storage.baseAddress.unsafelyUnwrapped, storage.count)
+    }
+
+    convenience init(copying bytes: some Collection<UInt8>) {
+        self.init(count: bytes.count)
+        _ = UnsafeMutableBufferPointer(start: mutableBase, count: bytes.count).initialize(from: bytes)
+    }
+
+    static func random(count: Int) -> SecretBytes {
+        let secret = SecretBytes(count: count)
+        randombytes_buf(secret.storage.baseAddress.unsafelyUnwrapped, count)
+        return secret
+    }
+
+    deinit {
+        sodium_memzero(storage.baseAddress.unsafelyUnwrapped, storage.count)
+        storage.deallocate()
+    }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage.baseAddress, count: count) }
+    var base: UnsafePointer<UInt8> { UnsafePointer(mutableBase) }
+    var mutableBase: UnsafeMutablePointer<UInt8> { storage.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self) }
+
+    /// Constant-time comparison.
+    func equals(_ other: SecretBytes) -> Bool {
+        count == other.count && sodium_memcmp(base, other.base, count) == 0
+    }
+
+    var isAllZero: Bool { sodium_is_zero(base, count) == 1 }
+}

@@ -1,0 +1,98 @@
+import AgeCrypto
+import Foundation
+import SiteTestSupport
+import Testing
+
+/// The public age test vectors (C2SP CCTV), read from ../shared/age-testdata/
+/// beside the checkout at run time.
+struct AgeVector: CustomTestStringConvertible, Sendable {
+    let name: String
+    let expect: String
+    let payloadHash: String?
+    let identities: [String]
+    let passphrases: [String]
+    let armored: Bool
+    let body: Data
+
+    var testDescription: String { name }
+
+    static let directory = LocalSite.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/age-testdata")
+
+    static func all() throws -> [AgeVector] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0 != "README.md" }.sorted()
+        return try names.compactMap { try load($0) }
+    }
+
+    static func load(_ name: String) throws -> AgeVector? {
+        let data = try Data(contentsOf: directory.appendingPathComponent(name))
+        guard let split = data.firstRange(of: Data("\n\n".utf8)) else { return nil }
+        var fields: [(String, String)] = []
+        for line in String(decoding: data[..<split.lowerBound], as: UTF8.self).split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields.append((String(line[..<colon]), String(line[line.index(colon, offsetBy: 2)...])))
+        }
+        let known: Set = ["expect", "payload", "identity", "passphrase", "armored", "compressed", "file key", "comment"]
+        guard fields.allSatisfy({ known.contains($0.0) }) else { return nil } // unknown keys: skip, per README
+        var body = Data(data[split.upperBound...])
+        if fields.contains(where: { $0 == ("compressed", "zlib") }) {
+            let inflated = try Tool.run("/usr/bin/python3", ["-c",
+                "import sys,zlib; sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))"], stdin: body)
+            body = inflated.stdout
+        }
+        return AgeVector(name: name, expect: fields.first { $0.0 == "expect" }?.1 ?? "",
+                         payloadHash: fields.first { $0.0 == "payload" }?.1,
+                         identities: fields.filter { $0.0 == "identity" }.map(\.1),
+                         passphrases: fields.filter { $0.0 == "passphrase" }.map(\.1),
+                         armored: fields.contains { $0 == ("armored", "yes") }, body: body)
+    }
+}
+
+struct ConformanceTests {
+    @Test func vectorFolderIsPresent() throws {
+        let vectors = try AgeVector.all()
+        #expect(vectors.count > 100, "expected the CCTV age vectors in \(AgeVector.directory.path)")
+    }
+
+    @Test(arguments: try AgeVector.all())
+    func vector(_ vector: AgeVector) throws {
+        var identities: [AgeIdentity] = []
+        var unsupported = false
+        for text in vector.identities {
+            do {
+                identities.append(try X25519Identity(parsing: text))
+            } catch AgeError.unsupported {
+                unsupported = true
+            }
+        }
+        identities += vector.passphrases.map { ScryptIdentity(passphrase: $0) }
+        if unsupported && identities.isEmpty {
+            // ML-KEM hybrid vectors: reported as unsupported, never a crash.
+            #expect(vector.name.contains("hybrid"))
+            return
+        }
+        let sink = MemorySink()
+        let outcome: String
+        do {
+            try Age.decrypt(from: MemorySource(vector.body), to: sink, identities: identities, armored: vector.armored)
+            outcome = "success"
+        } catch let error as AgeError {
+            switch error {
+            case .header, .unsupported: outcome = "header failure"
+            case .noMatch: outcome = "no match"
+            case .headerMAC: outcome = "HMAC failure"
+            case .payload, .truncated, .trailingData: outcome = "payload failure"
+            case .armor: outcome = "armor failure"
+            case .invalidKey, .io: outcome = "other: \(error)"
+            }
+        }
+        if vector.name.contains("hybrid") && unsupported {
+            #expect(outcome == "no match" || outcome == vector.expect)
+            return
+        }
+        #expect(outcome == vector.expect)
+        if let expected = vector.payloadHash, vector.expect == "success" || vector.expect == "payload failure" {
+            let hash = try Tool.run("/usr/bin/sha256sum", [], stdin: sink.data).out.prefix(64)
+            #expect(String(hash) == expected, "released plaintext differs")
+        }
+    }
+}
