@@ -1,0 +1,163 @@
+import Foundation
+
+/// The HPCS client configuration (INI): `[spire-server]`, `[hpcs-server]`,
+/// `[vault]`, `[supercomputer]`, all required, plus our optional
+/// `[supercomputer]` keys `port`, `identity-file`, `known-hosts`.
+///
+///     let config = try HPCSConfig.load(path: "hpcs-client.conf")
+///     config.supercomputer.address   // "lumi.csc.fi"
+public struct HPCSConfig: Sendable, Equatable, Codable {
+    public struct SpireServer: Sendable, Equatable, Codable {
+        public var address: String
+        public var port: Int
+        public var trustDomain: String
+
+        public init(address: String, port: Int, trustDomain: String) {
+            self.address = address
+            self.port = port
+            self.trustDomain = trustDomain
+        }
+    }
+
+    public struct Supercomputer: Sendable, Equatable, Codable {
+        public var address: String
+        public var username: String
+        public var port: Int?
+        public var identityFile: String?
+        public var knownHosts: String?
+    }
+
+    public var path: String
+    public var spireServer: SpireServer
+    public var hpcsServerURL: String
+    public var vaultURL: String
+    public var supercomputer: Supercomputer
+
+    static let required: [(section: String, keys: [String])] = [
+        ("spire-server", ["address", "port", "trust-domain"]),
+        ("hpcs-server", ["url"]),
+        ("vault", ["url"]),
+        ("supercomputer", ["address", "username"]),
+    ]
+
+    public static func load(path: String) throws -> HPCSConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PreparationError(.config, file: path, "cannot read the HPCS client configuration",
+                                   fix: "check the path given with --config")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    public static func parse(_ text: String, path: String) throws -> HPCSConfig {
+        let ini = try INIFile(text: text, path: path)
+        for (section, keys) in required {
+            guard ini.sections[section] != nil else {
+                throw PreparationError(.config, file: path, field: "[\(section)]", "section is missing",
+                                       fix: "add a [\(section)] section with \(keys.joined(separator: ", "))")
+            }
+            for key in keys where (ini.sections[section]?[key]?.value ?? "").isEmpty {
+                throw PreparationError(.config, file: path, line: ini.sections[section]?[key]?.line,
+                                       field: "[\(section)] \(key)", "required key is missing or empty",
+                                       fix: "add `\(key) = …` under [\(section)]")
+            }
+        }
+        func value(_ section: String, _ key: String) -> String { ini.sections[section]?[key]?.value ?? "" }
+        func integer(_ section: String, _ key: String, required: Bool) throws -> Int? {
+            guard let entry = ini.sections[section]?[key] else { return nil }
+            guard let number = Int(entry.value), (1...65535).contains(number) else {
+                throw PreparationError(.config, file: path, line: entry.line, field: "[\(section)] \(key)",
+                                       "'\(entry.value)' is not a port number", fix: "use a number from 1 to 65535")
+            }
+            return number
+        }
+        let trustDomain = value("spire-server", "trust-domain")
+        guard trustDomain.allSatisfy({ $0.isLetter || $0.isNumber || "-._".contains($0) }), trustDomain.allSatisfy(\.isASCII) else {
+            throw PreparationError(.config, file: path, line: ini.sections["spire-server"]?["trust-domain"]?.line,
+                                   field: "[spire-server] trust-domain", "'\(trustDomain)' is not a SPIFFE trust domain",
+                                   fix: "use letters, digits, '.', '-' and '_' only (e.g. hpcs.example.org)")
+        }
+        for (section, key) in [("hpcs-server", "url"), ("vault", "url")] {
+            let url = value(section, key)
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), !url.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 } ?? false }) else {
+                throw PreparationError(.config, file: path, line: ini.sections[section]?[key]?.line, field: "[\(section)] \(key)",
+                                       "'\(url)' is not an http(s) URL", fix: "write it as https://host[:port]")
+            }
+        }
+        return HPCSConfig(
+            path: path,
+            spireServer: SpireServer(address: value("spire-server", "address"),
+                                     port: try integer("spire-server", "port", required: true) ?? 0,
+                                     trustDomain: trustDomain),
+            hpcsServerURL: value("hpcs-server", "url"),
+            vaultURL: value("vault", "url"),
+            supercomputer: Supercomputer(address: value("supercomputer", "address"),
+                                         username: value("supercomputer", "username"),
+                                         port: try integer("supercomputer", "port", required: false),
+                                         identityFile: ini.sections["supercomputer"]?["identity-file"].map { expandHome($0.value) },
+                                         knownHosts: ini.sections["supercomputer"]?["known-hosts"].map { expandHome($0.value) }))
+    }
+
+    /// The file the job reads on the compute node: the four HPCS sections
+    /// and nothing local (no key or known_hosts paths).
+    public var remoteText: String {
+        """
+        [spire-server]
+        address = \(spireServer.address)
+        port = \(spireServer.port)
+        trust-domain = \(spireServer.trustDomain)
+
+        [hpcs-server]
+        url = \(hpcsServerURL)
+
+        [vault]
+        url = \(vaultURL)
+
+        [supercomputer]
+        address = \(supercomputer.address)
+        username = \(supercomputer.username)
+
+        """
+    }
+
+    static func expandHome(_ path: String) -> String {
+        guard path.hasPrefix("~/") else { return path }
+        return (ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()) + path.dropFirst()
+    }
+}
+
+/// A small INI reader: `[section]`, `key = value` or `key: value`, `#`/`;` comments.
+struct INIFile {
+    struct Entry { let value: String; let line: Int }
+    var sections: [String: [String: Entry]] = [:]
+
+    init(text: String, path: String) throws {
+        var current: String?
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") {
+                guard line.hasSuffix("]") else {
+                    throw PreparationError(.config, file: path, line: index + 1, "malformed section header '\(line)'",
+                                           fix: "write it as [section-name]")
+                }
+                let name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                current = name
+                sections[name, default: [:]] = sections[name] ?? [:]
+                continue
+            }
+            guard let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+                throw PreparationError(.config, file: path, line: index + 1, "expected `key = value`, found '\(line)'")
+            }
+            guard let section = current else {
+                throw PreparationError(.config, file: path, line: index + 1, "key outside any section",
+                                       fix: "put it under a [section] header")
+            }
+            let key = line[..<separator].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: separator)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, (value.hasPrefix("\"") && value.hasSuffix("\"")) || (value.hasPrefix("'") && value.hasSuffix("'")) {
+                value = String(value.dropFirst().dropLast())
+            }
+            sections[section, default: [:]][key] = Entry(value: value, line: index + 1)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import JobPreparation
+import Testing
+
+struct ConfigTests {
+    @Test func parsesAllSectionsAndOurExtensions() throws {
+        let config = try Sample.config()
+        #expect(config.spireServer == .init(address: "spire.example.org", port: 8081, trustDomain: "hpcs.example.org"))
+        #expect(config.supercomputer.address == "login.example.org" && config.supercomputer.port == 2222)
+        #expect(config.supercomputer.identityFile?.hasSuffix("/.ssh/id_ed25519") == true)
+        #expect(!config.remoteText.contains("identity-file") && !config.remoteText.contains("id_ed25519"))
+        #expect(config.remoteText.contains("[vault]\nurl = https://vault.example.org:8200"))
+    }
+
+    @Test(arguments: [
+        ("[hpcs-server]", "[spire-server]", nil as Int?),
+        ("username = alice", "[supercomputer] username", nil),
+        ("port = 8081", "[spire-server] port", nil),
+        ("url = https://vault.example.org:8200", "[vault] url", nil),
+    ])
+    func missingPiecesNameSectionAndKey(remove: String, field: String, line: Int?) {
+        let text = Sample.configText.replacingOccurrences(of: remove + "\n", with: "")
+        #expect {
+            _ = try HPCSConfig.parse(text, path: "/c.conf")
+        } throws: { error in
+            guard let error = error as? PreparationError else { return false }
+            return error.file == "/c.conf" && (error.field == field || error.field == "[hpcs-server]" || error.field == "[spire-server] port")
+        }
+    }
+
+    @Test func badValuesNameTheLine() {
+        let text = Sample.configText.replacingOccurrences(of: "port = 2222", with: "port = twenty")
+        #expect {
+            _ = try HPCSConfig.parse(text, path: "/c.conf")
+        } throws: { error in
+            guard let error = error as? PreparationError else { return false }
+            return error.line == 16 && error.field == "[supercomputer] port" && "\(error)".contains("/c.conf:16")
+        }
+        #expect(throws: PreparationError.self) { _ = try HPCSConfig.parse("[vault\nurl=x", path: "/c.conf") }
+        #expect(throws: PreparationError.self) { _ = try HPCSConfig.parse("url = x", path: "/c.conf") }
+    }
+}
+
+struct InfoFileTests {
+    let valid = """
+        info:
+          path_at_rest: /scratch/p/data.tgz.age
+          secret_path: kv/alice/data
+          access_role: alice-data
+          checksum: \(Sample.checksum)
+          spiffeID: spiffe://hpcs.example.org/c/data
+        """
+
+    @Test func parsesAValidFile() throws {
+        let info = try InfoFile.parse(valid, file: "data.info.yaml", trustDomain: "hpcs.example.org")
+        #expect(info.pathAtRest == "/scratch/p/data.tgz.age" && info.accessRole == "alice-data")
+    }
+
+    @Test(arguments: [
+        ("path_at_rest: /scratch/p/data.tgz.age", "path_at_rest: relative/data", "info.path_at_rest"),
+        ("checksum: \(Sample.checksum)", "checksum: abc", "info.checksum"),
+        ("checksum: \(Sample.checksum)", "checksum: \(String(repeating: "g", count: 128))", "info.checksum"),
+        ("spiffeID: spiffe://hpcs.example.org/c/data", "spiffeID: spiffe://other.org/c/data", "info.spiffeID"),
+        ("spiffeID: spiffe://hpcs.example.org/c/data", "spiffeID: https://hpcs.example.org/x", "info.spiffeID"),
+        ("access_role: alice-data", "access_role: \"\"", "info.access_role"),
+        ("secret_path: kv/alice/data", "secret_path: \"a\\u0007b\"", "info.secret_path"),
+        ("  secret_path: kv/alice/data\n", "", "info.secret_path"),
+    ])
+    func eachBadFieldIsNamedWithItsFile(find: String, replace: String, field: String) {
+        let text = valid.replacingOccurrences(of: find, with: replace)
+        #expect {
+            _ = try InfoFile.parse(text, file: "/home/a/data.info.yaml", trustDomain: "hpcs.example.org")
+        } throws: { error in
+            guard let error = error as? PreparationError else { return false }
+            return error.field == field && error.file == "/home/a/data.info.yaml"
+        }
+    }
+
+    @Test func notYamlOrNoInfoMapping() {
+        for text in ["info: [unclosed", "other:\n  a: b", "- a\n- b", ""] {
+            #expect(throws: PreparationError.self) { _ = try InfoFile.parse(text, file: "x", trustDomain: "hpcs.example.org") }
+        }
+    }
+}
+
+struct JobSpecTests {
+    @Test func defaultJobNameIsSanitised() {
+        #expect(JobSpec.defaultJobName(username: "alice") == "hpcs_alice")
+        #expect(JobSpec.defaultJobName(username: "a/b c") == "hpcs_a_b_c")
+    }
+
+    @Test func eachInvalidFieldIsNamed() {
+        var spec = Sample.spec()
+        spec.jobName = "bad name"
+        spec.nodes = 0
+        spec.partition = "de bug"
+        spec.time = "25:61"
+        spec.account = "a;b"
+        spec.nodelist = "nid001 nid002"
+        spec.workdir = "relative"
+        spec.inputScriptsDir = "/with space"
+        let fields = spec.problems().compactMap(\.field)
+        #expect(fields == ["job-name", "nodes", "partition", "time", "account", "nodelist", "workdir",
+                           "supplementary-input-scripts"])
+        #expect(Sample.spec().problems().isEmpty)
+    }
+
+    @Test func pathsDerivedFromWorkdir() {
+        #expect(Sample.spec().logFile == "/scratch/project/alice/run1/hpcs_alice.out")
+        #expect(Sample.spec().encryptedOutput == "/scratch/project/alice/run1/output/encrypted_output.tgz")
+    }
+}
+
+struct ShellWordsTests {
+    @Test func splitsLikeAShell() throws {
+        #expect(try ShellWords.split(#"--name "two words" it\'s 'single $x' "a\"b" \$HOME"#) ==
+                ["--name", "two words", "it's", "single $x", "a\"b", "$HOME"])
+        #expect(try ShellWords.split("  ") == [])
+        #expect(try ShellWords.split("''") == [""])
+        #expect(throws: ShellWords.Unterminated.self) { _ = try ShellWords.split("'open") }
+    }
+}

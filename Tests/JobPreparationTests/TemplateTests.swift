@@ -1,0 +1,119 @@
+import Foundation
+import JobPreparation
+import SiteTestSupport
+import Testing
+
+struct TemplateEngineTests {
+    @Test func unknownOrMissingPlaceholdersAreNamed() {
+        let template = Template(name: "t", text: "#!/bin/bash\necho {{ nope }}\n")
+        #expect {
+            _ = try template.render(["job_name": .word("x")])
+        } throws: { error in (error as? PreparationError)?.field == "{{ nope }}" && (error as? PreparationError)?.line == 2 }
+        let required = Template(name: "t", text: "x={{ account }}")
+        #expect(throws: PreparationError.self) { _ = try required.render(["account": .absent]) }
+    }
+
+    @Test func optionalLinesAreDroppedWhenAbsent() throws {
+        let template = Template(name: "t", text: "#SBATCH --account={{? account }}\necho ok")
+        #expect(try template.render(["account": .absent]) == "echo ok")
+        #expect(try template.render(["account": .word("p1")]) == "#SBATCH --account=p1\necho ok")
+    }
+
+    @Test(arguments: [
+        "echo \"{{ x }}\"", "echo '{{ x }}'", "# note {{ x }}", "echo pre{{ x }}", "cat <<EOF\n{{ x }}\nEOF",
+    ])
+    func placeholdersOutsideWordPositionsAreTemplateErrors(text: String) {
+        #expect(throws: PreparationError.self) { _ = try Template(name: "t", text: text).render(["x": .word("v")]) }
+    }
+
+    @Test func sbatchLinesRefuseValuesThatCouldEscape() {
+        let template = Template(name: "t", text: "#SBATCH --job-name={{ x }}")
+        for value in ["a b", "a\nb", "x'y", "%j", "", "a#b"] {
+            #expect(throws: PreparationError.self) { _ = try template.render(["x": .word(value)]) }
+        }
+    }
+
+    @Test func bothShippedTemplatesUseOnlyKnownPlaceholders() throws {
+        let known = Set(try Sample.plan().templateValues.keys)
+        for name in ["hpcs", "plain"] {
+            let names = try Sample.templates.load(name).placeholderNames()
+            #expect(Set(names).isSubset(of: known), "\(name): \(Set(names).subtracting(known))")
+        }
+        #expect(Sample.templates.names().contains("hpcs"))
+    }
+}
+
+/// Hostile values in every free-text field: each rendered script passes
+/// `bash -n` and `shellcheck`, and running its values section under bash
+/// shows every value arrives byte for byte.
+@Suite(.enabled(if: Tool.which("shellcheck") != nil || LocalSite.isExpected, "shellcheck is not installed (Scripts/install-deps)"))
+struct HostileRenderingTests {
+    static let hostile: [String] = [
+        "plain", "two words", "it's", "\"double\"", "$(touch /tmp/pwned)", "`id`", "a;rm -rf ~", "line\nbreak",
+        "-n", "--help", "*", "?", "[a-z]", "~", "~root", "$HOME", "${HOME}", "$((1+1))", "\\", "\\\\", "'", "''",
+        "'\"'\"'", "tab\there", "😀 ünïcödé", "a|b", "a&b", "a>b", "a<b", "#comment", "!event", "!!", "{a,b}",
+        "%s%n", "%j", "a=b", "--", "-", " leading", "trailing ", "$'\\x41'", "$\"x\"", "\\'", "EOF", "<<EOF",
+        "; exit 0 ;", "&& true", "|| false", "$(</etc/passwd)", "$@", "$*", "$1", "$?", "$$", "\u{1b}[31mred",
+        "\r", "a\u{7f}b", "x\"$(id)\"", "'$(id)'", "\"; id; \"", "\u{00a0}nbsp", "((0))", "[[ -e / ]]",
+    ]
+
+    static func values(_ value: String) -> (JobSpec, InfoFile, InfoFile) {
+        var spec = Sample.spec()
+        spec.singularityFlags = [value, "--flag=" + value]
+        spec.applicationArguments = [value, "", value + value]
+        let clean = value.filter { !$0.isControlCharacterForTest }
+        let app = Sample.info(path: "/scratch/" + clean, secret: "kv/" + clean, role: "role " + clean)
+        let data = Sample.info(path: "/data/" + clean + "/x", secret: clean + "/secret", role: clean.isEmpty ? "r" : clean)
+        return (spec, app, data)
+    }
+
+    @Test func hostileValuesStayInTheirPlace() throws {
+        #expect(Self.hostile.count >= 50)
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let template = try Sample.templates.load("hpcs")
+        var scripts: [String] = []
+        for (index, value) in Self.hostile.enumerated() {
+            let (spec, app, data) = Self.values(value)
+            let plan = try Sample.plan(application: app, data: data, spec: spec)
+            let rendered = try plan.render(template)
+            let script = dir.appendingPathComponent("job-\(index).sbatch")
+            try rendered.write(to: script, atomically: true, encoding: .utf8)
+            scripts.append(script.path)
+
+            let syntax = try Tool.run("/bin/bash", ["-n", script.path])
+            #expect(syntax.status == 0, "bash -n on value \(value.debugDescription): \(syntax.err)")
+
+            // The values section, then a dump of every variable, NUL-separated.
+            let valuesSection = rendered.components(separatedBy: "# --- helpers")[0]
+            let probe = valuesSection + "\nprintf '%s\\0' \"$app_path\" \"$app_secret_path\" \"$app_access_role\" "
+                + "\"$data_path\" \"$data_secret_path\" \"$data_access_role\" \"${singularity_flags[@]}\" \"${app_args[@]}\"\n"
+            let run = try Tool.run("/bin/bash", ["-c", probe])
+            let received = run.stdout.split(separator: 0, omittingEmptySubsequences: false).dropLast()
+                .map { String(decoding: $0, as: UTF8.self) }
+            let expected = [app.pathAtRest, app.secretPath, app.accessRole, data.pathAtRest, data.secretPath,
+                            data.accessRole] + spec.singularityFlags + spec.applicationArguments
+            #expect(received == expected, "value \(value.debugDescription): \(run.err)")
+        }
+        let lint = try Tool.run(Tool.which("shellcheck") ?? "/usr/bin/shellcheck", ["-s", "bash", "-f", "gcc"] + scripts)
+        #expect(lint.status == 0, "shellcheck: \(lint.out.prefix(2000))")
+    }
+
+    @Test func plainTemplateIsCleanToo() throws {
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var spec = Sample.spec()
+        spec.applicationArguments = Self.hostile
+        spec.template = "plain"
+        let rendered = try Sample.plan(spec: spec).render(try Sample.templates.load("plain"))
+        let script = dir.appendingPathComponent("plain.sbatch")
+        try rendered.write(to: script, atomically: true, encoding: .utf8)
+        #expect(try Tool.run("/bin/bash", ["-n", script.path]).status == 0)
+        let lint = try Tool.run(Tool.which("shellcheck") ?? "/usr/bin/shellcheck", ["-s", "bash", script.path])
+        #expect(lint.status == 0, "\(lint.out)")
+    }
+}
+
+extension Character {
+    var isControlCharacterForTest: Bool { unicodeScalars.contains { $0.properties.generalCategory == .control } }
+}
