@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import JobPreparation
+
+/// How far a submission got. Written before each step runs, so a crash
+/// leaves a record that says where it stopped.
+public enum SubmissionStage: String, Codable, Sendable, CaseIterable {
+    case preparing, verified, keyed, uploaded
+    /// sbatch was (about to be) sent; the job id is not stored yet.
+    case submitting
+    case submitted
+    case failed
+}
+
+/// One submission as the local history keeps it.
+public struct SubmissionRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, Identifiable {
+    public static let databaseTableName = "submission"
+
+    public var id: String
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var clusterHost: String
+    public var clusterPort: Int
+    public var clusterUser: String
+    public var configPath: String
+    public var appInfoPath: String
+    public var dataInfoPath: String
+    public var appInfo: InfoFile?
+    public var dataInfo: InfoFile?
+    public var spec: JobSpec
+    public var templateName: String
+    public var sbatchText: String?
+    public var remoteDir: String?
+    public var identityFile: String?
+    public var jobID: String?
+    public var stage: SubmissionStage
+    /// Slurm's word for the last known state (`PENDING`, `COMPLETED`…).
+    public var state: String?
+    public var exitCode: Int?
+    public var failure: String?
+    /// When each step happened, by stage name.
+    public var stepTimes: [String: Date]
+    /// Bytes of the job's log already stored locally.
+    public var logOffset: Int64
+    public var resultsDir: String?
+
+    public init(id: String, createdAt: Date = Date(), clusterHost: String, clusterPort: Int, clusterUser: String,
+                configPath: String, appInfoPath: String, dataInfoPath: String, spec: JobSpec) {
+        self.id = id
+        self.createdAt = createdAt
+        updatedAt = createdAt
+        self.clusterHost = clusterHost
+        self.clusterPort = clusterPort
+        self.clusterUser = clusterUser
+        self.configPath = configPath
+        self.appInfoPath = appInfoPath
+        self.dataInfoPath = dataInfoPath
+        self.spec = spec
+        templateName = spec.template
+        stage = .preparing
+        stepTimes = [SubmissionStage.preparing.rawValue: createdAt]
+        logOffset = 0
+    }
+
+    /// The tag sbatch puts on the job, to find it again after a crash.
+    public var slurmComment: String { "hpcs-job:\(id)" }
+
+    public var isFinished: Bool {
+        stage == .failed || (state.map { ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
+                                          "PREEMPTED", "BOOT_FAIL", "DEADLINE"].contains($0) } ?? false)
+    }
+}
+
+/// What the history list can be narrowed to.
+public struct HistoryFilter: Sendable, Equatable {
+    public var text: String?
+    public var state: String?
+    public var since: Date?
+    public var until: Date?
+    public var limit: Int?
+
+    public init(text: String? = nil, state: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int? = nil) {
+        self.text = text
+        self.state = state
+        self.since = since
+        self.until = until
+        self.limit = limit
+    }
+}

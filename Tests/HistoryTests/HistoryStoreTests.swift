@@ -1,0 +1,59 @@
+import Foundation
+import History
+import JobPreparation
+import Testing
+
+struct HistoryStoreTests {
+    func store() throws -> (HistoryStore, URL) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-history-\(UUID().uuidString)")
+        return (try HistoryStore(url: dir.appendingPathComponent("history.sqlite")), dir)
+    }
+
+    func record(_ id: String, created: Date = Date()) -> SubmissionRecord {
+        SubmissionRecord(id: id, createdAt: created, clusterHost: "login.example.org", clusterPort: 22, clusterUser: "alice",
+                         configPath: "/c.conf", appInfoPath: "/a.info.yaml", dataInfoPath: "/d.info.yaml",
+                         spec: JobSpec(jobName: "job_\(id)", partition: "debug", time: "10", nodelist: "n1", workdir: "/w"))
+    }
+
+    @Test func recordsRoundTripWithEveryField() throws {
+        let (history, dir) = try store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try history.insert(record("a"))
+        try history.advance("a", to: .submitted) { record in
+            record.jobID = "42"
+            record.sbatchText = "#!/bin/bash\n"
+            record.appInfo = InfoFile(pathAtRest: "/x", secretPath: "s", accessRole: "r", checksum: "c", spiffeID: "spiffe://t/x")
+        }
+        let back = try #require(try history.record("a"))
+        #expect(back.jobID == "42" && back.stage == .submitted && back.appInfo?.pathAtRest == "/x")
+        #expect(back.stepTimes.keys.sorted() == ["preparing", "submitted"])
+        #expect(back.spec.jobName == "job_a")
+        #expect(try history.find("42")?.id == "a")
+        let mode = try FileManager.default.attributesOfItem(atPath: history.url.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func listIsNewestFirstAndFilters() throws {
+        let (history, dir) = try store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (index, id) in ["old", "mid", "new"].enumerated() {
+            try history.insert(record(id, created: Date(timeIntervalSinceNow: Double(index) * 60)))
+        }
+        try history.update("mid") { $0.state = "COMPLETED" }
+        try history.advance("old", to: .failed) { $0.failure = "checksum mismatch" }
+        #expect(try history.list().map(\.id) == ["new", "mid", "old"])
+        #expect(try history.list(HistoryFilter(state: "completed")).map(\.id) == ["mid"])
+        #expect(try history.list(HistoryFilter(state: "failed")).map(\.id) == ["old"])
+        #expect(try history.list(HistoryFilter(text: "job_ne")).map(\.id) == ["new"])
+        #expect(try history.list(HistoryFilter(limit: 1)).map(\.id) == ["new"])
+    }
+
+    @Test func reopeningKeepsEverythingAndFindsUnresolved() throws {
+        let (history, dir) = try store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try history.insert(record("x"))
+        try history.advance("x", to: .submitting)
+        let reopened = try HistoryStore(url: history.url)
+        #expect(try reopened.unresolved().map(\.id) == ["x"])
+    }
+}
