@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // gunzip for job results (tar.gz); zlib ships with libssh2's dependencies.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SecureShell", dependencies: ["CLibSSH2"]),
         .target(name: "AgeCrypto", dependencies: ["CSodium"]),
@@ -37,7 +39,7 @@ let package = Package(
             "JobPreparation",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "JobRuntime", dependencies: ["JobPreparation", "History", "SecureShell", "AgeCrypto", "Slurm"]),
+        .target(name: "JobRuntime", dependencies: ["JobPreparation", "History", "SecureShell", "AgeCrypto", "Slurm", "CZlib"]),
         .target(name: "HPCSJobApp", dependencies: ["TerminalUI", "JobPreparation", "JobRuntime", "History", "SecureShell"]),
         .executableTarget(name: "hpcs-job", dependencies: [
             "HPCSJobApp", "JobPreparation", "JobRuntime", "History", "SecureShell",

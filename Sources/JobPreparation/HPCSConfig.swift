@@ -161,3 +161,14 @@ struct INIFile {
         }
     }
 }
+
+import SecureShell
+
+extension HPCSConfig {
+    /// SSH settings for the login node: this config's values over ~/.ssh/config.
+    public func connectionSettings(sshConfig: SSHConfigFile? = nil) -> ConnectionSettings {
+        ConnectionSettings.resolve(alias: supercomputer.address, user: supercomputer.username, port: supercomputer.port,
+                                   identityFile: supercomputer.identityFile, knownHosts: supercomputer.knownHosts,
+                                   sshConfig: sshConfig)
+    }
+}

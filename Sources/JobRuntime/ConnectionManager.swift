@@ -1,0 +1,65 @@
+import Foundation
+import SecureShell
+
+/// Keeps one connection to the login node and replaces it when it drops:
+/// reconnects with exponential backoff, the host key verified every time.
+public actor ConnectionManager {
+    public let settings: ConnectionSettings
+    private let interaction: SSHInteraction
+    private var current: SSHConnection?
+    /// How many times the connection was re-established (for the UI's indicator).
+    public private(set) var reconnects = 0
+    private let maxAttempts: Int
+    private var everConnected: Bool
+
+    public init(settings: ConnectionSettings, interaction: SSHInteraction, maxAttempts: Int = 8,
+                initial: SSHConnection? = nil) {
+        self.settings = settings
+        self.interaction = interaction
+        self.maxAttempts = maxAttempts
+        current = initial
+        everConnected = initial != nil
+    }
+
+    /// The open connection, connecting first if there is none.
+    public func connection() async throws -> SSHConnection {
+        if let current, current.isOpen { return current }
+        return try await reconnect()
+    }
+
+    /// Drops `failed` (if it is still the current one) and connects again.
+    public func replace(_ failed: SSHConnection) async throws -> SSHConnection {
+        if let current, current !== failed, current.isOpen { return current }
+        failed.close()
+        current = nil
+        return try await reconnect()
+    }
+
+    private func reconnect() async throws -> SSHConnection {
+        var delay = Duration.milliseconds(250)
+        var lastError: Error = SSHError.disconnected("not connected")
+        for _ in 1...maxAttempts {
+            do {
+                let connection = try await SSHConnection.connect(settings, interaction: interaction)
+                if everConnected { reconnects += 1 }
+                everConnected = true
+                current = connection
+                return connection
+            } catch let error as SSHError {
+                // Host-key and authentication problems will not fix themselves.
+                switch error {
+                case .hostKeyChanged, .hostKeyNotAccepted, .authentication, .cancelled: throw error
+                default: lastError = error
+                }
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(10))
+        }
+        throw lastError
+    }
+
+    public func close() {
+        current?.close()
+        current = nil
+    }
+}

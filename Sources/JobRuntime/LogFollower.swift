@@ -1,0 +1,110 @@
+import Foundation
+import JobPreparation
+import SecureShell
+import Slurm
+import Synchronization
+
+/// Follows a job's output file over SSH from a byte offset (`tail -c +N -F`),
+/// appending every byte to a local file. The local file's size is the
+/// offset: after a dropped connection it reconnects and resumes exactly
+/// there, so nothing is lost and nothing repeated. It stops by itself once
+/// the job is final and the remote file is drained.
+public final class LogFollower: Sendable {
+    public let remotePath: String
+    public let localFile: URL
+    private let connections: ConnectionManager
+    private let offset = Mutex<Int64>(0)
+
+    public init(remotePath: String, localFile: URL, connections: ConnectionManager) {
+        self.remotePath = remotePath
+        self.localFile = localFile
+        self.connections = connections
+    }
+
+    /// Bytes received so far (the size of the local copy).
+    public var receivedBytes: Int64 { offset.withLock { $0 } }
+
+    /// Runs until the job is final and drained, or the task is cancelled.
+    /// `isFinal` is asked about once a second; `onBytes` gets each new chunk.
+    public func run(isFinal: @escaping @Sendable () async -> Bool,
+                    onBytes: @escaping @Sendable (Data) -> Void = { _ in },
+                    onReconnect: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        try FileManager.default.createDirectory(at: localFile.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        if !FileManager.default.fileExists(atPath: localFile.path) {
+            _ = FileManager.default.createFile(atPath: localFile.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        let handle = try FileHandle(forWritingTo: localFile)
+        defer { try? handle.close() }
+        let start = try handle.seekToEnd()
+        offset.withLock { $0 = Int64(start) }
+        let file = FileBox(handle)
+
+        var connection = try await connections.connection()
+        while !Task.isCancelled {
+            do {
+                if try await followOnce(connection, file: file, isFinal: isFinal, onBytes: onBytes) { return }
+            } catch let error as SSHError where error.isConnectionLost || error == .cancelled && !Task.isCancelled {
+                connection = try await connections.replace(connection)
+                onReconnect(await connections.reconnects)
+            }
+        }
+    }
+
+    /// One streaming session; true when the job is final and drained.
+    private func followOnce(_ connection: SSHConnection, file: FileBox, isFinal: @escaping @Sendable () async -> Bool,
+                            onBytes: @escaping @Sendable (Data) -> Void) async throws -> Bool {
+        let from = offset.withLock { $0 }
+        let command = RemoteCommand(script: "exec tail -c +\(from + 1) -F -- \(ShellQuote.quote(remotePath)) 2>/dev/null")
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { [self] in
+                for try await chunk in connection.stream(command) {
+                    guard case let .stdout(data) = chunk else { continue }
+                    try file.handle.write(contentsOf: data)
+                    offset.withLock { $0 += Int64(data.count) }
+                    onBytes(data)
+                }
+                // tail -F only ends when its channel is closed under it.
+                if !connection.isOpen { throw SSHError.disconnected("the log stream ended") }
+                return false
+            }
+            group.addTask { [self] in
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    guard await isFinal() else { continue }
+                    // Final: drained once we hold as many bytes as the file has.
+                    let size = try await connection.stat(remotePath).map { Int64($0.size) } ?? 0
+                    if offset.withLock({ $0 }) >= size {
+                        try file.handle.synchronize()
+                        return true
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            while let finished = try await group.next() {
+                if finished { return true }
+            }
+            return false
+        }
+    }
+}
+
+/// A file handle written by one task at a time.
+final class FileBox: @unchecked Sendable {
+    let handle: FileHandle
+    init(_ handle: FileHandle) { self.handle = handle }
+}
+
+/// `scancel`; Slurm's own error text when it refuses.
+public enum JobCanceller {
+    public struct Refused: Error, Sendable, Equatable, CustomStringConvertible {
+        public let message: String
+        public var description: String { "scancel refused: \(message)" }
+    }
+
+    public static func cancel(jobID: String, on host: RemoteHost) async throws {
+        let result = try await host.run(SlurmCommand.scancel(jobID))
+        let stderr = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.status.succeeded else { throw Refused(message: stderr.isEmpty ? "exit status \(result.status.code ?? -1)" : stderr) }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import History
+import JobPreparation
+import SecureShell
+import Slurm
+
+/// What the user asked to submit.
+public struct SubmitRequest: Sendable, Equatable {
+    public var config: HPCSConfig
+    public var appInfoPath: String
+    public var dataInfoPath: String
+    public var spec: JobSpec
+
+    public init(config: HPCSConfig, appInfoPath: String, dataInfoPath: String, spec: JobSpec) {
+        self.config = config
+        self.appInfoPath = appInfoPath
+        self.dataInfoPath = dataInfoPath
+        self.spec = spec
+    }
+}
+
+/// Progress of a submission, for the UI and the CLI.
+public enum SubmitEvent: Sendable, Equatable {
+    case step(String)
+    case checksumProgress(done: UInt64, total: UInt64)
+}
+
+/// A submission checked and rendered, ready to upload (the preview).
+public struct PreparedSubmission: Sendable, Equatable {
+    public let plan: SubmissionPlan
+    public let sbatch: String
+    /// Whether a history record exists (not for dry runs).
+    public let recorded: Bool
+}
+
+/// sbatch refused the job; `message` is its own text, verbatim.
+public struct SubmissionFailed: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { "sbatch refused the job: \(message)" }
+}
+
+/// The seed's job preparation (fetch, parse, verify, render, key, upload)
+/// and the first runtime step (sbatch), recording every step in History
+/// before it runs so a crash can be recovered.
+public struct Submitter: Sendable {
+    public let history: HistoryStore
+    public let paths: LocalPaths
+    public let templates: TemplateStore
+
+    public init(history: HistoryStore, paths: LocalPaths, templates: TemplateStore) {
+        self.history = history
+        self.paths = paths
+        self.templates = templates
+    }
+
+    /// Fetches and checks both info files, verifies checksums (unless a dry
+    /// run) and renders the SBATCH. Records the submission unless a dry run.
+    public func prepare(_ request: SubmitRequest, on host: RemoteHost, dryRun: Bool = false,
+                        events: @escaping @Sendable (SubmitEvent) -> Void = { _ in }) async throws -> PreparedSubmission {
+        try request.spec.validate()
+        let template = try templates.load(request.spec.template)
+        let id = SubmissionPlan.newSubmissionID()
+        let settings = request.config.connectionSettings()
+        if !dryRun {
+            try history.insert(SubmissionRecord(id: id, clusterHost: settings.host, clusterPort: settings.port,
+                                                clusterUser: settings.user, configPath: request.config.path,
+                                                appInfoPath: request.appInfoPath, dataInfoPath: request.dataInfoPath,
+                                                spec: request.spec))
+        }
+        do {
+            let trustDomain = request.config.spireServer.trustDomain
+            events(.step("fetching \(request.appInfoPath)"))
+            let application = try await InfoFetcher.fetch(request.appInfoPath, from: host, trustDomain: trustDomain)
+            events(.step("fetching \(request.dataInfoPath)"))
+            let data = try await InfoFetcher.fetch(request.dataInfoPath, from: host, trustDomain: trustDomain)
+            if !dryRun {
+                try history.update(id) { record in
+                    record.appInfo = application.info
+                    record.dataInfo = data.info
+                }
+                events(.step("verifying SHA-512 checksums"))
+                try await InfoFetcher.verifyChecksums([application, data], on: host) { done, total in
+                    events(.checksumProgress(done: done, total: total))
+                }
+            }
+            let plan = SubmissionPlan(submissionID: id, config: request.config, application: application, data: data,
+                                      spec: request.spec, remoteHome: try await host.homeDirectory())
+            let sbatch = try plan.render(template)
+            if !dryRun {
+                try history.advance(id, to: .verified) { record in
+                    record.sbatchText = sbatch
+                    record.remoteDir = plan.remoteDirectory
+                }
+            }
+            return PreparedSubmission(plan: plan, sbatch: sbatch, recorded: !dryRun)
+        } catch {
+            if !dryRun { markFailed(id, error) }
+            throw error
+        }
+    }
+
+    /// Generates the output key, uploads the three files and runs sbatch.
+    /// `editedSbatch` replaces the rendered script (a one-off edit in the
+    /// preview); it is what gets submitted and recorded.
+    public func submit(_ prepared: PreparedSubmission, editedSbatch: String? = nil, on host: RemoteHost,
+                       events: @escaping @Sendable (SubmitEvent) -> Void = { _ in }) async throws -> SubmissionRecord {
+        let plan = prepared.plan
+        let id = plan.submissionID
+        let sbatch = editedSbatch ?? prepared.sbatch
+        var keyFile: URL?
+        var uploaded = false
+        do {
+            events(.step("generating this job's output key"))
+            let (identityFile, recipient) = try OutputKeys.generate(submissionID: id, paths: paths)
+            keyFile = identityFile
+            try history.advance(id, to: .keyed) { record in
+                record.identityFile = identityFile.path
+                record.sbatchText = sbatch
+            }
+            events(.step("uploading to \(plan.remoteDirectory)"))
+            try await host.makeDirectories(plan.spec.workdir, mode: 0o700)
+            try await Uploader.upload(plan, sbatch: sbatch, recipient: recipient.description, to: host) { what in
+                events(.step("uploading \(what)"))
+            }
+            uploaded = true
+            try history.advance(id, to: .uploaded)
+            // Recorded before sbatch runs: a crash from here on is recovered by the comment tag.
+            try history.advance(id, to: .submitting)
+            events(.step("sbatch"))
+            let result = try await host.run(SlurmCommand.sbatch(script: plan.sbatchPath, comment: "hpcs-job:\(id)"))
+            guard result.status.succeeded else {
+                let message = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+                throw SubmissionFailed(message: message.isEmpty ? "exit status \(result.status.code ?? -1)" : message)
+            }
+            let jobID = try SlurmParser.sbatchJobID(result.stdoutText)
+            guard let record = try history.advance(id, to: .submitted, { record in
+                record.jobID = jobID
+                record.state = JobState.pending.rawValue
+            }) else { throw PreparationError(.submission, "the history record \(id) disappeared") }
+            events(.step("submitted as job \(jobID)"))
+            return record
+        } catch {
+            markFailed(id, error)
+            if uploaded || !(error is PreparationError) { await Uploader.removeSubmissionDirectory(plan, from: host) }
+            if let keyFile { try? FileManager.default.removeItem(at: keyFile) }
+            throw error
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS`, as sacct -S takes it.
+    static func slurmDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        return formatter.string(from: date)
+    }
+
+    private func markFailed(_ id: String, _ error: Error) {
+        _ = try? history.advance(id, to: .failed) { $0.failure = "\(error)" }
+    }
+
+    /// Completes records whose sbatch may have run before the job id was
+    /// stored (the process died): finds the job by its `--comment` tag.
+    @discardableResult
+    public func recover(on host: RemoteHost) async throws -> [SubmissionRecord] {
+        var recovered: [SubmissionRecord] = []
+        for record in try history.unresolved() {
+            var found: JobStatus?
+            let queue = try await host.run(SlurmCommand.squeueByUser(record.clusterUser))
+            if queue.status.succeeded { found = try SlurmParser.squeue(queue.stdoutText).first { $0.comment == record.slurmComment } }
+            if found == nil {
+                // A day of margin: the cluster's clock and time zone may differ from ours.
+                let since = Self.slurmDate(record.createdAt.addingTimeInterval(-86_400))
+                let accounting = try await host.run(SlurmCommand.sacctByComment(user: record.clusterUser, since: since))
+                if accounting.status.succeeded {
+                    found = try SlurmParser.sacct(accounting.stdoutText).first { $0.comment == record.slurmComment }
+                }
+            }
+            if let found {
+                if let updated = try history.advance(record.id, to: .submitted, { updated in
+                    updated.jobID = found.jobID
+                    updated.state = found.state.rawValue
+                }) { recovered.append(updated) }
+            } else {
+                try history.advance(record.id, to: .failed) {
+                    $0.failure = "no job tagged \(record.slurmComment) exists: sbatch did not run before hpcs-job stopped"
+                }
+            }
+        }
+        return recovered
+    }
+}
