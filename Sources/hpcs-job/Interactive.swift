@@ -1,0 +1,16 @@
+import ArgumentParser
+import Foundation
+import HPCSJobApp
+
+/// The terminal UI (the default command).
+struct Interactive: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tui", abstract: "Open the terminal UI (default).")
+
+    @Option(name: .long, help: "HPCS client configuration (INI); recent ones are offered otherwise.") var config: String?
+    @Option(name: .long, help: "Theme name (default, light, high-contrast, monochrome, or your own).") var theme: String?
+
+    func run() async throws {
+        let code = await HPCSJobApplication.run(configPath: config, themeName: theme)
+        if code != 0 { throw ExitCode(code) }
+    }
+}

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+import Slurm
+import TerminalUI
+
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "List past submissions, newest first.")
+
+    @Option(name: .long, help: "Only submissions whose id, job id, name or host contains this.") var filter: String?
+    @Option(name: .long, help: "Only this state (e.g. COMPLETED, or failed).") var state: String?
+    @Option(name: .long, help: "At most this many.") var limit: Int?
+    @Flag(name: .long, help: "Print a JSON array.") var json = false
+
+    func run() async throws {
+        let records = try openHistory().list(HistoryFilter(text: filter, state: state, limit: limit))
+        if json { return try printJSON(records.map(\.jsonObject)) }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        for record in records {
+            let state = record.stage == .failed ? "failed: \(record.failure ?? "")" : (record.state ?? record.stage.rawValue)
+            print([record.id, formatter.string(from: record.createdAt), record.spec.jobName, record.jobID ?? "-",
+                   "\(record.clusterUser)@\(record.clusterHost)", state, record.exitCode.map(String.init) ?? "-"]
+                .joined(separator: "\t"))
+        }
+    }
+}
+
+/// Options shared by the commands that act on past submissions.
+struct RecordOptions: ParsableArguments {
+    @Flag(name: .long, help: "Accept and remember an unknown host key.") var acceptNewHostKey = false
+}
+
+/// Connects to the cluster a record was submitted to, with its own config.
+func connection(for record: SubmissionRecord, options: RecordOptions) async throws -> (SSHConnection, HPCSConfig) {
+    let config = try loadConfig(record.configPath)
+    return (try await connect(config, acceptNewHostKey: options.acceptNewHostKey), config)
+}
+
+/// Polls the records' jobs once and stores what changed.
+func refresh(_ records: [SubmissionRecord], history: HistoryStore, on host: RemoteHost) async throws -> [SubmissionRecord] {
+    let ids = records.compactMap(\.jobID)
+    let statuses = try await StatusPoller.poll(jobIDs: ids, on: host)
+    return try records.map { record in
+        guard let jobID = record.jobID, let status = statuses[jobID] else { return record }
+        return try history.update(record.id) { updated in
+            updated.state = status.state.rawValue
+            if status.state.isTerminal { updated.exitCode = status.exitCode?.code }
+        } ?? record
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the state of submissions (by submission or job id).")
+
+    @Argument(help: "Submission ids, id prefixes or job ids.") var ids: [String]
+    @OptionGroup var options: RecordOptions
+    @Flag(name: .long, help: "Print a JSON array.") var json = false
+
+    func run() async throws {
+        let history = try openHistory()
+        let records = try ids.map { try findRecord($0, in: history) }
+        var updated: [SubmissionRecord] = []
+        // One connection and one poll per cluster configuration.
+        for group in Dictionary(grouping: records, by: \.configPath).values {
+            guard let first = group.first else { continue }
+            let (ssh, _) = try await connection(for: first, options: options)
+            defer { ssh.close() }
+            do {
+                updated += try await refresh(group, history: history, on: ssh)
+            } catch {
+                throw fail("\(error)", code: ExitCodes.connection)
+            }
+        }
+        let ordered = records.compactMap { record in updated.first { $0.id == record.id } }
+        if json { return try printJSON(ordered.map(\.jsonObject)) }
+        for record in ordered {
+            print("\(record.id)\tjob \(record.jobID ?? "-")\t\(record.state ?? record.stage.rawValue)\texit \(record.exitCode.map(String.init) ?? "-")")
+        }
+    }
+}
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a job's log (escape sequences neutralised).")
+
+    @Argument(help: "Submission id, id prefix or job id.") var id: String
+    @Flag(name: [.customShort("f"), .long], help: "Keep following until the job ends.") var follow = false
+    @OptionGroup var options: RecordOptions
+
+    func run() async throws {
+        let history = try openHistory()
+        let record = try findRecord(id, in: history)
+        let (ssh, config) = try await connection(for: record, options: options)
+        defer { ssh.close() }
+        if follow {
+            try await followLog(record, history: history, connection: ssh, config: config)
+        } else {
+            do {
+                let data = try await ssh.readFile(record.spec.logFile, limit: 1 << 30)
+                FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(data).utf8))
+            } catch {
+                throw fail("cannot read \(record.spec.logFile): \(error)", code: ExitCodes.connection)
+            }
+        }
+    }
+}
+
+/// Follows a job's log to stdout until the job is final and the log drained.
+func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SSHConnection, config: HPCSConfig) async throws {
+    guard let jobID = record.jobID else { throw fail("\(record.id) has no job id", code: ExitCodes.usage) }
+    let manager = ConnectionManager(settings: config.connectionSettings(),
+                                    interaction: TerminalInteraction(acceptNewHostKeys: false), initial: connection)
+    let local = LocalPaths().logs.appendingPathComponent("\(record.id).log")
+    try? FileManager.default.removeItem(at: local) // print the whole log from the start
+    let follower = LogFollower(remotePath: record.spec.logFile, localFile: local, connections: manager)
+    let decoder = UTF8StreamDecoder()
+    try await follower.run(isFinal: {
+        guard let ssh = try? await manager.connection(),
+              let status = try? await StatusPoller.poll(jobIDs: [jobID], on: ssh)[jobID] else { return false }
+        _ = try? history.update(record.id) { updated in
+            updated.state = status.state.rawValue
+            if status.state.isTerminal { updated.exitCode = status.exitCode?.code }
+        }
+        return status.state.isTerminal
+    }, onBytes: { data in
+        FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(decoder.decode(data)).utf8))
+    })
+    _ = try? history.update(record.id) { $0.logOffset = follower.receivedBytes }
+}
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel a submitted job (scancel).")
+
+    @Argument(help: "Submission id, id prefix or job id.") var id: String
+    @OptionGroup var options: RecordOptions
+
+    func run() async throws {
+        let history = try openHistory()
+        let record = try findRecord(id, in: history)
+        guard let jobID = record.jobID else { throw fail("\(record.id) was never submitted", code: ExitCodes.usage) }
+        let (ssh, _) = try await connection(for: record, options: options)
+        defer { ssh.close() }
+        do {
+            try await JobCanceller.cancel(jobID: jobID, on: ssh)
+            print("cancel requested for job \(jobID)")
+        } catch {
+            throw fail("\(error)", code: ExitCodes.submission)
+        }
+    }
+}
+
+struct Results: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Download, decrypt and unpack a job's results.")
+
+    @Argument(help: "Submission id, id prefix or job id.") var id: String
+    @Option(name: .long, help: "Directory to unpack into (default: the data directory's results/<id>).") var output: String?
+    @OptionGroup var options: RecordOptions
+    @Flag(name: .long, help: "Print a JSON object.") var json = false
+
+    func run() async throws {
+        let history = try openHistory()
+        let record = try findRecord(id, in: history)
+        let (ssh, _) = try await connection(for: record, options: options)
+        defer { ssh.close() }
+        do {
+            let results = try await ResultsFetcher.fetch(record, from: ssh, paths: LocalPaths(),
+                                                         into: output.map { URL(fileURLWithPath: $0) })
+            _ = try? history.update(record.id) { $0.resultsDir = results.directory.path }
+            if json {
+                try printJSON(["submission_id": record.id, "directory": results.directory.path,
+                               "stdout": results.stdout ?? NSNull(), "stderr": results.stderr ?? NSNull(),
+                               "exit_code": results.exitCode ?? NSNull(), "files": results.files])
+            } else {
+                print("results in \(results.directory.path)")
+                if let code = results.exitCode { print("application exit code: \(code)") }
+                if let stdout = results.stdout { print("--- stdout\n" + TerminalSanitizer.plainText(Data(stdout.utf8))) }
+                if let stderr = results.stderr, !stderr.isEmpty { print("--- stderr\n" + TerminalSanitizer.plainText(Data(stderr.utf8))) }
+            }
+        } catch {
+            throw fail("\(error)", code: ExitCodes.submission)
+        }
+    }
+}

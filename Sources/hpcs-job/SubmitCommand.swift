@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+import Slurm
+
+/// `hpcs-job submit`: the reference client's options, long and short.
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Prepare and submit a secure job without the UI.")
+
+    @Option(name: .long, help: "HPCS client configuration (INI).") var config: String
+    @Option(name: [.customShort("J"), .long], help: "Job name (default hpcs_<username>).") var jobName: String?
+    @Option(name: [.customShort("N"), .long], help: "Number of nodes.") var nodes: Int = 1
+    @Option(name: [.customShort("p"), .long], help: "Partition.") var partition: String
+    @Option(name: [.customShort("t"), .long], help: "Time limit: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S.") var time: String
+    @Option(name: [.customShort("A"), .long], help: "Account.") var account: String?
+    @Option(name: [.customShort("w"), .long], help: "Compute node(s) the SPIRE identities are bound to.") var nodelist: String
+    @Option(name: [.customShort("s"), .long], help: "Work directory on the cluster.") var workdir: String
+    @Option(name: [.customLong("ai", withSingleDash: true), .customLong("application-info")],
+            help: "Container image's info file on the login node.") var applicationInfo: String
+    @Option(name: [.customLong("di", withSingleDash: true), .customLong("data-info")],
+            help: "Dataset's info file on the login node.") var dataInfo: String
+    @Option(name: [.customShort("i"), .customLong("supplementary-input-scripts")],
+            help: "Directory of input scripts on the cluster.") var supplementaryInputScripts: String?
+    @Option(name: [.customShort("o"), .customLong("supplementary-output-scripts")],
+            help: "Directory of output scripts on the cluster.") var supplementaryOutputScripts: String?
+    @Option(name: [.customLong("flags", withSingleDash: true), .customLong("singularity-supplementary-flags")],
+            parsing: .unconditional, help: "Extra singularity flags (split with shell rules).") var singularityFlags: String?
+    @Option(name: [.customLong("args", withSingleDash: true), .customLong("arguments")],
+            parsing: .unconditional, help: "Application arguments (split with shell rules).") var arguments: String?
+    @Flag(name: [.customShort("f"), .long], help: "Follow the job's log until it ends.") var follow = false
+    @Option(name: .long, help: "SBATCH template name.") var template = "hpcs"
+    @Flag(name: .long, help: "Print the SBATCH and stop; only validation contacts the cluster.") var dryRun = false
+    @Flag(name: .long, help: "Accept and remember an unknown host key (like OpenSSH's accept-new).") var acceptNewHostKey = false
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        let config = try loadConfig(config)
+        let spec: JobSpec
+        do {
+            spec = JobSpec(jobName: jobName ?? JobSpec.defaultJobName(username: config.supercomputer.username), nodes: nodes,
+                           partition: partition, time: time, account: account, nodelist: nodelist, workdir: workdir,
+                           inputScriptsDir: supplementaryInputScripts, outputScriptsDir: supplementaryOutputScripts,
+                           singularityFlags: try singularityFlags.map(ShellWords.split) ?? [],
+                           applicationArguments: try arguments.map(ShellWords.split) ?? [], follow: follow, template: template)
+        } catch {
+            throw fail("\(error)", code: ExitCodes.usage)
+        }
+        if let problem = spec.problems().first { throw fail("\(problem)", code: ExitCodes.usage) }
+        let history = try openHistory()
+        let submitter = Submitter(history: history, paths: LocalPaths(), templates: TemplateStore.standard())
+        let connection = try await connect(config, acceptNewHostKey: acceptNewHostKey)
+        defer { connection.close() }
+        _ = try? await submitter.recover(on: connection)
+        let request = SubmitRequest(config: config, appInfoPath: applicationInfo, dataInfoPath: dataInfo, spec: spec)
+        let quiet = json
+        let report: @Sendable (SubmitEvent) -> Void = { event in
+            guard !quiet, case let .step(text) = event else { return }
+            FileHandle.standardError.write(Data("hpcs-job: \(text)\n".utf8))
+        }
+        do {
+            let prepared = try await submitter.prepare(request, on: connection, dryRun: dryRun, events: report)
+            if dryRun {
+                print(prepared.sbatch)
+                return
+            }
+            let record = try await submitter.submit(prepared, on: connection, events: report)
+            if json {
+                try printJSON(record.jsonObject)
+            } else {
+                print("submitted \(record.id) as job \(record.jobID ?? "?") (remote dir \(record.remoteDir ?? "?"))")
+            }
+            if follow { try await followLog(record, history: history, connection: connection, config: config) }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw fail("\(error)", code: exitStatus(for: error))
+        }
+    }
+}

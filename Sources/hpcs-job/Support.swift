@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+
+/// Questions asked on the terminal when stdin is one; refusals otherwise.
+struct TerminalInteraction: SSHInteraction {
+    let acceptNewHostKeys: Bool
+
+    var isTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+
+    func decide(unknownHostKey key: UnknownHostKey) async -> HostKeyDecision {
+        if acceptNewHostKeys { return .acceptAndRemember }
+        guard isTerminal else {
+            FileHandle.standardError.write(Data("""
+                hpcs-job: the host key of \(key.hostDescription) is not known:
+                  \(key.keyType) \(key.fingerprint)
+                Verify it with the site, then run again with --accept-new-host-key (or use the TUI).
+
+                """.utf8))
+            return .refuse
+        }
+        FileHandle.standardError.write(Data("""
+            The authenticity of host \(key.hostDescription) can't be established.
+            \(key.keyType) key fingerprint is \(key.fingerprint).
+            Are you sure you want to continue connecting (yes/no)? 
+            """.utf8))
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
+        return answer == "yes" ? .acceptAndRemember : .refuse
+    }
+
+    func passphrase(forKeyFile path: String, attempt: Int) async -> String? {
+        guard isTerminal, let text = getpass("Enter passphrase for key '\(path)': ") else { return nil }
+        return String(cString: text)
+    }
+
+    func respond(to challenge: KeyboardInteractiveChallenge) async -> [String]? {
+        guard isTerminal else { return nil }
+        if !challenge.instruction.isEmpty { FileHandle.standardError.write(Data((challenge.instruction + "\n").utf8)) }
+        return challenge.prompts.map { prompt in
+            if prompt.echo {
+                FileHandle.standardError.write(Data(prompt.text.utf8))
+                return readLine() ?? ""
+            }
+            return getpass(prompt.text).map { String(cString: $0) } ?? ""
+        }
+    }
+
+    func password(user: String, host: String) async -> String? {
+        guard isTerminal, let text = getpass("\(user)@\(host)'s password: ") else { return nil }
+        return String(cString: text)
+    }
+}
+
+/// Fails with a message on stderr and a chosen exit code.
+func fail(_ message: String, code: Int32) -> ExitCode {
+    FileHandle.standardError.write(Data("hpcs-job: \(message)\n".utf8))
+    return ExitCode(code)
+}
+
+func exitStatus(for error: Error) -> Int32 {
+    switch error {
+    case let error as PreparationError:
+        switch error.kind {
+        case .config: return ExitCodes.config
+        case .jobSpec, .template: return ExitCodes.usage
+        case .infoFile, .verification: return ExitCodes.verification
+        case .upload, .submission: return ExitCodes.submission
+        }
+    case is SSHError: return ExitCodes.connection
+    case is SubmissionFailed: return ExitCodes.submission
+    default: return ExitCodes.submission
+    }
+}
+
+func loadConfig(_ path: String) throws -> HPCSConfig {
+    do {
+        return try HPCSConfig.load(path: path)
+    } catch {
+        throw fail("\(error)", code: ExitCodes.config)
+    }
+}
+
+func connect(_ config: HPCSConfig, acceptNewHostKey: Bool) async throws -> SSHConnection {
+    do {
+        return try await SSHConnection.connect(config.connectionSettings(),
+                                               interaction: TerminalInteraction(acceptNewHostKeys: acceptNewHostKey))
+    } catch {
+        throw fail("\(error)", code: ExitCodes.connection)
+    }
+}
+
+func openHistory() throws -> HistoryStore {
+    try HistoryStore(url: LocalPaths().historyDatabase)
+}
+
+func printJSON(_ value: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+extension SubmissionRecord {
+    var jsonObject: [String: Any] {
+        var object: [String: Any] = [
+            "submission_id": id, "job_id": jobID ?? NSNull(), "job_name": spec.jobName, "state": state ?? (stage == .failed ? "FAILED_TO_SUBMIT" : NSNull()),
+            "stage": stage.rawValue, "created_at": ISO8601DateFormatter().string(from: createdAt),
+            "cluster": "\(clusterUser)@\(clusterHost):\(clusterPort)", "remote_dir": remoteDir ?? NSNull(),
+            "exit_code": exitCode ?? NSNull(), "workdir": spec.workdir,
+        ]
+        if let failure { object["failure"] = failure }
+        return object
+    }
+}
+
+/// Finds a submission by id, id prefix or job id.
+func findRecord(_ reference: String, in history: HistoryStore) throws -> SubmissionRecord {
+    guard let record = try history.find(reference) else {
+        throw fail("no submission '\(reference)' in \(history.url.path) (see `hpcs-job history`)", code: ExitCodes.usage)
+    }
+    return record
+}
