@@ -103,6 +103,12 @@ public enum JobCanceller {
     }
 
     public static func cancel(jobID: String, on host: RemoteHost) async throws {
+        // scancel exits 0 and says nothing for jobs that left the queue: check first.
+        let queued = try await host.run(["squeue", "-h", "-j", jobID, "-o", "%T"])
+        let state = queued.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard queued.status.succeeded, !state.isEmpty else {
+            throw Refused(message: "job \(jobID) is not in the queue (it already ended or never existed)")
+        }
         let result = try await host.run(SlurmCommand.scancel(jobID))
         let stderr = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard result.status.succeeded else { throw Refused(message: stderr.isEmpty ? "exit status \(result.status.code ?? -1)" : stderr) }

@@ -37,6 +37,8 @@ public struct PreparedSubmission: Sendable, Equatable {
 public struct SubmissionFailed: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
     public var description: String { "sbatch refused the job: \(message)" }
+
+    public init(message: String) { self.message = message }
 }
 
 /// The seed's job preparation (fetch, parse, verify, render, key, upload)

@@ -1,0 +1,168 @@
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+import SiteTestSupport
+import Slurm
+import Synchronization
+import Testing
+
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct MonitoringTests {
+    @Test func finalStatesComeWithTheirExitCodes() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let ok = try await session.sbatchWrap("echo fine", name: "st_ok")
+        let three = try await session.sbatchWrap("exit 3", name: "st_three")
+        let cancelled = try await session.sbatchWrap("sleep 300", name: "st_cancel")
+        try await Task.sleep(for: .seconds(1))
+        try await JobCanceller.cancel(jobID: cancelled, on: session.ssh)
+        #expect(try await session.waitFinal(ok) == JobStatusSnapshot(state: "COMPLETED", exitCode: 0))
+        #expect(try await session.waitFinal(three) == JobStatusSnapshot(state: "FAILED", exitCode: 3))
+        #expect(try await session.waitFinal(cancelled).state == "CANCELLED")
+        // One poll answers for all of them.
+        let all = try await StatusPoller.poll(jobIDs: [ok, three, cancelled], on: session.ssh)
+        #expect(Set(all.keys) == [ok, three, cancelled])
+        await #expect(throws: JobCanceller.Refused.self) { try await JobCanceller.cancel(jobID: "99999999", on: session.ssh) }
+    }
+
+    @Test func aJobOutlivingItsLimitEndsTimeout() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let job = try await session.sbatchWrap("sleep 600", name: "st_timeout", extra: ["-t", "1"])
+        #expect(try await session.waitFinal(job, timeout: .seconds(200)).state == "TIMEOUT")
+    }
+
+    @Test func logIsFollowedToCompletionThroughFiveKilledConnections() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let dir = session.workdir("follow")
+        try await session.ssh.makeDirectories(dir)
+        let log = dir + "/job.out"
+        // Lines over time, some with multi-byte characters and colour.
+        let script = "for i in $(seq 1 120); do printf '\\033[32mline %04d ✓ ünï\\033[0m %s\\n' $i $(head -c 40 /dev/urandom | base64 -w0); sleep 0.05; done"
+        let jobID = try await session.sbatchWrap(script, name: "st_follow", extra: ["-o", log])
+        let manager = ConnectionManager(settings: session.config.connectionSettings(sshConfig: SSHConfigFile(text: "")),
+                                        interaction: NonInteractive())
+        let local = session.paths.logs.appendingPathComponent("follow.log")
+        let follower = LogFollower(remotePath: log, localFile: local, connections: manager)
+        let ssh = session.ssh
+        let site = session.site
+        let killer = Task {
+            var kills = 0
+            while kills < 5 {
+                try await Task.sleep(for: .milliseconds(700))
+                let connection = try await manager.connection()
+                guard let port = connection.localPort else { continue }
+                try SiteKiller.kill(site: site, localPort: port)
+                kills += 1
+            }
+            return kills
+        }
+        let reconnects = Mutex(0)
+        try await follower.run(isFinal: {
+            (try? await StatusPoller.poll(jobIDs: [jobID], on: ssh)[jobID]?.state.isTerminal) ?? false
+        }, onReconnect: { count in reconnects.withLock { $0 = count } })
+        #expect(try await killer.value == 5)
+        #expect(reconnects.withLock { $0 } >= 5)
+        let remote = try await session.ssh.readFile(log)
+        let copy = try Data(contentsOf: local)
+        #expect(copy.count == remote.count)
+        #expect(copy == remote, "the local copy equals the remote file byte for byte")
+        await manager.close()
+    }
+}
+
+enum SiteKiller {
+    static func kill(site: LocalSite, localPort: Int) throws {
+        let listing = try Tool.run("/usr/bin/ss", ["-Htnp", "state", "established", "( sport = :\(site.port) and dport = :\(localPort) )"])
+        for pid in Set(listing.out.matches(of: /pid=(\d+)/).map { String($0.1) }) { _ = try Tool.run("/bin/kill", ["-9", pid]) }
+    }
+}
+
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct ResultsTests {
+    /// A submitted-looking record whose job leaves an age-encrypted tarball
+    /// made by the real `age` CLI to the job's own public key.
+    func recordWithOutput(_ session: SiteSession, tarball: (URL) throws -> Void) async throws -> SubmissionRecord {
+        let id = SubmissionPlan.newSubmissionID()
+        let (identity, recipient) = try OutputKeys.generate(submissionID: id, paths: session.paths)
+        let workdir = session.workdir("results")
+        var record = SubmissionRecord(id: id, clusterHost: session.site.host, clusterPort: session.site.port,
+                                      clusterUser: session.site.user, configPath: session.site.config,
+                                      appInfoPath: session.site.appInfo, dataInfoPath: session.site.dataInfo,
+                                      spec: session.spec(workdir: workdir))
+        record.identityFile = identity.path
+        record.stage = .submitted
+        try session.history.insert(record)
+        let local = session.root.appendingPathComponent("out.tgz")
+        try tarball(local)
+        try await session.ssh.makeDirectories(workdir + "/output")
+        try await session.ssh.upload(local, to: workdir + "/plain.tgz")
+        let job = try await session.sbatchWrap(
+            "age -r \(recipient) -o \(workdir)/output/encrypted_output.tgz \(workdir)/plain.tgz && rm \(workdir)/plain.tgz",
+            name: "results")
+        #expect(try await session.waitFinal(job).state == "COMPLETED")
+        return record
+    }
+
+    @Test func resultsAreFetchedDecryptedAndUnpacked() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let record = try await recordWithOutput(session) { local in
+            let tree = session.root.appendingPathComponent("tree/sd-container/output")
+            try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+            try "result line\n".write(to: tree.appendingPathComponent("stdout"), atomically: true, encoding: .utf8)
+            try "".write(to: tree.appendingPathComponent("stderr"), atomically: true, encoding: .utf8)
+            try "0\n".write(to: tree.appendingPathComponent("exit_code"), atomically: true, encoding: .utf8)
+            _ = try Tool.run("/bin/tar", ["-C", session.root.appendingPathComponent("tree").path, "-czf", local.path, "sd-container"])
+        }
+        let results = try await ResultsFetcher.fetch(record, from: session.ssh, paths: session.paths)
+        #expect(results.stdout == "result line\n")
+        #expect(results.exitCode == 0)
+        #expect(results.files.contains("sd-container/output/stdout"))
+        #expect(FileManager.default.fileExists(atPath: results.encryptedFile.path))
+    }
+
+    @Test func craftedArchiveWithDotDotIsRefused() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let record = try await recordWithOutput(session) { local in
+            let python = """
+                import io, sys, tarfile
+                with tarfile.open(sys.argv[1], "w:gz") as tar:
+                    for name in ["sd-container/output/stdout", "../../escaped.txt"]:
+                        data = b"gotcha\\n"
+                        info = tarfile.TarInfo(name); info.size = len(data)
+                        tar.addfile(info, io.BytesIO(data))
+                """
+            _ = try Tool.run("/usr/bin/python3", ["-c", python, local.path])
+        }
+        await #expect {
+            _ = try await ResultsFetcher.fetch(record, from: session.ssh, paths: session.paths)
+        } throws: { error in "\(error)".contains("escaped.txt") }
+        #expect(!FileManager.default.fileExists(atPath: session.paths.results.appendingPathComponent("escaped.txt").path))
+        #expect(!FileManager.default.fileExists(atPath: session.paths.dataHome.appendingPathComponent("escaped.txt").path))
+        // The encrypted download is kept.
+        #expect(FileManager.default.fileExists(
+            atPath: session.paths.results.appendingPathComponent(record.id).appendingPathComponent("encrypted_output.tgz").path))
+    }
+
+    @Test func wrongKeyAndMissingOutputAreClearErrors() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        var record = try await recordWithOutput(session) { local in
+            _ = try Tool.run("/bin/sh", ["-c", "echo x > \(session.root.path)/x && tar -C \(session.root.path) -czf \(local.path) x"])
+        }
+        let (otherKey, _) = try OutputKeys.generate(submissionID: "other-\(record.id)", paths: session.paths)
+        record.identityFile = otherKey.path
+        await #expect { _ = try await ResultsFetcher.fetch(record, from: session.ssh, paths: session.paths) } throws: { error in
+            "\(error)".contains("another key")
+        }
+        record.spec.workdir = session.workdir("nothing")
+        await #expect { _ = try await ResultsFetcher.fetch(record, from: session.ssh, paths: session.paths) } throws: { error in
+            "\(error)".contains("left no")
+        }
+    }
+}

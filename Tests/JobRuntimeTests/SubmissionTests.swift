@@ -1,0 +1,125 @@
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+import SiteTestSupport
+import Slurm
+import Testing
+
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct SubmissionTests {
+    @Test func aRealSubmissionLandsWithItsTagAndThreeFiles() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let submitter = session.submitter
+        let prepared = try await submitter.prepare(session.request(session.spec(workdir: session.workdir("land"))), on: session.ssh)
+        let record = try await submitter.submit(prepared, on: session.ssh)
+        let jobID = try #require(record.jobID)
+
+        let queue = try await session.ssh.run(["squeue", "-h", "-t", "all", "-j", jobID, "-o", "%k"])
+        #expect(queue.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "hpcs-job:\(record.id)")
+
+        let remoteDir = try #require(record.remoteDir)
+        let entries = try await session.ssh.list(remoteDir)
+        #expect(entries.map(\.name) == ["hpcs-client.conf", "job.sbatch", "output_key.pub"])
+        #expect(entries.allSatisfy { $0.permissions == 0o600 })
+        #expect(try await session.ssh.stat(remoteDir)?.permissions == 0o700)
+        let uploadedConfig = try await session.ssh.readFile(remoteDir + "/hpcs-client.conf")
+        #expect(!String(decoding: uploadedConfig, as: UTF8.self).contains("identity-file"))
+
+        let stored = try #require(try session.history.record(record.id))
+        #expect(stored.stage == .submitted && stored.appInfo != nil && stored.dataInfo != nil && stored.sbatchText != nil)
+        #expect(Set(stored.stepTimes.keys) == ["preparing", "verified", "keyed", "uploaded", "submitting", "submitted"])
+        let keyFile = try #require(stored.identityFile)
+        #expect(keyFile.hasPrefix(session.paths.keys.path))
+        #expect(try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int == 0o600)
+    }
+
+    @Test func twoSubmissionsBackToBackGetTheirOwnKeys() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        var publicKeys: [String] = []
+        for _ in 0..<2 {
+            let prepared = try await session.submitter.prepare(session.request(session.spec(workdir: session.workdir("twin"))),
+                                                               on: session.ssh)
+            let record = try await session.submitter.submit(prepared, on: session.ssh)
+            publicKeys.append(try await session.ssh.readFile(try #require(record.remoteDir) + "/output_key.pub").base64EncodedString())
+        }
+        #expect(publicKeys.count == 2 && publicKeys[0] != publicKeys[1])
+    }
+
+    /// A failure leaves no remote files and a failed history row with the reason.
+    func expectCleanFailure(_ session: SiteSession, _ request: SubmitRequest, reason: String) async throws {
+        let before = try await session.ssh.run(RemoteCommand(script: "ls -1 ~/.hpcs-job 2>/dev/null | sort")).stdoutText
+        await #expect(throws: (any Error).self) {
+            let prepared = try await session.submitter.prepare(request, on: session.ssh)
+            _ = try await session.submitter.submit(prepared, on: session.ssh)
+        }
+        let after = try await session.ssh.run(RemoteCommand(script: "ls -1 ~/.hpcs-job 2>/dev/null | sort")).stdoutText
+        let newDirs = Set(after.split(separator: "\n")).subtracting(before.split(separator: "\n"))
+        let mine = try session.history.list().first
+        #expect(mine?.stage == .failed)
+        #expect(mine?.failure?.contains(reason) == true, "\(mine?.failure ?? "no failure")")
+        if let id = mine?.id { #expect(!newDirs.contains(Substring(id)), "remote directory left behind") }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: session.paths.keys.path)) ?? []).isEmpty)
+    }
+
+    @Test func checksumMismatchFailsBeforeUpload() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let dir = session.workdir("mismatch")
+        let info = try await session.ssh.readFile(session.site.dataInfo)
+        let changed = String(decoding: info, as: UTF8.self).replacingOccurrences(
+            of: #"checksum: [0-9a-f]{128}"#, with: "checksum: " + String(repeating: "0", count: 128), options: .regularExpression)
+        try await session.ssh.makeDirectories(dir)
+        try await session.ssh.writeFileAtomically(dir + "/bad.info.yaml", data: Data(changed.utf8))
+        try await expectCleanFailure(session, session.request(session.spec(workdir: dir), data: dir + "/bad.info.yaml"),
+                                     reason: "SHA-512")
+    }
+
+    @Test func missingDataFileFails() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let dir = session.workdir("missing")
+        let info = String(decoding: try await session.ssh.readFile(session.site.dataInfo), as: UTF8.self)
+            .replacingOccurrences(of: "sample-data.tgz.age", with: "no-such-file.age")
+        try await session.ssh.makeDirectories(dir)
+        try await session.ssh.writeFileAtomically(dir + "/gone.info.yaml", data: Data(info.utf8))
+        try await expectCleanFailure(session, session.request(session.spec(workdir: dir), data: dir + "/gone.info.yaml"),
+                                     reason: "does not exist")
+    }
+
+    @Test func malformedInfoFileFailsNamingTheField() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let dir = session.workdir("malformed")
+        try await session.ssh.makeDirectories(dir)
+        try await session.ssh.writeFileAtomically(dir + "/bad.info.yaml", data: Data("info:\n  path_at_rest: relative\n".utf8))
+        try await expectCleanFailure(session, session.request(session.spec(workdir: dir), data: dir + "/bad.info.yaml"),
+                                     reason: "info.")
+    }
+
+    @Test func invalidPartitionShowsSbatchsOwnError() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let request = session.request(session.spec(workdir: session.workdir("partition"), partition: "nosuchpartition"))
+        try await expectCleanFailure(session, request, reason: "invalid partition")
+    }
+
+    @Test func aCrashAfterSbatchIsRecoveredByTheCommentTag() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let prepared = try await session.submitter.prepare(session.request(session.spec(workdir: session.workdir("crash"))),
+                                                           on: session.ssh)
+        let record = try await session.submitter.submit(prepared, on: session.ssh)
+        // As if the process died between sbatch and storing the job id.
+        try session.history.update(record.id) { $0.stage = .submitting; $0.jobID = nil }
+        let reopened = try HistoryStore(url: session.paths.historyDatabase)
+        let submitter = Submitter(history: reopened, paths: session.paths, templates: session.submitter.templates)
+        let recovered = try await submitter.recover(on: session.ssh)
+        #expect(recovered.map(\.id) == [record.id])
+        #expect(try reopened.record(record.id)?.jobID == record.jobID)
+        #expect(try reopened.record(record.id)?.stage == .submitted)
+    }
+}
