@@ -27,6 +27,13 @@ static inline mmask_t hpcs_button1_clicked(void) { return BUTTON1_CLICKED; }
 static inline mmask_t hpcs_button4_pressed(void) { return BUTTON4_PRESSED; }
 static inline mmask_t hpcs_button5_pressed(void) { return BUTTON5_PRESSED; }
 
+// ncurses' globals, read through functions (Swift 6 refuses shared mutable globals).
+static inline WINDOW *hpcs_stdscr(void) { return stdscr; }
+static inline int hpcs_lines(void) { return LINES; }
+static inline int hpcs_cols(void) { return COLS; }
+static inline int hpcs_colors(void) { return COLORS; }
+static inline int hpcs_color_pairs(void) { return COLOR_PAIRS; }
+
 /// Draws one cell: a grapheme given as UTF-32 code points (base + combining).
 static inline int hpcs_put_cell(int y, int x, const wchar_t *chars, attr_t attrs, short pair) {
     cchar_t cell;

@@ -1,0 +1,198 @@
+import Foundation
+
+/// A fixed-capacity ring of the last N items: memory stays bounded however
+/// much arrives.
+public struct RingBuffer<Element: Sendable>: Sendable {
+    private var storage: [Element?]
+    private var start = 0
+    public private(set) var count = 0
+    /// Items dropped because the ring was full.
+    public private(set) var dropped = 0
+
+    public init(capacity: Int) { storage = Array(repeating: nil, count: max(1, capacity)) }
+
+    public var capacity: Int { storage.count }
+
+    public mutating func append(_ element: Element) {
+        if count < storage.count {
+            storage[(start + count) % storage.count] = element
+            count += 1
+        } else {
+            storage[start] = element
+            start = (start + 1) % storage.count
+            dropped += 1
+        }
+    }
+
+    public subscript(index: Int) -> Element {
+        // Always set for 0..<count.
+        storage[(start + index) % storage.count].unsafelyUnwrapped
+    }
+
+    public var last: Element? { count == 0 ? nil : self[count - 1] }
+
+    public mutating func replaceLast(_ element: Element) {
+        guard count > 0 else { return append(element) }
+        storage[(start + count - 1) % storage.count] = element
+    }
+}
+
+/// A remote log as lines of styled runs: SGR colours kept, every other
+/// escape neutralised, UTF-8 split across chunks handled.
+public struct LogViewState: Sendable {
+    public struct Line: Sendable, Equatable {
+        public var runs: [TerminalSanitizer.Run]
+        public var isStderr: Bool
+        public var text: String { runs.map(\.text).joined() }
+    }
+
+    public private(set) var lines: RingBuffer<Line>
+    private var partial = ""
+    private var sgr = TerminalSanitizer.SGRState()
+    private var decoder = UTF8StreamDecoder()
+    /// Lines scrolled up from the bottom (0 = newest at the bottom).
+    public var scrollBack = 0
+    public var following = true
+    public var wrap = false
+    public var search: String?
+    public private(set) var totalBytes: Int64 = 0
+
+    public init(capacity: Int = 100_000) { lines = RingBuffer(capacity: capacity) }
+
+    /// Appends raw bytes from the remote file.
+    public mutating func append(_ data: Data, stderr: Bool = false) {
+        totalBytes += Int64(data.count)
+        let text = decoder.decode(data)
+        guard !text.isEmpty else { return }
+        var pieces = (partial + text).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let hadPartial = !partial.isEmpty
+        partial = pieces.removeLast()
+        for (index, piece) in pieces.enumerated() {
+            let styled = TerminalSanitizer.styledRuns(piece, starting: sgr)
+            sgr = styled.state
+            let line = Line(runs: styled.runs, isStderr: stderr)
+            if index == 0, hadPartial, lines.count > 0, lines.last?.text == "" { lines.replaceLast(line) } else { lines.append(line) }
+        }
+        if !following { scrollBack += pieces.count }
+    }
+
+    /// The unterminated last line, shown but not yet stored.
+    public var pendingLine: Line? {
+        partial.isEmpty ? nil : Line(runs: TerminalSanitizer.styledRuns(partial, starting: sgr).runs, isStderr: false)
+    }
+
+    public mutating func handle(_ key: Key, page: Int) -> Bool {
+        switch key {
+        case .up, .character("k"): scrollBack = min(lines.count, scrollBack + 1); following = false
+        case .down, .character("j"): scrollBack = max(0, scrollBack - 1)
+        case .pageUp: scrollBack = min(lines.count, scrollBack + page); following = false
+        case .pageDown: scrollBack = max(0, scrollBack - page)
+        case .home, .character("g"): scrollBack = lines.count; following = false
+        case .end, .character("G"): scrollBack = 0; following = true
+        case .character("f"): following.toggle(); if following { scrollBack = 0 }
+        case .character("w"): wrap.toggle()
+        default: return false
+        }
+        if scrollBack == 0 && key != .character("f") { following = true }
+        return true
+    }
+
+    /// Jumps to the next line (upwards) containing the search text.
+    public mutating func findPrevious() {
+        guard let search, !search.isEmpty, lines.count > 0 else { return }
+        var index = lines.count - 1 - scrollBack - 1
+        while index >= 0 {
+            if lines[index].text.localizedCaseInsensitiveContains(search) {
+                scrollBack = lines.count - 1 - index
+                following = false
+                return
+            }
+            index -= 1
+        }
+    }
+}
+
+public enum LogView {
+    public static func draw(_ buffer: inout CellBuffer, _ state: LogViewState, area: Rect, theme: Theme,
+                            styleFor: (LogViewState.Line) -> Role? = { _ in nil }) {
+        guard area.height > 0, area.width > 0 else { return }
+        var all: [LogViewState.Line] = []
+        let needed = area.height + state.scrollBack
+        let available = state.lines.count
+        let first = max(0, available - needed)
+        for index in first..<available { all.append(state.lines[index]) }
+        if let pending = state.pendingLine, state.scrollBack == 0 { all.append(pending) }
+        // Rows, wrapped or cut, newest at the bottom.
+        var rows: [[TerminalSanitizer.Run]] = []
+        var roles: [Role?] = []
+        for line in all {
+            let role = styleFor(line) ?? (line.isStderr ? .logStderr : nil)
+            if state.wrap {
+                for chunk in wrapRuns(line.runs, width: area.width) { rows.append(chunk); roles.append(role) }
+            } else {
+                rows.append(line.runs)
+                roles.append(role)
+            }
+        }
+        let end = max(0, rows.count - (state.wrap ? 0 : state.scrollBack))
+        let start = max(0, end - area.height)
+        for (row, index) in (start..<end).enumerated() {
+            var x = area.x
+            for run in rows[index] {
+                var style = roles[index].map { theme[$0] } ?? theme[.logStdout]
+                if theme.usesColor {
+                    if let foreground = run.sgr.foreground { style.foreground = .indexed(UInt8(clamping: foreground)) }
+                    if let background = run.sgr.background { style.background = .indexed(UInt8(clamping: background)) }
+                }
+                style.bold = style.bold || run.sgr.bold
+                style.underline = run.sgr.underline
+                style.reverse = run.sgr.reverse
+                if let search = state.search, !search.isEmpty, run.text.localizedCaseInsensitiveContains(search) {
+                    style = theme[.highlight]
+                }
+                x = buffer.write(run.text.replacingOccurrences(of: "\t", with: "    "), x: x, y: area.y + row, style: style, clip: area)
+            }
+        }
+    }
+
+    static func wrapRuns(_ runs: [TerminalSanitizer.Run], width: Int) -> [[TerminalSanitizer.Run]] {
+        var rows: [[TerminalSanitizer.Run]] = [[]]
+        var used = 0
+        for run in runs {
+            var current = ""
+            for char in run.text {
+                let w = DisplayWidth.of(char)
+                if used + w > width {
+                    if !current.isEmpty { rows[rows.count - 1].append(.init(text: current, sgr: run.sgr)) }
+                    rows.append([])
+                    current = ""
+                    used = 0
+                }
+                current.append(char)
+                used += w
+            }
+            if !current.isEmpty { rows[rows.count - 1].append(.init(text: current, sgr: run.sgr)) }
+        }
+        return rows
+    }
+}
+
+/// Scrollable read-only text with a style per line (the SBATCH preview).
+public struct ScrollState: Equatable, Sendable {
+    public var offset = 0
+    public init() {}
+
+    public mutating func handle(_ key: Key, lineCount: Int, page: Int) -> Bool {
+        let maximum = max(0, lineCount - page)
+        switch key {
+        case .up, .character("k"): offset = max(0, offset - 1)
+        case .down, .character("j"): offset = min(maximum, offset + 1)
+        case .pageUp: offset = max(0, offset - page)
+        case .pageDown, .character(" "): offset = min(maximum, offset + page)
+        case .home, .character("g"): offset = 0
+        case .end, .character("G"): offset = maximum
+        default: return false
+        }
+        return true
+    }
+}
