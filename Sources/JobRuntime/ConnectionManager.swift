@@ -4,7 +4,7 @@ import SecureShell
 /// Keeps one connection to the login node and replaces it when it drops:
 /// reconnects with exponential backoff, the host key verified every time.
 public actor ConnectionManager {
-    public let settings: ConnectionSettings
+    public nonisolated let settings: ConnectionSettings
     private let interaction: SSHInteraction
     private var current: SSHConnection?
     /// How many times the connection was re-established (for the UI's indicator).

@@ -111,6 +111,11 @@ public struct Submitter: Sendable {
         let sbatch = editedSbatch ?? prepared.sbatch
         var keyFile: URL?
         var uploaded = false
+        if !prepared.recorded {
+            // A preview made without a record (the TUI's): record it now and
+            // verify the checksums before anything is uploaded.
+            try await record(prepared, on: host, events: events)
+        }
         do {
             events(.step("generating this job's output key"))
             let (identityFile, recipient) = try OutputKeys.generate(submissionID: id, paths: paths)
@@ -155,6 +160,30 @@ public struct Submitter: Sendable {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
         return formatter.string(from: date)
+    }
+
+    private func record(_ prepared: PreparedSubmission, on host: RemoteHost,
+                        events: @escaping @Sendable (SubmitEvent) -> Void) async throws {
+        let plan = prepared.plan
+        let settings = plan.config.connectionSettings()
+        var record = SubmissionRecord(id: plan.submissionID, clusterHost: settings.host, clusterPort: settings.port,
+                                      clusterUser: settings.user, configPath: plan.config.path,
+                                      appInfoPath: plan.application.remotePath, dataInfoPath: plan.data.remotePath, spec: plan.spec)
+        record.appInfo = plan.application.info
+        record.dataInfo = plan.data.info
+        record.sbatchText = prepared.sbatch
+        record.remoteDir = plan.remoteDirectory
+        try history.insert(record)
+        do {
+            events(.step("verifying SHA-512 checksums"))
+            try await InfoFetcher.verifyChecksums([plan.application, plan.data], on: host) { done, total in
+                events(.checksumProgress(done: done, total: total))
+            }
+            try history.advance(plan.submissionID, to: .verified)
+        } catch {
+            markFailed(plan.submissionID, error)
+            throw error
+        }
     }
 
     private func markFailed(_ id: String, _ error: Error) {

@@ -17,10 +17,21 @@ public struct KeyboardInteractiveChallenge: Sendable, Equatable {
         public let text: String
         /// Whether the answer may be shown while typed.
         public let echo: Bool
+
+        public init(text: String, echo: Bool) {
+            self.text = text
+            self.echo = echo
+        }
     }
     public let name: String
     public let instruction: String
     public let prompts: [Prompt]
+
+    public init(name: String, instruction: String, prompts: [Prompt]) {
+        self.name = name
+        self.instruction = instruction
+        self.prompts = prompts
+    }
 }
 
 /// For scripts: no questions. Unknown host keys are refused unless

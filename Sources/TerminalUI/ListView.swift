@@ -12,10 +12,13 @@ public struct ListState: Equatable, Sendable {
         offset = 0
     }
 
-    /// Indices of items matching the filter (case-insensitive substring).
+    /// Indices of items matching the filter (case-insensitive), those that
+    /// start with it first.
     public var visible: [Int] {
         guard !filter.isEmpty else { return Array(items.indices) }
-        return items.indices.filter { items[$0].localizedCaseInsensitiveContains(filter) }
+        let matching = items.indices.filter { items[$0].localizedCaseInsensitiveContains(filter) }
+        let prefix = filter.lowercased()
+        return matching.filter { items[$0].lowercased().hasPrefix(prefix) } + matching.filter { !items[$0].lowercased().hasPrefix(prefix) }
     }
 
     /// The selected item's index in `items`.

@@ -1,0 +1,163 @@
+import Foundation
+import JobPreparation
+import JobRuntime
+import Slurm
+import TerminalUI
+
+/// Messages from effects → state (+ follow-up effects).
+enum Answers {
+    static func apply(_ state: inout AppState, _ message: Message) -> [Effect] {
+        switch message {
+        case let .configLoaded(.success(config)):
+            state.connect.config = config
+            state.connect.configProblem = nil
+            fillDefaults(&state, config)
+        case let .configLoaded(.failure(error)):
+            state.connect.config = nil
+            state.connect.configProblem = "\(error)"
+            state.activity = nil
+        case let .recentConfigs(paths):
+            state.connect.recent = paths
+            if state.connect.configPath.text.isEmpty, let first = paths.first {
+                state.connect.configPath.set(first)
+                return [.loadConfig(first)]
+            }
+        case let .prompt(prompt):
+            state.prompt = prompt
+        case let .connected(.success(target), home):
+            state.activity = nil
+            state.connected = true
+            state.connect.connectedTo = target
+            state.connect.home = home
+            state.notice = nil
+            state.screen = .infoFiles
+            return [.list(home ?? "/"), .loadClusterChoices]
+        case let .connected(.failure(error), _):
+            state.activity = nil
+            state.error = "\(error)"
+        case let .listed(path, .success(entries)):
+            state.infoFiles.directory = path
+            state.infoFiles.entries = entries
+            state.infoFiles.list.setItems([".."] + entries.map { $0.kind == .directory ? $0.name + "/" : $0.name })
+        case let .listed(path, .failure(error)):
+            state.error = "cannot list \(path): \(error)"
+        case let .infoFetched(role, .success(fetched)):
+            state.infoFiles.fetched[role.rawValue] = fetched
+            state.infoFiles.problems[role.rawValue] = nil
+            state.infoFiles.verified = nil
+            if role == .application, state.infoFiles.fetched(.data) == nil { state.infoFiles.active = .data }
+        case let .infoFetched(role, .failure(error)):
+            state.infoFiles.fetched[role.rawValue] = nil
+            state.infoFiles.problems[role.rawValue] = "\(error)"
+        case let .checksumProgress(done, total):
+            state.activity = Activity(label: "verifying SHA-512 checksums", fraction: total == 0 ? nil : Double(done) / Double(total))
+        case .verified(.success):
+            state.activity = nil
+            state.infoFiles.verified = true
+            state.infoFiles.verdict = "both files match their SHA-512 checksums"
+        case let .verified(.failure(error)):
+            state.activity = nil
+            state.infoFiles.verified = false
+            state.infoFiles.verdict = "\(error)"
+            state.error = "\(error)"
+            state.screen = .infoFiles
+        case let .clusterChoices(partitions, accounts, nodes):
+            state.options.partitions = partitions
+            state.options.accounts = accounts
+            state.options.nodes = nodes
+            if state.options.fields[2].text.isEmpty, let first = partitions.first { state.options.fields[2].set(first) }
+            if state.options.fields[4].text.isEmpty, let first = accounts.first { state.options.fields[4].set(first) }
+        case let .templates(names):
+            if !names.isEmpty { state.runtime.templates = names }
+        case let .prepared(.success(prepared)):
+            state.activity = nil
+            setPreview(&state, prepared.sbatch)
+            state.preview.prepared = prepared
+            state.preview.edited = false
+        case let .prepared(.failure(error)):
+            state.activity = nil
+            state.error = "\(error)"
+            state.screen = error.kind == .verification || error.kind == .infoFile ? .infoFiles : .runtime
+        case let .edited(text):
+            if text != state.preview.text {
+                setPreview(&state, text)
+                state.preview.edited = true
+            }
+        case let .submitProgress(text):
+            state.activity = Activity(label: text, fraction: nil)
+        case let .submitted(.success(record)):
+            state.activity = nil
+            state.submissionInFlight = false
+            state.notice = "submitted as job \(record.jobID ?? "?")"
+            return RunScreens.attach(&state, record)
+        case let .submitted(.failure(error)):
+            state.activity = nil
+            state.submissionInFlight = false
+            state.error = "\(error)"
+        case let .status(status):
+            state.monitor.status = status
+            if var record = state.monitor.record {
+                record.state = status.state.rawValue
+                if status.state.isTerminal { record.exitCode = status.exitCode?.code }
+                state.monitor.record = record
+            }
+        case let .logBytes(data):
+            state.monitor.log.append(data)
+            updateStep(&state, data)
+        case let .reconnected(count):
+            state.monitor.reconnects = count
+        case let .followEnded(problem):
+            state.monitor.following = false
+            if let problem { state.error = problem }
+        case let .cancelResult(text):
+            state.notice = text
+        case let .resultsProgress(fraction):
+            state.activity = Activity(label: "fetching results", fraction: fraction)
+        case let .results(.success(results)):
+            state.activity = nil
+            state.monitor.results = results
+            state.monitor.resultsError = nil
+        case let .results(.failure(error)):
+            state.activity = nil
+            state.monitor.resultsError = "\(error)"
+            state.error = "\(error)"
+        case let .historyLoaded(records):
+            state.history.records = records
+            state.history.selected = min(state.history.selected, max(0, records.count - 1))
+        case let .failed(text):
+            state.activity = nil
+            state.error = text
+        case .input, .tick:
+            break
+        }
+        return []
+    }
+
+    /// Sensible starting values from the config (all editable).
+    static func fillDefaults(_ state: inout AppState, _ config: HPCSConfig) {
+        if state.options.fields[0].text.isEmpty { state.options.fields[0].set(JobSpec.defaultJobName(username: config.supercomputer.username)) }
+        if state.options.fields[1].text.isEmpty { state.options.fields[1].set("1") }
+        if state.options.fields[3].text.isEmpty { state.options.fields[3].set("01:00:00") }
+    }
+
+    static func setPreview(_ state: inout AppState, _ text: String) {
+        let old = state.preview.text.isEmpty ? nil : state.preview.text
+        state.preview.previousText = old
+        state.preview.text = text
+        guard let old else { state.preview.changedLines = []; return }
+        let oldLines = Set(old.split(separator: "\n", omittingEmptySubsequences: false))
+        state.preview.changedLines = Set(text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            .filter { !oldLines.contains($0.element) }.map(\.offset))
+    }
+
+    /// The job script's tagged lines: `[hpcs-job] step N/12: …`.
+    static func updateStep(_ state: inout AppState, _ data: Data) {
+        let text = TerminalSanitizer.plainText(data)
+        for line in text.split(separator: "\n").reversed() {
+            guard let match = line.firstMatch(of: /\[hpcs-job\] step (\d+)\/(\d+): (.*)/),
+                  let number = Int(match.1), let total = Int(match.2) else { continue }
+            state.monitor.step = (number, total, String(match.3))
+            break
+        }
+    }
+}

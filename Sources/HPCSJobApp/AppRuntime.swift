@@ -1,0 +1,168 @@
+import Foundation
+import History
+import JobPreparation
+import Synchronization
+import TerminalUI
+
+/// The UI loop: input → update → effects (run elsewhere) → messages →
+/// update; at most one redraw per frame. It runs on its own thread and
+/// never waits on the network.
+final class AppRuntime {
+    private(set) var state: AppState
+    let theme: Theme
+    let keys: KeyMap
+    private let backend: TerminalBackend
+    let mailbox = Mailbox()
+    private var runner: EffectRunner?
+    private var dirty = true
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+    private var lastTick = ContinuousClock.now
+
+    init(backend: TerminalBackend, state: AppState, theme: Theme, keys: KeyMap) {
+        self.backend = backend
+        self.state = state
+        self.theme = theme
+        self.keys = keys
+        self.state.size = backend.size
+    }
+
+    func attach(_ runner: EffectRunner) { self.runner = runner }
+
+
+    func process(_ message: Message) {
+        let effects = Update.update(&state, message, keys: keys)
+        dirty = true
+        for effect in effects {
+            switch effect {
+            case let .openEditor(text): editExternally(text)
+            case .quit: state.quitting = true
+            default: runner?.perform(effect)
+            }
+        }
+    }
+
+    /// Runs until the user quits.
+    func loop() {
+        while !state.quitting {
+            if let event = backend.nextEvent(timeout: 16) { process(.input(event)) }
+            for message in mailbox.take() { process(message) }
+            let now = ContinuousClock.now
+            if now - lastTick >= .milliseconds(120), state.activity != nil || state.monitor.following {
+                lastTick = now
+                process(.tick)
+            }
+            if dirty, now - lastDraw >= .milliseconds(16) {
+                backend.draw(AppView.render(state, theme: theme))
+                dirty = false
+                lastDraw = now
+            }
+        }
+    }
+
+    /// `$EDITOR` on a private copy; the edited text is what gets submitted.
+    private func editExternally(_ text: String) {
+        let directory = LocalPaths().dataHome.appendingPathComponent("edit")
+        try? LocalPaths.ensurePrivateDirectory(directory)
+        let file = directory.appendingPathComponent("job-\(UUID().uuidString.prefix(8)).sbatch")
+        do {
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        } catch {
+            state.error = "cannot write a copy for the editor: \(error)"
+            return
+        }
+        defer { try? FileManager.default.removeItem(at: file) }
+        let editor = ProcessInfo.processInfo.environment["VISUAL"] ?? ProcessInfo.processInfo.environment["EDITOR"] ?? "vi"
+        backend.suspend()
+        let editorProcess = Process()
+        editorProcess.executableURL = URL(fileURLWithPath: "/bin/sh")
+        editorProcess.arguments = ["-c", "exec $0 \"$1\"", editor, file.path]
+        do {
+            try editorProcess.run()
+            editorProcess.waitUntilExit()
+        } catch {
+            state.error = "cannot start \(editor): \(error)"
+        }
+        backend.resume()
+        dirty = true
+        if editorProcess.terminationStatus == 0, let edited = try? String(contentsOf: file, encoding: .utf8) {
+            process(.edited(edited))
+        } else if state.error == nil {
+            state.notice = "\(editor) exited with status \(editorProcess.terminationStatus); the preview is unchanged"
+        }
+    }
+}
+
+/// Entry point of the terminal UI.
+public enum HPCSJobApplication {
+    public static func run(configPath: String?, themeName: String?) async -> Int32 {
+        let paths = LocalPaths()
+        let environment = ProcessInfo.processInfo.environment
+        let (theme, themeProblem) = Theme.load(named: themeName ?? environment["HPCS_JOB_THEME"] ?? "default",
+                                               directories: [paths.userThemes] + installedDirectories("Themes"),
+                                               noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false)
+        var keys = Update.keyMap
+        var notices: [String] = themeProblem.map { [$0] } ?? []
+        let keyFile = paths.configHome.appendingPathComponent("keys.conf")
+        if let text = try? String(contentsOf: keyFile, encoding: .utf8) {
+            do { keys = try keys.patched(with: text) } catch { notices.append("\(keyFile.path): \(error); default keys used") }
+        }
+        let history: HistoryStore?
+        do {
+            history = try HistoryStore(url: paths.historyDatabase)
+        } catch {
+            history = nil
+            notices.append("history unavailable: \(error)")
+        }
+        var state = AppState()
+        if let configPath { state.connect.configPath.set(configPath) }
+        state.notice = notices.isEmpty ? "Enter connects · F1 help" : notices.joined(separator: " · ")
+
+        let initialState = state
+        let keyMap = keys
+        return await withCheckedContinuation { continuation in
+            let thread = Thread {
+                let backend = NcursesBackend()
+                let runtime = AppRuntime(backend: backend, state: initialState, theme: theme, keys: keyMap)
+                let mailbox = runtime.mailbox
+                let runner = EffectRunner(paths: paths, history: history, templates: TemplateStore.standard()) { message in
+                    mailbox.post(message)
+                }
+                runtime.attach(runner)
+                mailbox.post(.recentConfigs(RecentConfigs.load(paths)))
+                if let configPath { runner.perform(.loadConfig(configPath)) }
+                runtime.loop()
+                backend.stop()
+                continuation.resume(returning: 0)
+            }
+            thread.name = "hpcs-job-ui"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    /// `Themes/` (or another shipped folder) beside the executable or above it.
+    static func installedDirectories(_ name: String) -> [URL] {
+        var base = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        var found: [URL] = []
+        for _ in 0..<5 {
+            found.append(base.appendingPathComponent(name))
+            found.append(base.appendingPathComponent("share/hpcs-job/" + name.lowercased()))
+            base = base.deletingLastPathComponent()
+        }
+        return found
+    }
+}
+
+/// Messages from effects to the UI thread.
+final class Mailbox: Sendable {
+    private let messages = Mutex<[Message]>([])
+
+    func post(_ message: Message) { messages.withLock { $0.append(message) } }
+
+    func take() -> [Message] {
+        messages.withLock { box in
+            defer { box.removeAll() }
+            return box
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+import Slurm
+import TerminalUI
+
+/// The screens, in wizard order, then History.
+public enum Screen: Int, CaseIterable, Sendable {
+    case connect, infoFiles, options, runtime, preview, monitor, history
+
+    var title: String {
+        ["Connect", "Info files", "Job options", "Runtime", "Preview", "Monitor", "History"][rawValue]
+    }
+}
+
+/// Something in flight, shown with a spinner or a progress bar.
+public struct Activity: Equatable, Sendable {
+    public var label: String
+    public var fraction: Double?
+}
+
+/// A question only the user can answer, raised while connecting.
+public enum Prompt: Equatable, Sendable {
+    case hostKey(UnknownHostKey, selected: Int)
+    case passphrase(file: String, field: TextFieldState)
+    case keyboardInteractive(KeyboardInteractiveChallenge, fields: [TextFieldState], focus: Int)
+    case confirmQuit
+    case confirmCancel(jobID: String)
+    case confirmSubmit
+}
+
+public struct ConnectState: Equatable, Sendable {
+    public var configPath = TextFieldState()
+    public var recent: [String] = []
+    public var config: HPCSConfig?
+    public var configProblem: String?
+    public var connectedTo: String?
+    public var home: String?
+}
+
+public enum InfoRole: Int, Sendable, CaseIterable {
+    case application, data
+    var title: String { self == .application ? "Container image info" : "Dataset info" }
+}
+
+public struct InfoFilesState: Equatable, Sendable {
+    public var directory = ""
+    public var entries: [RemoteFileInfo] = []
+    public var list = ListState()
+    public var active = InfoRole.application
+    public var typedPath: TextFieldState?
+    public var fetched: [Int: FetchedInfo] = [:]
+    public var problems: [Int: String] = [:]
+    public var verified: Bool?
+    public var verdict: String?
+
+    func fetched(_ role: InfoRole) -> FetchedInfo? { fetched[role.rawValue] }
+}
+
+public struct OptionsState: Equatable, Sendable {
+    public static let fieldNames = ["Job name", "Nodes", "Partition", "Time", "Account", "Node list", "Work directory"]
+    public var fields: [TextFieldState] = Array(repeating: TextFieldState(), count: 7)
+    public var focus = 0
+    public var partitions: [String] = []
+    public var accounts: [String] = []
+    public var nodes: [String] = []
+}
+
+public struct RuntimeState: Equatable, Sendable {
+    public enum Section: Int, Sendable { case arguments, flags, inputScripts, outputScripts, template }
+    public var arguments: [String] = []
+    public var flags: [String] = []
+    public var argumentList = ListState()
+    public var flagList = ListState()
+    public var inputScripts = TextFieldState()
+    public var outputScripts = TextFieldState()
+    public var templates: [String] = ["hpcs", "plain"]
+    public var template = 0
+    public var section = Section.arguments
+    /// Adding or editing a word: the field and the index being edited (nil = new).
+    public var editing: (field: TextFieldState, index: Int?)?
+    public var splitNotice: String?
+
+    public static func == (lhs: RuntimeState, rhs: RuntimeState) -> Bool {
+        lhs.arguments == rhs.arguments && lhs.flags == rhs.flags && lhs.argumentList == rhs.argumentList
+            && lhs.flagList == rhs.flagList && lhs.inputScripts == rhs.inputScripts && lhs.outputScripts == rhs.outputScripts
+            && lhs.templates == rhs.templates && lhs.template == rhs.template && lhs.section == rhs.section
+            && lhs.editing?.field == rhs.editing?.field && lhs.editing?.index == rhs.editing?.index && lhs.splitNotice == rhs.splitNotice
+    }
+}
+
+public struct PreviewState: Equatable, Sendable {
+    public var prepared: PreparedSubmission?
+    public var text: String = ""
+    /// Lines that differ from the previous preview.
+    public var changedLines: Set<Int> = []
+    public var previousText: String?
+    public var edited = false
+    public var scroll = ScrollState()
+}
+
+public struct MonitorState: Sendable {
+    public var record: SubmissionRecord?
+    public var status: JobStatus?
+    public var log = LogViewState()
+    public var step: (number: Int, total: Int, text: String)?
+    public var reconnects = 0
+    public var following = false
+    public var searching: TextFieldState?
+    public var results: JobResults?
+    public var resultsError: String?
+}
+
+public struct HistoryState: Equatable, Sendable {
+    public var records: [SubmissionRecord] = []
+    public var selected = 0
+    public var filter = TextFieldState()
+    public var filtering = false
+    public var stateFilter: String?
+    public var showDetails = false
+}
+
+/// Everything the UI shows. Drawing reads it only; `update` changes it.
+public struct AppState: Sendable {
+    public var screen = Screen.connect
+    public var size: (width: Int, height: Int) = (80, 24)
+    public var connect = ConnectState()
+    public var infoFiles = InfoFilesState()
+    public var options = OptionsState()
+    public var runtime = RuntimeState()
+    public var preview = PreviewState()
+    public var monitor = MonitorState()
+    public var history = HistoryState()
+    public var activity: Activity?
+    public var prompt: Prompt?
+    public var error: String?
+    public var notice: String?
+    public var showHelp = false
+    public var tick = 0
+    public var quitting = false
+    public var submissionInFlight = false
+    public var connected = false
+
+    public init() {}
+
+    /// The job spec as the forms currently say.
+    public var spec: JobSpec {
+        let values = options.fields.map(\.text)
+        return JobSpec(jobName: values[0], nodes: Int(values[1]) ?? 0, partition: values[2], time: values[3],
+                       account: values[4].isEmpty ? nil : values[4], nodelist: values[5], workdir: values[6],
+                       inputScriptsDir: runtime.inputScripts.text.isEmpty ? nil : runtime.inputScripts.text,
+                       outputScriptsDir: runtime.outputScripts.text.isEmpty ? nil : runtime.outputScripts.text,
+                       singularityFlags: runtime.flags, applicationArguments: runtime.arguments,
+                       template: runtime.templates.indices.contains(runtime.template) ? runtime.templates[runtime.template] : "hpcs")
+    }
+
+    /// Field name → problem, for inline messages.
+    public var specProblems: [String: String] {
+        Dictionary(spec.problems().map { ($0.field ?? "", $0.message) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Whether a text field has the keyboard (so letters type).
+    var isTyping: Bool {
+        if prompt != nil { return true }
+        switch screen {
+        case .connect: return true
+        case .infoFiles: return infoFiles.typedPath != nil
+        case .options: return true
+        case .runtime: return runtime.editing != nil || runtime.section == .inputScripts || runtime.section == .outputScripts
+        case .monitor: return monitor.searching != nil
+        case .history: return history.filtering
+        case .preview: return false
+        }
+    }
+}

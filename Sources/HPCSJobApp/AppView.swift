@@ -1,0 +1,131 @@
+import Foundation
+import TerminalUI
+
+enum Layout {
+    static let minimumWidth = 60
+    static let minimumHeight = 16
+    /// First row of the main list on list screens (header + frame).
+    static let listTop = 4
+}
+
+/// Draws the whole screen from the state; never changes it.
+public enum AppView {
+    public static func render(_ state: AppState, theme: Theme) -> CellBuffer {
+        var buffer = CellBuffer(width: state.size.width, height: state.size.height)
+        buffer.fill(buffer.bounds, style: theme[.text])
+        guard state.size.width >= Layout.minimumWidth, state.size.height >= Layout.minimumHeight else {
+            let lines = Frame.wrap("hpcs-job needs at least \(Layout.minimumWidth)×\(Layout.minimumHeight); this terminal is "
+                                   + "\(state.size.width)×\(state.size.height). Enlarge it or press Ctrl-Q to quit.",
+                                   width: max(1, state.size.width))
+            for (row, line) in lines.enumerated() where row < state.size.height {
+                buffer.write(line, x: 0, y: row, style: theme[.statusWarn])
+            }
+            return buffer
+        }
+        var state = state
+        let (header, rest) = buffer.bounds.splitRows(1)
+        let (body, footer) = rest.splitRows(-2)
+        let (statusLine, hintLine) = footer.splitRows(1)
+        drawHeader(&buffer, state, header, theme)
+        switch state.screen {
+        case .connect: SetupViews.connect(&buffer, state, body, theme)
+        case .infoFiles: SetupViews.infoFiles(&buffer, &state, body, theme)
+        case .options: SetupViews.options(&buffer, state, body, theme)
+        case .runtime: SetupViews.runtime(&buffer, &state, body, theme)
+        case .preview: RunViews.preview(&buffer, state, body, theme)
+        case .monitor: RunViews.monitor(&buffer, state, body, theme)
+        case .history: RunViews.history(&buffer, state, body, theme)
+        }
+        drawStatusLine(&buffer, state, statusLine, theme)
+        KeyHintBar.draw(&buffer, hints: Hints.forScreen(state), area: hintLine, theme: theme)
+        drawOverlays(&buffer, state, body, theme)
+        return buffer
+    }
+
+    static func drawHeader(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
+        buffer.fill(area, style: theme[.header])
+        let x = buffer.write(" hpcs-job ", x: 0, y: area.y, style: theme[.header])
+        Tabs.draw(&buffer, titles: Screen.allCases.map(\.title), selected: state.screen.rawValue,
+                  area: Rect(x: x, y: area.y, width: area.width - x, height: 1), theme: theme)
+        let connection: String
+        if let target = state.connect.connectedTo {
+            connection = state.monitor.reconnects > 0 ? "● \(target) (reconnected ×\(state.monitor.reconnects))" : "● \(target)"
+        } else {
+            connection = "○ not connected"
+        }
+        let text = DisplayWidth.truncate(connection, to: max(0, area.width / 3))
+        buffer.write(text + " ", x: area.maxX - DisplayWidth.of(text) - 1, y: area.y,
+                     style: state.connected ? theme[.statusOK] : theme[.dim])
+    }
+
+    static func drawStatusLine(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
+        if let activity = state.activity {
+            let label = Spinner.frame(state.tick) + " " + activity.label
+            if let fraction = activity.fraction {
+                ProgressBar.draw(&buffer, fraction: fraction, label: label + " \(Int(fraction * 100))%", area: area, theme: theme)
+            } else {
+                Frame.line(&buffer, label, at: area, row: 0, style: theme[.statusWarn])
+            }
+        } else if let notice = state.notice {
+            Frame.line(&buffer, " " + notice, at: area, row: 0, style: theme[.dim])
+        }
+    }
+
+    static func drawOverlays(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
+        if let prompt = state.prompt { PromptView.draw(&buffer, prompt, state, area, theme) }
+        if let error = state.error {
+            Modal.draw(&buffer, title: "Error", lines: [error, "", "Enter or Esc closes this; your input is kept."],
+                       area: area, theme: theme, role: .error, width: 76)
+        }
+        if state.showHelp {
+            HelpOverlay.draw(&buffer, title: "Keys: \(state.screen.title)", entries: Hints.help(state), area: area, theme: theme)
+        }
+    }
+}
+
+/// The modal questions.
+enum PromptView {
+    static func draw(_ buffer: inout CellBuffer, _ prompt: Prompt, _ state: AppState, _ area: Rect, _ theme: Theme) {
+        switch prompt {
+        case let .hostKey(key, selected):
+            Modal.draw(&buffer, title: "Unknown host key", lines: [
+                "The authenticity of \(key.hostDescription) can't be established.",
+                "\(key.keyType) key fingerprint:", "  \(key.fingerprint)",
+                "Compare it with the fingerprint your site publishes before accepting.",
+                "Accepting always adds it to \(key.knownHostsFile).",
+            ], buttons: ["accept (o)nce", "(a)ccept always", "(r)efuse"], selectedButton: selected, area: area, theme: theme, width: 76)
+        case let .passphrase(file, field):
+            let inner = Modal.draw(&buffer, title: "Key passphrase", lines: ["Passphrase for \(file):", ""], buttons: ["Enter: unlock", "Esc: skip key"],
+                                   area: area, theme: theme)
+            TextField.draw(&buffer, field, area: Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: 1), focused: true, theme: theme)
+        case let .keyboardInteractive(challenge, fields, focus):
+            var lines = [challenge.instruction.isEmpty ? "The server asks:" : challenge.instruction]
+            for prompt in challenge.prompts { lines += [prompt.text, ""] }
+            let inner = Modal.draw(&buffer, title: challenge.name.isEmpty ? "Sign in" : challenge.name, lines: lines,
+                                   buttons: ["Enter: send", "Esc: cancel"], area: area, theme: theme)
+            for (index, field) in fields.enumerated() {
+                let row = inner.y + 2 + index * 2
+                if row < inner.maxY - 1 {
+                    TextField.draw(&buffer, field, area: Rect(x: inner.x, y: row, width: inner.width, height: 1),
+                                   focused: index == focus, theme: theme)
+                }
+            }
+        case .confirmQuit:
+            Modal.draw(&buffer, title: "Quit?", lines: ["A submission is in flight. Quit anyway? Its history record is kept "
+                                                        + "and the next start finds the job again."],
+                       buttons: ["y: quit", "n: stay"], area: area, theme: theme)
+        case let .confirmCancel(jobID):
+            Modal.draw(&buffer, title: "Cancel job?", lines: ["scancel job \(jobID)?"], buttons: ["y: cancel it", "n: keep it"],
+                       area: area, theme: theme)
+        case .confirmSubmit:
+            var lines = ["This uploads, each atomically, into:"]
+            if let plan = state.preview.prepared?.plan {
+                lines += ["  \(plan.remoteDirectory)/ (0700)", "    job.sbatch\(state.preview.edited ? " (your edited version)" : "") (0600)",
+                          "    output_key.pub — this job's own public key (0600)", "    hpcs-client.conf — the 4 HPCS sections only (0600)",
+                          "The private key stays here: \(LocalPathsDescription.keyFile(plan.submissionID)).",
+                          "Then: sbatch --parsable --comment=hpcs-job:\(plan.submissionID)"]
+            }
+            Modal.draw(&buffer, title: "Submit?", lines: lines, buttons: ["y: submit", "n: back"], area: area, theme: theme, width: 76)
+        }
+    }
+}

@@ -1,0 +1,285 @@
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+import Slurm
+import Synchronization
+import TerminalUI
+
+/// Runs effects off the UI loop; every result comes back as a message.
+final class EffectRunner: Sendable {
+    let send: @Sendable (Message) -> Void
+    let paths: LocalPaths
+    let history: HistoryStore?
+    let templates: TemplateStore
+    private let manager = Mutex<ConnectionManager?>(nil)
+    private let pendingAnswer = Mutex<CheckedContinuation<PromptAnswer, Never>?>(nil)
+    private let monitorTask = Mutex<Task<Void, Never>?>(nil)
+
+    init(paths: LocalPaths, history: HistoryStore?, templates: TemplateStore, send: @escaping @Sendable (Message) -> Void) {
+        self.paths = paths
+        self.history = history
+        self.templates = templates
+        self.send = send
+    }
+
+    var submitter: Submitter? {
+        history.map { Submitter(history: $0, paths: paths, templates: templates) }
+    }
+
+    /// Asks the user through the UI and waits for the answer.
+    func ask(_ prompt: Prompt) async -> PromptAnswer {
+        await withCheckedContinuation { continuation in
+            pendingAnswer.withLock { $0 = continuation }
+            send(.prompt(prompt))
+        }
+    }
+
+    func connection() async throws -> SSHConnection {
+        guard let manager = manager.withLock({ $0 }) else { throw SSHError.disconnected("not connected") }
+        return try await manager.connection()
+    }
+
+    func perform(_ effect: Effect) {
+        if case let .answerPrompt(answer) = effect {
+            pendingAnswer.withLock { pending in
+                pending?.resume(returning: answer)
+                pending = nil
+            }
+            return
+        }
+        if case .stopMonitor = effect {
+            monitorTask.withLock { $0?.cancel(); $0 = nil }
+            return
+        }
+        if case let .monitor(record) = effect {
+            monitorTask.withLock { task in
+                task?.cancel()
+                task = Task { await self.monitor(record) }
+            }
+            return
+        }
+        Task { await self.run(effect) }
+    }
+
+    private func run(_ effect: Effect) async {
+        switch effect {
+        case let .loadConfig(path):
+            do { send(.configLoaded(.success(try HPCSConfig.load(path: path)))) } catch let error as PreparationError {
+                send(.configLoaded(.failure(error)))
+            } catch { send(.failed("\(error)")) }
+        case let .connect(path):
+            await connect(path)
+        case let .list(path):
+            do { send(.listed(path: path, .success(try await connection().list(path)))) } catch {
+                send(.listed(path: path, .failure(error as? SSHError ?? .disconnected("\(error)"))))
+            }
+        case let .fetchInfo(role, path):
+            do {
+                let ssh = try await connection()
+                let trust = try currentConfig()?.spireServer.trustDomain ?? ""
+                send(.infoFetched(role, .success(try await InfoFetcher.fetch(path, from: ssh, trustDomain: trust))))
+            } catch {
+                send(.infoFetched(role, .failure(error as? PreparationError ?? PreparationError(.infoFile, file: path, "\(error)"))))
+            }
+        case let .verify(infos):
+            do {
+                try await InfoFetcher.verifyChecksums(infos, on: try await connection()) { [send] done, total in
+                    send(.checksumProgress(done: done, total: total))
+                }
+                send(.verified(.success(())))
+            } catch {
+                send(.verified(.failure(error as? PreparationError ?? PreparationError(.verification, "\(error)"))))
+            }
+        case .loadClusterChoices:
+            await loadClusterChoices()
+        case let .prepare(request):
+            guard let submitter else { return send(.failed("the history database is not available")) }
+            do {
+                send(.prepared(.success(try await submitter.prepare(request, on: try await connection(), dryRun: true))))
+            } catch {
+                send(.prepared(.failure(error as? PreparationError ?? PreparationError(.submission, "\(error)"))))
+            }
+        case let .submit(prepared, edited):
+            guard let submitter else { return send(.failed("the history database is not available")) }
+            do {
+                let record = try await submitter.submit(prepared, editedSbatch: edited, on: try await connection()) { [send] event in
+                    if case let .step(text) = event { send(.submitProgress(text)) }
+                }
+                send(.submitted(.success(record)))
+            } catch {
+                send(.submitted(.failure(error as? PreparationError ?? PreparationError(.submission, "\(error)"))))
+            }
+        case let .cancel(jobID):
+            do {
+                try await JobCanceller.cancel(jobID: jobID, on: try await connection())
+                send(.cancelResult("cancel requested for job \(jobID)"))
+            } catch { send(.failed("\(error)")) }
+        case let .fetchResults(record):
+            do {
+                let results = try await ResultsFetcher.fetch(record, from: try await connection(), paths: paths) { [send] done, total in
+                    send(.resultsProgress(total.map { Double(done) / Double(max(1, $0)) }))
+                }
+                _ = try? history?.update(record.id) { $0.resultsDir = results.directory.path }
+                send(.results(.success(results)))
+            } catch {
+                send(.results(.failure(PreparationError(.submission, "\(error)"))))
+            }
+        case let .loadHistory(filter):
+            send(.historyLoaded((try? history?.list(filter)) ?? []))
+        case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit:
+            break
+        }
+    }
+
+    private let config = Mutex<HPCSConfig?>(nil)
+    private func currentConfig() throws -> HPCSConfig? { config.withLock { $0 } }
+
+    private func connect(_ path: String) async {
+        do {
+            let loaded = try HPCSConfig.load(path: path)
+            config.withLock { $0 = loaded }
+            let newManager = ConnectionManager(settings: loaded.connectionSettings(), interaction: UIInteraction(runner: self))
+            manager.withLock { old in old = newManager }
+            let ssh = try await newManager.connection()
+            let home = try? await ssh.homeDirectory()
+            RecentConfigs.remember(path, paths: paths)
+            if let submitter { _ = try? await submitter.recover(on: ssh) }
+            let settings = newManager.settings
+            send(.connected(.success("\(settings.user)@\(settings.host):\(settings.port)"), home: home))
+        } catch let error as SSHError {
+            send(.connected(.failure(error), home: nil))
+        } catch {
+            send(.failed("\(error)"))
+        }
+    }
+
+    private func loadClusterChoices() async {
+        send(.templates(templates.names()))
+        guard let ssh = try? await connection(), let user = try? currentConfig()?.supercomputer.username else { return }
+        let partitions = (try? await ssh.run(SlurmCommand.sinfoPartitions)).flatMap { try? SlurmParser.partitions($0.stdoutText) } ?? []
+        let nodes = (try? await ssh.run(SlurmCommand.sinfoNodes)).flatMap { try? SlurmParser.nodes($0.stdoutText) } ?? []
+        let accounts = (try? await ssh.run(SlurmCommand.associations(user: user))).map { SlurmParser.accounts($0.stdoutText) } ?? []
+        send(.clusterChoices(partitions: partitions.map(\.name), accounts: accounts, nodes: nodes))
+    }
+
+    /// Status polls and the log stream of one job, until it is final and drained.
+    private func monitor(_ record: SubmissionRecord) async {
+        guard let jobID = record.jobID else { return }
+        let localLog = paths.logs.appendingPathComponent("\(record.id).log")
+        if let existing = try? Data(contentsOf: localLog), !existing.isEmpty { send(.logBytes(existing)) }
+        do {
+            let ssh = try await connection()
+            guard let manager = manager.withLock({ $0 }) else { return }
+            let final = Mutex(false)
+            let batcher = LogBatcher(send: send)
+            let poller = Task {
+                let started = ContinuousClock.now
+                var state: JobState?
+                while !Task.isCancelled {
+                    if let connection = try? await manager.connection(),
+                       let status = try? await StatusPoller.poll(jobIDs: [jobID], on: connection)[jobID] {
+                        if status.state != state {
+                            _ = try? history?.update(record.id) { updated in
+                                updated.state = status.state.rawValue
+                                if status.state.isTerminal { updated.exitCode = status.exitCode?.code }
+                            }
+                        }
+                        state = status.state
+                        send(.status(status))
+                        if status.state.isTerminal { final.withLock { $0 = true }; return }
+                    }
+                    try? await Task.sleep(for: StatusPoller.interval(sinceSubmit: ContinuousClock.now - started, state: state))
+                }
+            }
+            defer { poller.cancel() }
+            _ = ssh
+            let follower = LogFollower(remotePath: record.spec.logFile, localFile: localLog, connections: manager)
+            try await follower.run(isFinal: { final.withLock { $0 } }, onBytes: { batcher.add($0) },
+                                   onReconnect: { [send] count in send(.reconnected(count)) })
+            batcher.flush()
+            _ = try? history?.update(record.id) { $0.logOffset = follower.receivedBytes }
+            send(.followEnded(nil))
+        } catch is CancellationError {
+        } catch {
+            send(.followEnded(Task.isCancelled ? nil : "log following stopped: \(error)"))
+        }
+    }
+}
+
+/// Coalesces log chunks so a fast stream becomes a few messages per frame.
+final class LogBatcher: Sendable {
+    private let pending = Mutex((data: Data(), scheduled: false))
+    private let send: @Sendable (Message) -> Void
+
+    init(send: @escaping @Sendable (Message) -> Void) { self.send = send }
+
+    func add(_ data: Data) {
+        let schedule = pending.withLock { box -> Bool in
+            box.data.append(data)
+            if box.scheduled { return false }
+            box.scheduled = true
+            return true
+        }
+        if schedule {
+            Task {
+                try? await Task.sleep(for: .milliseconds(40))
+                self.flush()
+            }
+        }
+    }
+
+    func flush() {
+        let data = pending.withLock { box -> Data in
+            defer { box.data = Data(); box.scheduled = false }
+            return box.data
+        }
+        if !data.isEmpty { send(.logBytes(data)) }
+    }
+}
+
+/// Host keys, passphrases and one-time codes are asked in the UI.
+struct UIInteraction: SSHInteraction {
+    let runner: EffectRunner
+
+    func decide(unknownHostKey: UnknownHostKey) async -> HostKeyDecision {
+        if case let .hostKey(decision) = await runner.ask(.hostKey(unknownHostKey, selected: 0)) { return decision }
+        return .refuse
+    }
+
+    func passphrase(forKeyFile path: String, attempt: Int) async -> String? {
+        if case let .passphrase(text) = await runner.ask(.passphrase(file: path, field: TextFieldState(hidden: true))) { return text }
+        return nil
+    }
+
+    func respond(to challenge: KeyboardInteractiveChallenge) async -> [String]? {
+        let fields = challenge.prompts.map { TextFieldState(hidden: !$0.echo) }
+        if case let .keyboardInteractive(answers) = await runner.ask(.keyboardInteractive(challenge, fields: fields, focus: 0)) {
+            return answers
+        }
+        return nil
+    }
+
+    func password(user: String, host: String) async -> String? {
+        let challenge = KeyboardInteractiveChallenge(name: "Password", instruction: "\(user)@\(host)",
+                                                     prompts: [.init(text: "Password:", echo: false)])
+        return await respond(to: challenge)?.first
+    }
+}
+
+/// The configs used before, newest first, in the config directory.
+enum RecentConfigs {
+    static func file(_ paths: LocalPaths) -> URL { paths.configHome.appendingPathComponent("recent-configs") }
+
+    static func load(_ paths: LocalPaths) -> [String] {
+        ((try? String(contentsOf: file(paths), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    static func remember(_ path: String, paths: LocalPaths) {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let list = [absolute] + load(paths).filter { $0 != absolute }
+        try? LocalPaths.ensurePrivateDirectory(paths.configHome)
+        try? list.prefix(10).joined(separator: "\n").write(to: file(paths), atomically: true, encoding: .utf8)
+    }
+}

@@ -1,0 +1,30 @@
+import TerminalUI
+
+/// Every action of the current screen, for the hint bar and the `?` help.
+enum Hints {
+    static func forScreen(_ state: AppState) -> [(key: String, label: String)] {
+        let screen: [(String, String)]
+        switch state.screen {
+        case .connect: screen = [("Enter", "connect"), ("↑↓", "recent")]
+        case .infoFiles:
+            screen = state.infoFiles.typedPath != nil ? [("Enter", "open/pick"), ("Esc", "cancel")]
+                : [("Enter", "open/pick"), ("Tab", "other file"), ("/", "type path"), ("v", "verify"), ("F2", "next")]
+        case .options: screen = [("Tab/↑↓", "field"), ("Ctrl-O", "cluster choices"), ("F2", "next"), ("Esc", "back")]
+        case .runtime:
+            screen = state.runtime.editing != nil ? [("Enter", "keep"), ("Esc", "discard")]
+                : [("Tab", "section"), ("a", "add"), ("e", "edit"), ("d", "delete"), ("K/J", "move"), ("F2", "preview"), ("Esc", "back")]
+        case .preview: screen = [("↑↓ PgUp/PgDn", "scroll"), ("e", "$EDITOR"), ("r", "re-render"), ("Enter", "submit…"), ("Esc", "back")]
+        case .monitor:
+            screen = [("f", "follow"), ("w", "wrap"), ("/", "search"), ("n", "next match"), ("c", "cancel job"), ("r", "results"), ("Esc", "back")]
+        case .history:
+            screen = [("Enter", "monitor"), ("d", "details"), ("/", "filter"), ("s", "state"), ("r", "results"), ("c", "cancel"), ("N", "resubmit")]
+        }
+        return screen.map { (key: $0.0, label: $0.1) } + [("F1", "help"), ("F3", "history"), ("Ctrl-Q", "quit")].map { (key: $0.0, label: $0.1) }
+    }
+
+    static func help(_ state: AppState) -> [(key: String, label: String)] {
+        forScreen(state) + [("Tab / S-Tab", "move between parts"), ("↑↓ or j/k", "move in lists"), ("Esc", "back / close"),
+                            ("q", "quit (outside text fields)"), ("?", "this help (outside text fields)")]
+            .map { (key: $0.0, label: $0.1) }
+    }
+}

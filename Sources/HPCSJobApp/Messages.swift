@@ -1,0 +1,63 @@
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+import Slurm
+import TerminalUI
+
+/// Everything that can happen to the UI: input, and answers from effects.
+public enum Message: Sendable {
+    case input(InputEvent)
+    case tick
+    case configLoaded(Result<HPCSConfig, PreparationError>)
+    case recentConfigs([String])
+    case prompt(Prompt)
+    case connected(Result<String, SSHError>, home: String?)
+    case listed(path: String, Result<[RemoteFileInfo], SSHError>)
+    case infoFetched(InfoRole, Result<FetchedInfo, PreparationError>)
+    case checksumProgress(done: UInt64, total: UInt64)
+    case verified(Result<Void, PreparationError>)
+    case clusterChoices(partitions: [String], accounts: [String], nodes: [String])
+    case templates([String])
+    case prepared(Result<PreparedSubmission, PreparationError>)
+    case edited(String)
+    case submitProgress(String)
+    case submitted(Result<SubmissionRecord, PreparationError>)
+    case status(JobStatus)
+    case logBytes(Data)
+    case reconnected(Int)
+    case followEnded(String?)
+    case cancelResult(String)
+    case resultsProgress(Double?)
+    case results(Result<JobResults, PreparationError>)
+    case historyLoaded([SubmissionRecord])
+    case failed(String)
+}
+
+/// Work the update asks for; run off the UI loop, answered with messages.
+public enum Effect: Equatable, Sendable {
+    case loadConfig(String)
+    case connect(String)
+    case answerPrompt(PromptAnswer)
+    case list(String)
+    case fetchInfo(InfoRole, String)
+    case verify([FetchedInfo])
+    case loadClusterChoices
+    case prepare(SubmitRequest)
+    case openEditor(String)
+    case submit(PreparedSubmission, edited: String?)
+    case monitor(SubmissionRecord)
+    case stopMonitor
+    case cancel(jobID: String)
+    case fetchResults(SubmissionRecord)
+    case loadHistory(HistoryFilter)
+    case quit
+}
+
+/// What the user answered to a prompt.
+public enum PromptAnswer: Equatable, Sendable {
+    case hostKey(HostKeyDecision)
+    case passphrase(String?)
+    case keyboardInteractive([String]?)
+}

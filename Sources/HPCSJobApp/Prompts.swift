@@ -1,0 +1,59 @@
+import SecureShell
+import TerminalUI
+
+/// Keys while a prompt (host key, passphrase, one-time code, confirmation) is up.
+enum Prompts {
+    static func handle(_ state: inout AppState, _ key: Key) -> [Effect] {
+        guard let prompt = state.prompt else { return [] }
+        switch prompt {
+        case let .hostKey(unknown, selected):
+            let choices: [HostKeyDecision] = [.acceptOnce, .acceptAndRemember, .refuse]
+            switch key {
+            case .left, .backTab: state.prompt = .hostKey(unknown, selected: max(0, selected - 1))
+            case .right, .tab: state.prompt = .hostKey(unknown, selected: min(2, selected + 1))
+            case .character("o"): return answer(&state, .hostKey(.acceptOnce))
+            case .character("a"): return answer(&state, .hostKey(.acceptAndRemember))
+            case .character("r"), .escape: return answer(&state, .hostKey(.refuse))
+            case .enter: return answer(&state, .hostKey(choices[selected]))
+            default: break
+            }
+        case .passphrase(let file, var field):
+            switch key {
+            case .enter: return answer(&state, .passphrase(field.text))
+            case .escape: return answer(&state, .passphrase(nil))
+            default:
+                _ = field.handle(key)
+                state.prompt = .passphrase(file: file, field: field)
+            }
+        case .keyboardInteractive(let challenge, var fields, var focus):
+            switch key {
+            case .escape: return answer(&state, .keyboardInteractive(nil))
+            case .enter where focus == fields.count - 1 || fields.isEmpty:
+                return answer(&state, .keyboardInteractive(fields.map(\.text)))
+            case .enter, .tab, .down: focus = min(fields.count - 1, focus + 1)
+            case .backTab, .up: focus = max(0, focus - 1)
+            default: if fields.indices.contains(focus) { _ = fields[focus].handle(key) }
+            }
+            state.prompt = .keyboardInteractive(challenge, fields: fields, focus: focus)
+        case .confirmQuit:
+            state.prompt = nil
+            if key == .character("y") || key == .enter { state.quitting = true; return [.quit] }
+        case let .confirmCancel(jobID):
+            state.prompt = nil
+            if key == .character("y") || key == .enter { return [.cancel(jobID: jobID)] }
+        case .confirmSubmit:
+            state.prompt = nil
+            if key == .character("y") || key == .enter, let prepared = state.preview.prepared {
+                state.submissionInFlight = true
+                state.activity = Activity(label: "submitting", fraction: nil)
+                return [.submit(prepared, edited: state.preview.edited ? state.preview.text : nil)]
+            }
+        }
+        return []
+    }
+
+    static func answer(_ state: inout AppState, _ answer: PromptAnswer) -> [Effect] {
+        state.prompt = nil
+        return [.answerPrompt(answer)]
+    }
+}

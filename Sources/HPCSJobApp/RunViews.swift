@@ -1,0 +1,177 @@
+import Foundation
+import History
+import Slurm
+import TerminalUI
+
+enum RunViews {
+    static func preview(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
+        let title = "SBATCH preview" + (state.preview.edited ? " (edited)" : "")
+            + (state.preview.changedLines.isEmpty ? "" : " · \(state.preview.changedLines.count) lines changed since last preview")
+        let inner = Frame.draw(&buffer, area, title: title, focused: true, theme: theme)
+        let lines = state.preview.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard !lines.isEmpty, !state.preview.text.isEmpty else {
+            Frame.line(&buffer, "rendering…", at: inner, row: 0, style: theme[.dim])
+            return
+        }
+        for row in 0..<inner.height {
+            let index = state.preview.scroll.offset + row
+            guard index < lines.count else { break }
+            let changed = state.preview.changedLines.contains(index)
+            buffer.write(changed ? "▌" : " ", x: inner.x, y: inner.y + row, style: theme[.changed])
+            let lineArea = Rect(x: inner.x + 1, y: inner.y + row, width: inner.width - 1, height: 1)
+            var x = lineArea.x
+            for (text, role) in ShellHighlighter.runs(lines[index]) {
+                x = buffer.write(text, x: x, y: lineArea.y, style: theme[role], clip: lineArea)
+            }
+        }
+    }
+
+    static func monitor(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
+        let (statusArea, logArea) = area.splitRows(8)
+        let inner = Frame.draw(&buffer, statusArea, title: "Job", focused: false, theme: theme)
+        let monitor = state.monitor
+        let record = monitor.record
+        let status = monitor.status
+        let stateWord = status?.state.rawValue ?? record?.state ?? "—"
+        let stateRole: Role = status.map { $0.state.isTerminal ? ($0.state.isSuccess ? .statusOK : .statusError) : .statusWarn } ?? .dim
+        let left = inner.columns([1, 1])
+        Frame.line(&buffer, "Job \(record?.jobID ?? "—") · \(record?.spec.jobName ?? "")", at: left[0], row: 0, style: theme[.title])
+        buffer.write("State: ", x: left[0].x, y: left[0].y + 1, style: theme[.text])
+        buffer.write(stateWord, x: left[0].x + 7, y: left[0].y + 1, style: theme[stateRole])
+        Frame.line(&buffer, "Reason: \(status?.reason ?? "—")", at: left[0], row: 2, style: theme[.text])
+        Frame.line(&buffer, "Elapsed / limit: \(status?.elapsed ?? "—") / \(status?.timeLimit ?? record?.spec.normalizedTime ?? "—")",
+                   at: left[0], row: 3, style: theme[.text])
+        Frame.line(&buffer, "Node: \(status?.nodes ?? "—")   Exit code: \(status?.exitCode.map { String($0.code) } ?? record?.exitCode.map(String.init) ?? "—")",
+                   at: left[0], row: 4, style: theme[.text])
+        if let step = monitor.step {
+            Frame.line(&buffer, "Step \(step.number)/\(step.total): \(step.text)", at: left[1], row: 0, style: theme[.logStep])
+            ProgressBar.draw(&buffer, fraction: Double(step.number) / Double(max(1, step.total)), label: "\(step.number)/\(step.total)",
+                             area: Rect(x: left[1].x, y: left[1].y + 1, width: left[1].width, height: 1), theme: theme)
+        }
+        if let results = monitor.results {
+            Frame.line(&buffer, "Results: \(results.directory.path)", at: left[1], row: 2, style: theme[.statusOK])
+            Frame.line(&buffer, "App exit code: \(results.exitCode.map(String.init) ?? "—")", at: left[1], row: 3, style: theme[.text])
+            let out = (results.stdout ?? "").split(separator: "\n").first.map(String.init) ?? ""
+            Frame.line(&buffer, "stdout: " + TerminalSanitizer.plainText(out), at: left[1], row: 4, style: theme[.text])
+        } else if let problem = monitor.resultsError {
+            Frame.line(&buffer, problem, at: left[1], row: 3, style: theme[.statusError])
+        } else if status?.state.isTerminal == true {
+            Frame.line(&buffer, "Press r to fetch and decrypt the results", at: left[1], row: 3, style: theme[.highlight])
+        }
+        let log = monitor.log
+        var title = "Log \(record?.spec.logFile ?? "")"
+        title += log.following ? " · following" : " · paused (f resumes)"
+        if log.wrap { title += " · wrap" }
+        if let search = log.search, !search.isEmpty { title += " · /\(search)" }
+        let logInner = Frame.draw(&buffer, logArea, title: title, focused: true, theme: theme)
+        if let searching = monitor.searching {
+            let (searchRow, rest) = logInner.splitRows(1)
+            buffer.write("/", x: searchRow.x, y: searchRow.y, style: theme[.hintKey])
+            TextField.draw(&buffer, searching, area: Rect(x: searchRow.x + 1, y: searchRow.y, width: searchRow.width - 1, height: 1),
+                           focused: true, theme: theme)
+            LogView.draw(&buffer, log, area: rest, theme: theme, styleFor: stepStyle)
+        } else if log.lines.count == 0 && log.pendingLine == nil {
+            Frame.line(&buffer, monitor.following ? "waiting for the job's output…" : "no output yet", at: logInner, row: 0, style: theme[.dim])
+        } else {
+            LogView.draw(&buffer, log, area: logInner, theme: theme, styleFor: stepStyle)
+        }
+    }
+
+    static func stepStyle(_ line: LogViewState.Line) -> Role? {
+        line.text.hasPrefix("[hpcs-job]") ? (line.text.contains("FAILED") || line.text.contains("error:") ? .statusError : .logStep) : nil
+    }
+
+    static func history(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
+        let history = state.history
+        var title = "Past submissions (\(history.records.count))"
+        if !history.filter.text.isEmpty { title += " · /\(history.filter.text)" }
+        if let stateFilter = history.stateFilter { title += " · state \(stateFilter)" }
+        let (listArea, detailArea) = history.showDetails ? area.splitRows(area.height / 2) : (area, Rect(x: 0, y: 0, width: 0, height: 0))
+        let inner = Frame.draw(&buffer, listArea, title: title, focused: true, theme: theme)
+        var tableArea = inner
+        if history.filtering {
+            let (row, rest) = inner.splitRows(1)
+            buffer.write("/", x: row.x, y: row.y, style: theme[.hintKey])
+            TextField.draw(&buffer, history.filter, area: Rect(x: row.x + 1, y: row.y, width: row.width - 1, height: 1), focused: true, theme: theme)
+            tableArea = rest
+        }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let wide = inner.width >= 120
+        let columns: [Table.Column] = [.init("Time (UTC)", width: 16), .init("Name", width: wide ? 24 : 14), .init("Job", width: 8),
+                                       .init("Cluster", width: wide ? 30 : 14), .init("State", width: 12), .init("Exit", width: 4)]
+            + (wide ? [.init("Submission", width: 26)] : [])
+        let rows = history.records.map { record -> [String] in
+            let stateText = record.stage == .failed ? "not submitted" : (record.state ?? record.stage.rawValue)
+            return [formatter.string(from: record.createdAt), record.spec.jobName, record.jobID ?? "—",
+                    "\(record.clusterUser)@\(record.clusterHost)", stateText, record.exitCode.map(String.init) ?? "—"]
+                + (wide ? [record.id] : [])
+        }
+        if rows.isEmpty {
+            Frame.line(&buffer, "No submissions yet" + (history.filter.text.isEmpty && history.stateFilter == nil ? "" : " match"),
+                       at: tableArea, row: 1, style: theme[.dim])
+        }
+        let offset = max(0, history.selected - (tableArea.height - 2))
+        Table.draw(&buffer, columns: columns, rows: rows, selected: rows.isEmpty ? nil : history.selected, offset: offset,
+                   area: tableArea, focused: true, theme: theme) { index in
+            let record = history.records[index]
+            if record.stage == .failed || ["FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"].contains(record.state ?? "") {
+                return .statusError
+            }
+            return record.state == "COMPLETED" ? .statusOK : .text
+        }
+        guard history.showDetails, history.records.indices.contains(history.selected) else { return }
+        let record = history.records[history.selected]
+        let details = Frame.draw(&buffer, detailArea, title: "Submission \(record.id)", focused: false, theme: theme)
+        var lines: [String] = [
+            "Job \(record.jobID ?? "—") on \(record.clusterUser)@\(record.clusterHost):\(record.clusterPort) · stage \(record.stage.rawValue)",
+            "Spec: -J \(record.spec.jobName) -N \(record.spec.nodes) -p \(record.spec.partition) -t \(record.spec.time) -w \(record.spec.nodelist) -s \(record.spec.workdir)",
+            "Args: \(record.spec.applicationArguments.map { "⟨\($0)⟩" }.joined(separator: " "))   Flags: \(record.spec.singularityFlags.joined(separator: " "))",
+            "Info: \(record.appInfoPath) · \(record.dataInfoPath)",
+            "Remote dir: \(record.remoteDir ?? "—")", "Key file: \(record.identityFile ?? "—")",
+        ]
+        if let failure = record.failure { lines.append("Failure: \(failure)") }
+        if let sbatch = record.sbatchText { lines += ["SBATCH as submitted:"] + sbatch.split(separator: "\n").map { "  " + $0 } }
+        for (row, line) in lines.enumerated() { Frame.line(&buffer, line, at: details, row: row, style: theme[row == 0 ? .title : .text]) }
+    }
+}
+
+/// Minimal shell highlighting for the preview: comments, #SBATCH, strings, keywords.
+enum ShellHighlighter {
+    static let keywords: Set<String> = ["if", "then", "else", "elif", "fi", "for", "do", "done", "while", "case", "esac", "in",
+                                        "function", "return", "local", "export", "set", "trap", "exit"]
+
+    static func runs(_ line: String) -> [(String, Role)] {
+        let trimmed = line.drop(while: { $0 == " " })
+        if trimmed.hasPrefix("#SBATCH") { return [(line, .syntaxDirective)] }
+        if trimmed.hasPrefix("#") { return [(line, .syntaxComment)] }
+        var runs: [(String, Role)] = []
+        var current = ""
+        var quote: Character?
+        func flush(_ role: Role) { if !current.isEmpty { runs.append((current, role)); current = "" } }
+        for char in line {
+            if let open = quote {
+                current.append(char)
+                if char == open { flush(.syntaxString); quote = nil }
+            } else if char == "'" || char == "\"" {
+                flushWord(&current, &runs)
+                current.append(char)
+                quote = char
+            } else if char == " " || char == ";" || char == "(" || char == ")" {
+                flushWord(&current, &runs)
+                runs.append((String(char), .text))
+            } else {
+                current.append(char)
+            }
+        }
+        if quote != nil { flush(.syntaxString) } else { flushWord(&current, &runs) }
+        return runs
+    }
+
+    static func flushWord(_ current: inout String, _ runs: inout [(String, Role)]) {
+        guard !current.isEmpty else { return }
+        runs.append((current, keywords.contains(current) ? .syntaxKeyword : .text))
+        current = ""
+    }
+}
