@@ -56,7 +56,9 @@ let package = Package(
         .testTarget(name: "JobRuntimeTests", dependencies: ["JobRuntime", "JobPreparation", "History", "SiteTestSupport"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        .testTarget(name: "HPCSJobAppTests", dependencies: ["HPCSJobApp", "TerminalUI", "SiteTestSupport"]),
+        .testTarget(name: "HPCSJobAppTests", dependencies: ["HPCSJobApp", "TerminalUI", "JobPreparation", "JobRuntime", "History",
+                                                      "Slurm", "SecureShell", "SiteTestSupport"],
+                    exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )

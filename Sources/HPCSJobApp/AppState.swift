@@ -13,6 +13,10 @@ public enum Screen: Int, CaseIterable, Sendable {
     var title: String {
         ["Connect", "Info files", "Job options", "Runtime", "Preview", "Monitor", "History"][rawValue]
     }
+
+    var shortTitle: String {
+        ["Connect", "Info", "Options", "Runtime", "Preview", "Monitor", "History"][rawValue]
+    }
 }
 
 /// Something in flight, shown with a spinner or a progress bar.

@@ -45,17 +45,19 @@ public enum AppView {
     static func drawHeader(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
         buffer.fill(area, style: theme[.header])
         let x = buffer.write(" hpcs-job ", x: 0, y: area.y, style: theme[.header])
-        Tabs.draw(&buffer, titles: Screen.allCases.map(\.title), selected: state.screen.rawValue,
-                  area: Rect(x: x, y: area.y, width: area.width - x, height: 1), theme: theme)
         let connection: String
         if let target = state.connect.connectedTo {
             connection = state.monitor.reconnects > 0 ? "● \(target) (reconnected ×\(state.monitor.reconnects))" : "● \(target)"
         } else {
             connection = "○ not connected"
         }
-        let text = DisplayWidth.truncate(connection, to: max(0, area.width / 3))
-        buffer.write(text + " ", x: area.maxX - DisplayWidth.of(text) - 1, y: area.y,
-                     style: state.connected ? theme[.statusOK] : theme[.dim])
+        let text = DisplayWidth.truncate(connection, to: max(0, area.width / 4))
+        let connectionX = area.maxX - DisplayWidth.of(text) - 1
+        buffer.write(text + " ", x: connectionX, y: area.y, style: state.connected ? theme[.statusOK] : theme[.dim])
+        // Narrow terminals get short tab titles; tabs never run under the indicator.
+        let titles = area.width < 140 ? Screen.allCases.map(\.shortTitle) : Screen.allCases.map(\.title)
+        Tabs.draw(&buffer, titles: titles, selected: state.screen.rawValue,
+                  area: Rect(x: x, y: area.y, width: max(0, connectionX - x - 1), height: 1), theme: theme)
     }
 
     static func drawStatusLine(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {

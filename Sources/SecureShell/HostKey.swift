@@ -34,6 +34,13 @@ public struct UnknownHostKey: Sendable, Equatable {
     /// The file an accepted key would be appended to.
     public let knownHostsFile: String
 
+    public init(host: String, port: Int, key: HostKey, knownHostsFile: String) {
+        self.host = host
+        self.port = port
+        self.key = key
+        self.knownHostsFile = knownHostsFile
+    }
+
     public var keyType: String { key.keyType }
     public var fingerprint: String { key.fingerprint }
     public var hostDescription: String { port == 22 ? host : "[\(host)]:\(port)" }

@@ -10,6 +10,14 @@ public struct RemoteFileInfo: Sendable, Equatable {
     public let permissions: UInt32
     public let modified: Date
 
+    public init(name: String, kind: Kind, size: UInt64, permissions: UInt32, modified: Date) {
+        self.name = name
+        self.kind = kind
+        self.size = size
+        self.permissions = permissions
+        self.modified = modified
+    }
+
     init(name: String, attributes: LIBSSH2_SFTP_ATTRIBUTES) {
         self.name = name
         let type = Int32(attributes.permissions) & hpcs_sftp_s_ifmt()

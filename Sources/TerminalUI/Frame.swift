@@ -33,8 +33,10 @@ public enum Frame {
         guard width > 0 else { return [] }
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            var current = ""
-            for word in paragraph.split(separator: " ", omittingEmptySubsequences: false) {
+            // Keep a paragraph's indentation on its first line.
+            let indent = String(paragraph.prefix(while: { $0 == " " }).prefix(max(0, width / 2)))
+            var current = indent
+            for word in paragraph.drop(while: { $0 == " " }).split(separator: " ", omittingEmptySubsequences: false) {
                 var word = String(word)
                 while DisplayWidth.of(word) > width {
                     if !current.isEmpty { lines.append(current); current = "" }
@@ -42,7 +44,7 @@ public enum Frame {
                     lines.append(head)
                     word = String(word.dropFirst(head.count))
                 }
-                if current.isEmpty { current = word }
+                if current.isEmpty || current == indent { current += word }
                 else if DisplayWidth.of(current) + 1 + DisplayWidth.of(word) <= width { current += " " + word }
                 else { lines.append(current); current = word }
             }

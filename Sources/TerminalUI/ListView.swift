@@ -120,8 +120,11 @@ public enum Table {
 public enum Tabs {
     public static func draw(_ buffer: inout CellBuffer, titles: [String], selected: Int, area: Rect, theme: Theme) {
         var x = area.x
+        // When all titles do not fit, only the selected tab keeps its title.
+        let full = titles.enumerated().reduce(0) { $0 + DisplayWidth.of(" \($1.offset + 1) \($1.element) ") + 1 }
+        let compact = full > area.width
         for (index, title) in titles.enumerated() {
-            let text = " \(index + 1) \(title) "
+            let text = compact && index != selected ? " \(index + 1) " : " \(index + 1) \(title) "
             x = buffer.write(text, x: x, y: area.y, style: theme[index == selected ? .focus : .hint], clip: area)
             x += 1
         }

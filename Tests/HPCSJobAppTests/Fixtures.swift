@@ -1,0 +1,192 @@
+import Foundation
+import History
+@testable import HPCSJobApp
+import JobPreparation
+import JobRuntime
+import SecureShell
+import Slurm
+import TerminalUI
+
+/// Screens in their main states, built without any I/O.
+enum Screens {
+    static let checksum = String(repeating: "0f", count: 64)
+    static let config = try? HPCSConfig.parse("""
+        [spire-server]
+        address = spire.example.org
+        port = 8081
+        trust-domain = hpcs.example.org
+        [hpcs-server]
+        url = https://hpcs.example.org
+        [vault]
+        url = https://vault.example.org
+        [supercomputer]
+        address = login.example.org
+        username = alice
+        """, path: "/home/alice/hpcs-client.conf")
+
+    static func info(_ name: String) -> FetchedInfo {
+        FetchedInfo(remotePath: "/users/alice/\(name).info.yaml",
+                    info: InfoFile(pathAtRest: "/scratch/p/\(name).age", secretPath: "kv/alice/\(name)", accessRole: "alice-\(name)",
+                                   checksum: checksum, spiffeID: "spiffe://hpcs.example.org/c/\(name)"))
+    }
+
+    static func base(_ width: Int, _ height: Int) -> AppState {
+        var state = AppState()
+        state.size = (width, height)
+        return state
+    }
+
+    static func connected(_ state: inout AppState) {
+        state.connected = true
+        state.connect.config = config
+        state.connect.connectedTo = "alice@login.example.org:22"
+        state.connect.configPath.set("/home/alice/hpcs-client.conf")
+    }
+
+    static let entries = [
+        RemoteFileInfoFactory.make("app.info.yaml"), RemoteFileInfoFactory.make("data.info.yaml"),
+        RemoteFileInfoFactory.make("image.sif.age"), RemoteFileInfoFactory.make("projects", directory: true),
+    ]
+
+    static func record(_ id: String, name: String, state: String?, exit: Int?, stage: SubmissionStage = .submitted,
+                       minutesAgo: Double) -> SubmissionRecord {
+        var record = SubmissionRecord(id: id, createdAt: Date(timeIntervalSince1970: 1_790_000_000 - minutesAgo * 60),
+                                      clusterHost: "login.example.org", clusterPort: 22, clusterUser: "alice",
+                                      configPath: "/home/alice/hpcs-client.conf", appInfoPath: "/users/alice/app.info.yaml",
+                                      dataInfoPath: "/users/alice/data.info.yaml",
+                                      spec: JobSpec(jobName: name, partition: "small", time: "1:00:00", nodelist: "nid001",
+                                                    workdir: "/scratch/p/\(name)", applicationArguments: ["--in", "two words"]))
+        record.jobID = stage == .failed ? nil : String(4000 + Int(minutesAgo))
+        record.state = state
+        record.exitCode = exit
+        record.stage = stage
+        record.remoteDir = "/users/alice/.hpcs-job/\(id)"
+        if stage == .failed { record.failure = "data.info.yaml: info.checksum: mismatch" }
+        return record
+    }
+
+    /// (name, state) for every screen in its main states.
+    static func all(width: Int, height: Int) -> [(String, AppState)] {
+        var list: [(String, AppState)] = []
+        // Connect
+        var state = base(width, height)
+        list.append(("connect-empty", state))
+        state.connect.configPath.set("/home/alice/hpcs-client.conf")
+        state.connect.config = config
+        state.connect.recent = ["/home/alice/hpcs-client.conf", "/home/alice/other.conf"]
+        list.append(("connect-filled", state))
+        var loading = state
+        loading.activity = Activity(label: "connecting", fraction: nil)
+        list.append(("connect-loading", loading))
+        var hostKey = state
+        hostKey.prompt = .hostKey(UnknownHostKey(host: "login.example.org", port: 22, key: HostKey(blob: Array("fake-key".utf8)),
+                                                 knownHostsFile: "/home/alice/.ssh/known_hosts"), selected: 0)
+        list.append(("connect-hostkey", hostKey))
+        var twoFactor = state
+        twoFactor.prompt = .keyboardInteractive(KeyboardInteractiveChallenge(name: "", instruction: "Two-factor login",
+                                                                             prompts: [.init(text: "One-time code:", echo: false)]),
+                                                fields: [TextFieldState("123", hidden: true)], focus: 0)
+        list.append(("connect-2fa", twoFactor))
+        var failed = state
+        failed.error = "THE HOST KEY OF login.example.org HAS CHANGED: /home/alice/.ssh/known_hosts line 3 records ssh-ed25519 SHA256:old, the server presented ssh-ed25519 SHA256:new."
+        list.append(("connect-error", failed))
+        // Info files
+        state = base(width, height)
+        connected(&state)
+        state.screen = .infoFiles
+        state.infoFiles.directory = "/users/alice"
+        list.append(("info-empty", state))
+        state.infoFiles.entries = entries
+        state.infoFiles.list.setItems([".."] + entries.map { $0.kind == .directory ? $0.name + "/" : $0.name })
+        state.infoFiles.fetched[0] = info("app")
+        state.infoFiles.active = .data
+        state.infoFiles.problems[1] = "/users/alice/bad.info.yaml: info.checksum: must be 128 hexadecimal digits"
+        list.append(("info-error", state))
+        state.infoFiles.problems = [:]
+        state.infoFiles.fetched[1] = info("data")
+        state.activity = Activity(label: "verifying SHA-512 checksums", fraction: 0.5)
+        list.append(("info-verifying", state))
+        state.activity = nil
+        state.infoFiles.verified = true
+        state.infoFiles.verdict = "both files match their SHA-512 checksums"
+        list.append(("info-filled", state))
+        // Options
+        var options = state
+        options.screen = .options
+        list.append(("options-empty", options))
+        let values = ["hpcs_alice", "1", "small", "2-0", "project_1", "nid001", "/scratch/p/run1"]
+        for (index, value) in values.enumerated() { options.options.fields[index].set(value) }
+        options.options.partitions = ["small", "large", "gpu"]
+        options.options.accounts = ["project_1"]
+        options.options.focus = 3
+        list.append(("options-filled", options))
+        options.options.fields[3].set("25:61")
+        options.options.fields[6].set("/with space")
+        list.append(("options-invalid", options))
+        // Runtime
+        var runtime = options
+        runtime.options.fields[3].set("2-0")
+        runtime.options.fields[6].set("/scratch/p/run1")
+        runtime.screen = .runtime
+        list.append(("runtime-empty", runtime))
+        runtime.runtime.arguments = ["--input", "two words", "$(id)"]
+        runtime.runtime.argumentList.items = runtime.runtime.arguments
+        runtime.runtime.flags = ["--nv"]
+        runtime.runtime.flagList.items = ["--nv"]
+        runtime.runtime.splitNotice = "split into 3 words: ⟨--input⟩ ⟨two words⟩ ⟨$(id)⟩"
+        list.append(("runtime-filled", runtime))
+        runtime.runtime.editing = (TextFieldState("--out 'a b'"), nil)
+        list.append(("runtime-editing", runtime))
+        // Preview
+        var preview = runtime
+        preview.runtime.editing = nil
+        preview.screen = .preview
+        preview.activity = Activity(label: "rendering the SBATCH", fraction: nil)
+        list.append(("preview-loading", preview))
+        preview.activity = nil
+        preview.preview.text = "#!/bin/bash\n#SBATCH --job-name=hpcs_alice\n#SBATCH --time=2-00:00:00\nset -euo pipefail\n# values\napp_args=( '--input' 'two words' '$(id)' )\nif [[ -n \"$x\" ]]; then echo ok; fi\n"
+        preview.preview.changedLines = [2]
+        list.append(("preview-filled", preview))
+        // Monitor
+        var monitor = preview
+        monitor.screen = .monitor
+        monitor.monitor.record = record("20260101-000000-abcd0001", name: "hpcs_alice", state: "PENDING", exit: nil, minutesAgo: 0)
+        monitor.monitor.following = true
+        list.append(("monitor-waiting", monitor))
+        monitor.monitor.status = JobStatus(jobID: "4000", state: .running, reason: nil, elapsed: "0:42", timeLimit: "2-00:00:00", nodes: "nid001")
+        monitor.monitor.log.append(Data("[hpcs-job] step 1/12: job on nid001\n[hpcs-job] step 4/12: fetching the application's SVID\n\u{1b}[32mgreen line\u{1b}[0m and \u{1b}]0;evil title\u{07}text\nwide: 漢字 😀 ok\n".utf8))
+        monitor.monitor.step = (4, 12, "fetching the application's SVID")
+        monitor.monitor.reconnects = 2
+        monitor.connect.connectedTo = "alice@login.example.org:22"
+        list.append(("monitor-running", monitor))
+        monitor.monitor.status = JobStatus(jobID: "4000", state: .failed, reason: "NonZeroExitCode", elapsed: "1:02", timeLimit: "2-00:00:00",
+                                           nodes: "nid001", exitCode: SlurmExitCode(code: 3, signal: 0))
+        monitor.monitor.resultsError = "the job left no /scratch/p/run1/output/encrypted_output.tgz"
+        list.append(("monitor-failed", monitor))
+        // History
+        var history = base(width, height)
+        history.screen = .history
+        list.append(("history-empty", history))
+        history.history.records = [
+            record("20260101-000300-abcd0004", name: "hpcs_alice", state: "RUNNING", exit: nil, minutesAgo: 3),
+            record("20260101-000200-abcd0003", name: "analysis", state: "COMPLETED", exit: 0, minutesAgo: 60),
+            record("20260101-000100-abcd0002", name: "timeout_run", state: "TIMEOUT", exit: 0, minutesAgo: 600),
+            record("20260101-000000-abcd0001", name: "bad_checksum", state: nil, exit: nil, stage: .failed, minutesAgo: 6000),
+        ]
+        history.history.selected = 1
+        list.append(("history-filled", history))
+        history.history.showDetails = true
+        history.history.selected = 3
+        list.append(("history-details", history))
+        history.showHelp = true
+        list.append(("history-help", history))
+        return list
+    }
+}
+
+enum RemoteFileInfoFactory {
+    static func make(_ name: String, directory: Bool = false) -> RemoteFileInfo {
+        RemoteFileInfo(name: name, kind: directory ? .directory : .file, size: 100, permissions: 0o644,
+                       modified: Date(timeIntervalSince1970: 0))
+    }
+}

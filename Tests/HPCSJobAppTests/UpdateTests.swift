@@ -1,0 +1,145 @@
+@testable import HPCSJobApp
+import Foundation
+import JobPreparation
+import SecureShell
+import Testing
+import TerminalUI
+
+struct UpdateTests {
+    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+        keys.flatMap { Update.update(&state, .input(.key($0))) }
+    }
+
+    func type(_ state: inout AppState, _ text: String) {
+        for char in text { _ = Update.update(&state, .input(.key(.character(char)))) }
+    }
+
+    @Test func connectTypesThePathAndConnects() {
+        var state = AppState()
+        type(&state, "/c.conf")
+        #expect(state.connect.configPath.text == "/c.conf")
+        #expect(press(&state, .enter) == [.loadConfig("/c.conf"), .connect("/c.conf")])
+        #expect(state.activity != nil)
+        _ = Update.update(&state, .connected(.success("a@h:22"), home: "/home/a"))
+        #expect(state.screen == .infoFiles && state.connected)
+    }
+
+    @Test func lettersTypeInFieldsButQuitOutsideThem() {
+        var state = AppState()
+        type(&state, "q?")
+        #expect(state.connect.configPath.text == "q?" && !state.quitting && !state.showHelp)
+        state.screen = .preview
+        _ = press(&state, .character("?"))
+        #expect(state.showHelp)
+        _ = press(&state, .escape)
+        #expect(press(&state, .character("q")) == [.quit])
+    }
+
+    @Test func wizardRefusesToMoveOnWithoutBothInfoFiles() {
+        var state = AppState()
+        state.screen = .infoFiles
+        #expect(press(&state, .function(2)).isEmpty)
+        #expect(state.screen == .infoFiles && state.notice?.contains("both info files") == true)
+        state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
+        let effects = press(&state, .function(2))
+        #expect(state.screen == .options)
+        #expect(effects.contains(.loadClusterChoices) && effects.contains { if case .verify = $0 { return true } else { return false } })
+    }
+
+    @Test func pickingAFileFetchesItForTheActiveSlot() {
+        var state = AppState()
+        state.screen = .infoFiles
+        state.infoFiles.directory = "/u"
+        state.infoFiles.entries = Screens.entries
+        state.infoFiles.list.setItems([".."] + Screens.entries.map(\.name))
+        type(&state, "data")
+        #expect(press(&state, .enter) == [.fetchInfo(.application, "/u/data.info.yaml")])
+        _ = press(&state, .tab)
+        _ = press(&state, .character("/"))
+        type(&state, "/abs/x.info.yaml")
+        #expect(state.infoFiles.typedPath?.text == "/u//abs/x.info.yaml" || state.infoFiles.typedPath != nil)
+    }
+
+    @Test func optionsShowInlineProblemsByField() {
+        var state = AppState()
+        state.screen = .options
+        state.options.fields[3].set("99:99")
+        #expect(state.specProblems["time"] != nil)
+        #expect(state.specProblems["workdir"] != nil)
+        state.options.partitions = ["small", "large"]
+        state.options.focus = 2
+        _ = press(&state, .control("o"))
+        #expect(state.options.fields[2].text == "small")
+        _ = press(&state, .control("o"))
+        #expect(state.options.fields[2].text == "large")
+    }
+
+    @Test func pastedArgumentsAreSplitWordByWord() {
+        var state = AppState()
+        state.screen = .runtime
+        _ = press(&state, .character("a"))
+        type(&state, "--in 'two words' x")
+        _ = press(&state, .enter)
+        #expect(state.runtime.arguments == ["--in", "two words", "x"])
+        #expect(state.runtime.splitNotice?.contains("3 words") == true)
+        _ = press(&state, .down, .character("K"))
+        #expect(state.runtime.arguments == ["two words", "--in", "x"])
+        _ = press(&state, .character("d"))
+        #expect(state.runtime.arguments == ["--in", "x"])
+    }
+
+    @Test func invalidSpecOpensAnErrorThatKeepsTheInput() {
+        var state = AppState()
+        state.screen = .runtime
+        state.options.fields[0].set("my job")
+        _ = press(&state, .function(2))
+        #expect(state.error?.contains("job-name") == true)
+        _ = press(&state, .escape)
+        #expect(state.error == nil && state.options.fields[0].text == "my job" && state.screen == .runtime)
+    }
+
+    @Test func hostKeyPromptAnswersWithTheChosenDecision() {
+        var state = AppState()
+        let key = UnknownHostKey(host: "h", port: 22, key: HostKey(blob: [0, 0, 0, 1, 65]), knownHostsFile: "/k")
+        _ = Update.update(&state, .prompt(.hostKey(key, selected: 0)))
+        _ = press(&state, .right)
+        #expect(press(&state, .enter) == [.answerPrompt(.hostKey(.acceptAndRemember))])
+        _ = Update.update(&state, .prompt(.hostKey(key, selected: 0)))
+        #expect(press(&state, .escape) == [.answerPrompt(.hostKey(.refuse))])
+        _ = Update.update(&state, .prompt(.passphrase(file: "/id", field: TextFieldState(hidden: true))))
+        type(&state, "secret")
+        #expect(press(&state, .enter) == [.answerPrompt(.passphrase("secret"))])
+    }
+
+    @Test func quittingDuringASubmissionAsksFirst() {
+        var state = AppState()
+        state.screen = .preview
+        state.submissionInFlight = true
+        #expect(press(&state, .control("q")).isEmpty)
+        #expect(state.prompt == .confirmQuit)
+        #expect(press(&state, .character("y")) == [.quit])
+    }
+
+    @Test func logBytesAreSanitisedAndStepsTracked() {
+        var state = AppState()
+        state.screen = .monitor
+        _ = Update.update(&state, .logBytes(Data("[hpcs-job] step 3/12: starting\n\u{1b}]52;c;ZXZpbA==\u{07}\u{1b}[2Jclean\u{1b}[31m red\n".utf8)))
+        #expect(state.monitor.step?.number == 3)
+        let texts = (0..<state.monitor.log.lines.count).map { state.monitor.log.lines[$0].text }
+        #expect(texts == ["[hpcs-job] step 3/12: starting", "clean red"])
+        #expect(state.monitor.log.lines[1].runs.last?.sgr.foreground == 1)
+    }
+
+    @Test func historyActions() {
+        var state = AppState()
+        state.screen = .history
+        state.history.records = [Screens.record("s1", name: "one", state: "RUNNING", exit: nil, minutesAgo: 1)]
+        #expect(press(&state, .character("c")).isEmpty && state.prompt == .confirmCancel(jobID: "4001"))
+        #expect(press(&state, .character("y")) == [.cancel(jobID: "4001")])
+        let attach = press(&state, .enter)
+        #expect(state.screen == .monitor && attach.count == 1)
+        state.screen = .history
+        _ = press(&state, .character("N"))
+        #expect(state.options.fields[0].text == "one" && state.runtime.arguments == ["--in", "two words"])
+    }
+}
