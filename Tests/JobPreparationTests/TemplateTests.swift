@@ -87,7 +87,7 @@ struct HostileRenderingTests {
             // The values section, then a dump of every variable, NUL-separated.
             let valuesSection = rendered.components(separatedBy: "# --- helpers")[0]
             let probe = valuesSection + "\nprintf '%s\\0' \"$app_path\" \"$app_secret_path\" \"$app_access_role\" "
-                + "\"$data_path\" \"$data_secret_path\" \"$data_access_role\" \"${singularity_flags[@]}\" \"${app_args[@]}\"\n"
+                + "\"$data_file\" \"$data_secret_path\" \"$data_access_role\" \"${singularity_flags[@]}\" \"${app_args[@]}\"\n"
             let run = try Tool.run("/bin/bash", ["-c", probe])
             let received = run.stdout.split(separator: 0, omittingEmptySubsequences: false).dropLast()
                 .map { String(decoding: $0, as: UTF8.self) }

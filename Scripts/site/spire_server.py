@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""HPCS server + SPIRE server simulator on 127.0.0.1.
+
+HPCS server (port A): GET /agent-token?node=N -> {"token": T}: a join token
+    for compute node N (the agent's node attestation).
+SPIRE server (port B): POST /jwt {"join_token", "spiffe_id", "audience"}
+    -> {"token": JWT}, only for spiffeIDs registered for that node in
+    sim/registrations.json (re-read on every request).
+"""
+import json
+import secrets
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from sim_common import load, sign_jwt
+
+JOIN_TOKENS = {}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        if url.path != "/agent-token":
+            return self.reply(404, {"error": "no handler"})
+        node = parse_qs(url.query).get("node", [""])[0]
+        if node not in load("registrations.json"):
+            return self.reply(403, {"error": f"node {node} is not allowed"})
+        token = secrets.token_urlsafe(16)
+        JOIN_TOKENS[token] = node
+        return self.reply(200, {"token": token})
+
+    def do_POST(self):
+        if self.path != "/jwt":
+            return self.reply(404, {"error": "no handler"})
+        try:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            node = JOIN_TOKENS[body["join_token"]]
+            spiffe_id, audience = body["spiffe_id"], body["audience"]
+        except (ValueError, KeyError, TypeError):
+            return self.reply(403, {"error": "unknown agent"})
+        if spiffe_id not in load("registrations.json").get(node, []):
+            return self.reply(403, {"error": f"{spiffe_id} is not registered for node {node}"})
+        return self.reply(200, {"token": sign_jwt(spiffe_id, audience)})
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("spire: " + fmt % args + "\n")
+
+
+if __name__ == "__main__":
+    hpcs_port, spire_port = int(sys.argv[1]), int(sys.argv[2])
+    servers = [ThreadingHTTPServer(("127.0.0.1", port), Handler) for port in (hpcs_port, spire_port)]
+    threading.Thread(target=servers[0].serve_forever, daemon=True).start()
+    servers[1].serve_forever()
