@@ -1,0 +1,155 @@
+import AgeCrypto
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+import SiteTestSupport
+import Slurm
+import Testing
+
+/// The whole loop on the local site's compute node: prepare → submit →
+/// Slurm runs the secure script → encrypted output → decrypted results.
+/// Failures are arranged per job (own info files or config), never by
+/// changing the shared site, so these run beside every other test.
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct SecureJobTests {
+    struct Outcome {
+        let record: SubmissionRecord
+        let status: JobStatusSnapshot
+        let log: String
+    }
+
+    func run(_ session: SiteSession, name: String, config: HPCSConfig? = nil, app: String? = nil, data: String? = nil,
+             flags: [String] = [], afterPrepare: (SubmissionPlan) async throws -> Void = { _ in }) async throws -> Outcome {
+        var spec = session.spec(workdir: session.workdir(name))
+        spec.applicationArguments = ["--mode", "fast run"]
+        spec.singularityFlags = flags
+        var request = session.request(spec, app: app, data: data)
+        if let config { request.config = config }
+        let prepared = try await session.submitter.prepare(request, on: session.ssh)
+        try await afterPrepare(prepared.plan)
+        let record = try await session.submitter.submit(prepared, on: session.ssh)
+        let status = try await session.waitFinal(try #require(record.jobID))
+        let log = String(decoding: (try? await session.ssh.readFile(spec.logFile)) ?? Data(), as: UTF8.self)
+        return Outcome(record: record, status: status, log: log)
+    }
+
+    /// The job's scratch is gone and no secret file is left in it, the workdir or /tmp.
+    func expectNoSecretsLeft(_ session: SiteSession, _ outcome: Outcome) async throws {
+        let scratch = outcome.log.firstMatch(of: /\(scratch (\/[^)]+)\)/).map { String($0.1) }
+        let scratchPath = try #require(scratch, "the log names the job's scratch directory")
+        #expect(try await session.ssh.stat(scratchPath) == nil, "scratch \(scratchPath) was removed")
+        let names = ["container_key", "app_token", "app_login.json", "app_key.json", "input.pass", "output.pass", "app.sif"]
+        // Other jobs running beside this one have live scratch dirs: prune them
+        // (this job's own scratch was checked above to be gone).
+        let find = RemoteCommand(["find", outcome.record.spec.workdir, "/tmp", "(", "-path", "/tmp/hpcs-job.*", "-o", "-path",
+                                  "/tmp/singularity.*", ")", "-prune", "-o", "-user", session.site.user, "("]
+            + names.flatMap { ["-name", $0, "-o"] }.dropLast() + ["-o", "-name", "login.*", "-o", "-name", "svid.*", ")", "-print"])
+        let leftovers = try await session.ssh.run(find).stdoutText
+        #expect(leftovers.isEmpty, "secret files left behind: \(leftovers)")
+    }
+
+    @Test func sampleJobRunsEndToEndAndItsResultsDecrypt() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let outcome = try await run(session, name: "e2e")
+        #expect(outcome.status == JobStatusSnapshot(state: "COMPLETED", exitCode: 0), "\(outcome.log)")
+        for step in 1...12 { #expect(outcome.log.contains("[hpcs-job] step \(step)/12:")) }
+        let results = try await ResultsFetcher.fetch(try #require(try session.history.record(outcome.record.id)),
+                                                     from: session.ssh, paths: session.paths)
+        #expect(results.exitCode == 0)
+        #expect(results.stdout == """
+            hpcs sample application
+            argument: --mode
+            argument: fast run
+            input lines: 3
+            sample input line 1
+            sample input line 2
+            sample input line 3
+
+            """)
+        try await expectNoSecretsLeft(session, outcome)
+    }
+
+    @Test func twoJobsBackToBackDecryptOnlyWithTheirOwnKeys() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        async let first = run(session, name: "own-a")
+        async let second = run(session, name: "own-b")
+        let outcomes = try await [first, second]
+        var encrypted: [URL] = []
+        for outcome in outcomes {
+            #expect(outcome.status.state == "COMPLETED", "\(outcome.log)")
+            let record = try #require(try session.history.record(outcome.record.id))
+            encrypted.append(try await ResultsFetcher.fetch(record, from: session.ssh, paths: session.paths).encryptedFile)
+        }
+        let keys = try outcomes.map { try IdentityFile.read(URL(fileURLWithPath: try #require($0.record.identityFile))) }
+        #expect(throws: AgeError.noMatch) { _ = try Age.decrypt(try Data(contentsOf: encrypted[0]), identities: keys[1]) }
+        #expect(throws: AgeError.noMatch) { _ = try Age.decrypt(try Data(contentsOf: encrypted[1]), identities: keys[0]) }
+    }
+
+    /// A copy of a site info file with some fields replaced, in a private dir.
+    func infoCopy(_ session: SiteSession, of path: String, in dir: String, replacing: [String: String]) async throws -> String {
+        var text = String(decoding: try await session.ssh.readFile(path), as: UTF8.self)
+        for (old, new) in replacing { text = text.replacingOccurrences(of: old, with: new) }
+        let target = dir + "/" + (path as NSString).lastPathComponent
+        try await session.ssh.makeDirectories(dir)
+        try await session.ssh.writeFileAtomically(target, data: Data(text.utf8))
+        return target
+    }
+
+    func expectFailedAt(_ outcome: Outcome, step: Int, _ session: SiteSession) async throws {
+        #expect(outcome.status.state == "FAILED", "\(outcome.log)")
+        #expect(outcome.log.contains("[hpcs-job] FAILED at step \(step)/12"), "\(outcome.log)")
+        try await expectNoSecretsLeft(session, outcome)
+    }
+
+    @Test func wrongContainerKeyInVaultFailsClosed() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let app = try await infoCopy(session, of: session.site.appInfo, in: session.workdir("wrongkey-info"), replacing: [
+            "kv/hpcs/sample-container": "kv/hpcs/wrong-container-key", "sample-container-role": "wrong-key-role"])
+        try await expectFailedAt(try await run(session, name: "wrongkey", app: app), step: 7, session)
+    }
+
+    @Test func vaultDownFailsClosed() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        var config = session.config
+        config.vaultURL = "http://127.0.0.1:9" // nothing listens there
+        try await expectFailedAt(try await run(session, name: "novault", config: config), step: 5, session)
+    }
+
+    @Test func unregisteredDataSpiffeIDFailsClosed() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let data = try await infoCopy(session, of: session.site.dataInfo, in: session.workdir("unreg-info"), replacing: [
+            "c/sample-data": "c/not-registered"])
+        try await expectFailedAt(try await run(session, name: "unregistered", data: data), step: 9, session)
+    }
+
+    @Test func imageChangedAfterSubmissionFailsClosed() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let dir = session.workdir("changed-image")
+        try await session.ssh.makeDirectories(dir)
+        let copy = dir + "/image.sif.age"
+        let appInfo = String(decoding: try await session.ssh.readFile(session.site.appInfo), as: UTF8.self)
+        let original = try #require(appInfo.firstMatch(of: /path_at_rest: (\S+)/).map { String($0.1) })
+        _ = try await session.ssh.run(["cp", original, copy])
+        let app = try await infoCopy(session, of: session.site.appInfo, in: dir, replacing: [original: copy])
+        let outcome = try await run(session, name: "changed", app: app) { _ in
+            // Verified at preparation; changed before the job runs.
+            _ = try await session.ssh.run(RemoteCommand(script: "printf x >> \(ShellQuote.quote(copy))"))
+        }
+        #expect(outcome.log.contains("changed since submission"), "\(outcome.log)")
+        try await expectFailedAt(outcome, step: 7, session)
+    }
+
+    @Test func singularityFailingFailsClosed() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        try await expectFailedAt(try await run(session, name: "badflag", flags: ["--no-such-flag"]), step: 10, session)
+    }
+}
