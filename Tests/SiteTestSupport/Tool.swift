@@ -47,6 +47,16 @@ public enum Tool {
         return process
     }
 
+    /// Runs a tool that may leave a daemon behind (tmux, ssh-agent) with
+    /// its standard streams on /dev/null, so no pipe is held open; returns
+    /// the exit status.
+    @discardableResult
+    public static func runDetached(_ executable: String, _ arguments: [String]) throws -> Int32 {
+        let process = try spawn(executable, arguments)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Full path of a tool on PATH, or nil.
     public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

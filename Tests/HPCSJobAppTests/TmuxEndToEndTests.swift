@@ -1,0 +1,93 @@
+import Foundation
+import SiteTestSupport
+import Testing
+
+/// Drives the real `hpcs-job` binary in tmux against the local site:
+/// connect, pick both info files, fill the form, preview, submit, watch
+/// the job reach COMPLETED with its log, then find it in History.
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"), .serialized)
+struct TmuxEndToEndTests {
+    let session = "hpcs-e2e-\(UUID().uuidString.prefix(6))"
+
+    func tmux(_ arguments: [String]) throws -> ToolResult {
+        try Tool.run(Tool.which("tmux") ?? "/usr/bin/tmux", arguments)
+    }
+
+    func send(_ keys: String...) throws { _ = try tmux(["send-keys", "-t", session] + keys) }
+    func type(_ text: String) throws { _ = try tmux(["send-keys", "-t", session, "-l", "--", text]) }
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]).out }
+
+    /// Waits until the screen shows `text`; returns the screen.
+    @discardableResult
+    func waitFor(_ text: String, seconds: Double = 20) async throws -> String {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var last = ""
+        while ContinuousClock.now < deadline {
+            last = try screen()
+            if last.contains(text) { return last }
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        Issue.record("timed out waiting for '\(text)'; the screen shows:\n\(last)")
+        throw CancellationError()
+    }
+
+    @Test func setUpSubmitWatchAndReview() async throws {
+        let site = try LocalSite.require()
+        let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
+        #expect(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build)")
+        let home = try Tool.temporaryDirectory()
+        defer {
+            _ = try? tmux(["kill-session", "-t", session])
+            try? FileManager.default.removeItem(at: home)
+        }
+        let workdir = "\(site.workdir)/tui-\(UUID().uuidString.prefix(8))"
+        let command = "env TERM=xterm-256color HOME=\(home.path) XDG_DATA_HOME=\(home.path)/data XDG_CONFIG_HOME=\(home.path)/config "
+            + "\(binary) --config \(site.config)"
+        // The tmux server outlives this call: no pipes for it to hold open.
+        try Tool.runDetached(Tool.which("tmux") ?? "/usr/bin/tmux", ["new-session", "-d", "-s", session, "-x", "120", "-y", "36", command])
+
+        try await waitFor("Login node:")
+        try send("Enter")
+        try await waitFor("Container image info")
+        try type("hpcs-data")
+        try send("Enter")
+        try await waitFor("app.info.yaml")
+        try type("app")
+        try send("Enter")
+        try await waitFor("sample-container-role")
+        try type("data.info")
+        try send("Enter")
+        try await waitFor("sample-data-role")
+        try send("v")
+        try await waitFor("match their SHA-512")
+        try send("F2")
+        try await waitFor("Slurm options")
+        try await waitFor("Ctrl-O: debug")
+        for _ in 0..<5 { try send("Tab") }
+        try send("C-o")
+        try send("Tab")
+        try type(workdir)
+        try send("F2")
+        try await waitFor("Application arguments")
+        try send("a")
+        try type("--mode 'fast run'")
+        try send("Enter")
+        try await waitFor("split into 2 words")
+        try send("F2")
+        try await waitFor("#SBATCH --nodelist=\(site.node)")
+        try send("Enter")
+        try await waitFor("Submit?")
+        try send("y")
+        try await waitFor("State: COMPLETED", seconds: 90)
+        let monitor = try await waitFor("step 12/12")
+        #expect(monitor.contains("[hpcs-job] step 10/12: running the container"))
+        #expect(monitor.contains("Exit code: 0"))
+        try send("r")
+        let results = try await waitFor("App exit code: 0", seconds: 30)
+        #expect(results.contains("stdout: hpcs sample application"))
+        try send("F3")
+        let history = try await waitFor("Past submissions (1)")
+        #expect(history.contains("COMPLETED"))
+        try send("C-q")
+    }
+}
