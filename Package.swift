@@ -46,6 +46,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Benchmarks against reference tools (Scripts/bench); not shipped.
+        .executableTarget(name: "hpcs-bench", dependencies: [
+            "AgeCrypto", "SecureShell", "JobPreparation", "JobRuntime", "TerminalUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // Test helpers: the local site's coordinates, tool runners.
         .target(name: "SiteTestSupport", path: "Tests/SiteTestSupport"),
         .testTarget(name: "SiteTests", dependencies: ["SiteTestSupport"]),

@@ -52,15 +52,23 @@ public final class LogFollower: Sendable {
     }
 
     /// One streaming session; true when the job is final and drained.
-    private func followOnce(_ connection: SSHConnection, file: FileBox, isFinal: @escaping @Sendable () async -> Bool,
+    private func followOnce(_ connection: SSHConnection, file output: FileBox, isFinal: @escaping @Sendable () async -> Bool,
                             onBytes: @escaping @Sendable (Data) -> Void) async throws -> Bool {
         let from = offset.withLock { $0 }
-        let command = RemoteCommand(script: "exec tail -c +\(from + 1) -F -- \(ShellQuote.quote(remotePath)) 2>/dev/null")
+        // What already exists is read with dd in large blocks (tail reads
+        // slowly); then tail -F continues from exactly the byte after it.
+        let file = ShellQuote.quote(remotePath)
+        let command = RemoteCommand(script: """
+            f=\(file); o=\(from)
+            if [ -f "$f" ]; then s=$(stat -c %s -- "$f"); if [ "$s" -gt "$o" ]; then \
+            dd if="$f" bs=1M skip="$o" count=$((s - o)) iflag=skip_bytes,count_bytes status=none; o=$s; fi; fi
+            exec tail -c +$((o + 1)) -F -- "$f" 2>/dev/null
+            """)
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { [self] in
                 for try await chunk in connection.stream(command) {
                     guard case let .stdout(data) = chunk else { continue }
-                    try file.handle.write(contentsOf: data)
+                    try output.handle.write(contentsOf: data)
                     offset.withLock { $0 += Int64(data.count) }
                     onBytes(data)
                 }
@@ -70,14 +78,17 @@ public final class LogFollower: Sendable {
             }
             group.addTask { [self] in
                 while true {
-                    try await Task.sleep(for: .seconds(1))
-                    guard await isFinal() else { continue }
+                    guard await isFinal() else {
+                        try await Task.sleep(for: .seconds(1))
+                        continue
+                    }
                     // Final: drained once we hold as many bytes as the file has.
                     let size = try await connection.stat(remotePath).map { Int64($0.size) } ?? 0
                     if offset.withLock({ $0 }) >= size {
-                        try file.handle.synchronize()
+                        try output.handle.synchronize()
                         return true
                     }
+                    try await Task.sleep(for: .milliseconds(200))
                 }
             }
             defer { group.cancelAll() }

@@ -2,7 +2,33 @@ import CLibSSH2
 import Foundation
 import Synchronization
 
-private let libraryInitialised: Bool = libssh2_init(0) == 0
+private let libraryInitialised: Bool = {
+    guard libssh2_init(0) == 0 else { return false }
+    // Registered after OpenSSL's own exit handler, so it runs first: live
+    // sessions are torn down before the crypto library is.
+    atexit { LiveDrivers.shutdownAll() }
+    return true
+}()
+
+/// Every running session driver, so the process can end them at exit.
+enum LiveDrivers {
+    private static let drivers = Mutex<[ObjectIdentifier: WeakDriver]>([:])
+
+    struct WeakDriver: @unchecked Sendable { weak var driver: SessionDriver? }
+
+    static func add(_ driver: SessionDriver) {
+        drivers.withLock { $0[ObjectIdentifier(driver)] = WeakDriver(driver: driver) }
+    }
+
+    static func remove(_ driver: SessionDriver) {
+        _ = drivers.withLock { $0.removeValue(forKey: ObjectIdentifier(driver)) }
+    }
+
+    static func shutdownAll() {
+        let live = drivers.withLock { $0.values.compactMap(\.driver) }
+        for driver in live { driver.shutdownAndWait() }
+    }
+}
 
 /// Opens a TCP connection with a timeout, trying every address (IPv4 and IPv6).
 func openTCP(host: String, port: Int, timeout: Duration) throws -> Int32 {

@@ -2,6 +2,14 @@ import CLibSSH2
 import Foundation
 import Synchronization
 
+/// One iterator over a stream, shared by the unfolding closure that wraps it
+/// (a stream supports a single iterator; it is consumed by one task).
+final class IteratorBox: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<ExecChunk, Error>.AsyncIterator
+    init(_ iterator: AsyncThrowingStream<ExecChunk, Error>.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> ExecChunk? { try await iterator.next() }
+}
+
 /// Output of a finished remote command: both streams and the exit status,
 /// separately. Output on stderr is not an error by itself.
 public struct CommandResult: Sendable, Equatable {
@@ -126,9 +134,9 @@ public final class SSHConnection: Sendable {
             driver.wake()
         }
         driver.submit(exec)
+        let source = IteratorBox(stream.makeAsyncIterator())
         return AsyncThrowingStream { () async throws -> ExecChunk? in
-            var iterator = stream.makeAsyncIterator()
-            guard let chunk = try await iterator.next() else { return nil }
+            guard let chunk = try await source.next() else { return nil }
             switch chunk {
             case let .stdout(data), let .stderr(data): credits.consumed(data.count)
             case .exit: break

@@ -77,9 +77,11 @@ final class SessionDriver: @unchecked Sendable {
 
     /// Starts the thread; `setup` runs first on it (blocking connect + auth).
     func start(setup: @escaping @Sendable (SessionDriver) -> Void) {
+        LiveDrivers.add(self)
         let thread = Thread { [self] in
             setup(self)
             self.loop()
+            LiveDrivers.remove(self)
             self.finished.signal()
         }
         thread.name = "ssh-\(label)"

@@ -47,38 +47,78 @@ public struct LogViewState: Sendable {
     }
 
     public private(set) var lines: RingBuffer<Line>
-    private var partial = ""
+    /// Bytes of the unterminated last line (complete lines are decoded whole,
+    /// so a character split across chunks is never corrupted).
+    private var partial: [UInt8] = []
     private var sgr = TerminalSanitizer.SGRState()
-    private var decoder = UTF8StreamDecoder()
     /// Lines scrolled up from the bottom (0 = newest at the bottom).
     public var scrollBack = 0
     public var following = true
     public var wrap = false
     public var search: String?
     public private(set) var totalBytes: Int64 = 0
+    /// A line longer than this is cut into pieces (memory stays bounded).
+    static let maximumLineBytes = 64 * 1024
 
     public init(capacity: Int = 100_000) { lines = RingBuffer(capacity: capacity) }
 
     /// Appends raw bytes from the remote file.
     public mutating func append(_ data: Data, stderr: Bool = false) {
         totalBytes += Int64(data.count)
-        let text = decoder.decode(data)
-        guard !text.isEmpty else { return }
-        var pieces = (partial + text).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let hadPartial = !partial.isEmpty
-        partial = pieces.removeLast()
-        for (index, piece) in pieces.enumerated() {
-            let styled = TerminalSanitizer.styledRuns(piece, starting: sgr)
-            sgr = styled.state
-            let line = Line(runs: styled.runs, isStderr: stderr)
-            if index == 0, hadPartial, lines.count > 0, lines.last?.text == "" { lines.replaceLast(line) } else { lines.append(line) }
+        var added = 0
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            while start < bytes.count {
+                guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
+                    partial.append(contentsOf: bytes[start...])
+                    if partial.count > Self.maximumLineBytes {
+                        appendLine(partial[...], stderr: stderr)
+                        partial.removeAll(keepingCapacity: true)
+                        added += 1
+                    }
+                    break
+                }
+                if partial.isEmpty {
+                    appendLine(bytes[start..<newline], stderr: stderr)
+                } else {
+                    partial.append(contentsOf: bytes[start..<newline])
+                    appendLine(partial[...], stderr: stderr)
+                    partial.removeAll(keepingCapacity: true)
+                }
+                added += 1
+                start = newline + 1
+            }
         }
-        if !following { scrollBack += pieces.count }
+        if !following { scrollBack += added }
+    }
+
+    private mutating func appendLine<Bytes: Collection<UInt8>>(_ bytes: Bytes, stderr: Bool) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        if Self.isPlain(bytes) {
+            lines.append(Line(runs: [TerminalSanitizer.Run(text: text, sgr: sgr)], isStderr: stderr))
+        } else {
+            let styled = TerminalSanitizer.styledRuns(text, starting: sgr)
+            sgr = styled.state
+            lines.append(Line(runs: styled.runs, isStderr: stderr))
+        }
+    }
+
+    /// No escape, no control character (C0 but tab, DEL, C1 as UTF-8): the
+    /// common case, shown as it is without a character-by-character pass.
+    static func isPlain<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte < 0x20 && byte != 0x09 || byte == 0x7F || previous == 0xC2 && (0x80...0x9F).contains(byte) { return false }
+            previous = byte
+        }
+        return true
     }
 
     /// The unterminated last line, shown but not yet stored.
     public var pendingLine: Line? {
-        partial.isEmpty ? nil : Line(runs: TerminalSanitizer.styledRuns(partial, starting: sgr).runs, isStderr: false)
+        partial.isEmpty ? nil : Line(runs: TerminalSanitizer.styledRuns(String(decoding: partial, as: UTF8.self), starting: sgr).runs,
+                                     isStderr: false)
     }
 
     public mutating func handle(_ key: Key, page: Int) -> Bool {

@@ -1,0 +1,224 @@
+import AgeCrypto
+import ArgumentParser
+import Foundation
+import JobPreparation
+import JobRuntime
+import SecureShell
+import TerminalUI
+
+/// Benchmarks that print ratios against a reference measured in the same
+/// run. Not tests: nothing here asserts a time.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hpcs-bench", abstract: "hpcs-job benchmarks against reference tools, as ratios.",
+        subcommands: [AgeBench.self, SFTPBench.self, LogBench.self, AgeWorker.self, FollowWorker.self])
+}
+
+/// One child process's wall time and peak RSS (wait4), run to completion.
+struct Measurement {
+    let seconds: Double
+    let peakRSSKiB: Int
+    let status: Int32
+
+    /// GNU time forks from a small process, so the child's peak RSS is its
+    /// own (a vfork-style spawn from this process would start from ours).
+    static func run(_ argv: [String], stdout: String = "/dev/null") throws -> Measurement {
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-bench-time-\(getpid())").path
+        let raw = try spawnAndWait(["/usr/bin/time", "-f", "%e %M", "-o", report] + argv, stdout: stdout)
+        defer { unlink(report) }
+        let fields = ((try? String(contentsOfFile: report, encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace)
+        guard let last = fields.last, let rss = Int(last) else { return raw }
+        return Measurement(seconds: raw.seconds, peakRSSKiB: rss, status: raw.status)
+    }
+
+    static func spawnAndWait(_ argv: [String], stdout: String) throws -> Measurement {
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var pid: pid_t = 0
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        let start = ContinuousClock.now
+        let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
+        guard rc == 0 else { throw ValidationError("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        _ = wait4(pid, &status, 0, &usage)
+        let elapsed = ContinuousClock.now - start
+        return Measurement(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                           peakRSSKiB: Int(usage.ru_maxrss), status: status)
+    }
+}
+
+func mib(_ bytes: Int) -> Double { Double(bytes) / 1_048_576 }
+
+func report(_ title: String, bytes: Int, ours: Measurement, reference: Measurement, referenceName: String, target: String) {
+    let ourRate = mib(bytes) / ours.seconds, theirRate = mib(bytes) / reference.seconds
+    print(String(format: "%@: hpcs-job %.1f MiB/s (peak RSS %.1f MiB), %@ %.1f MiB/s (peak RSS %.1f MiB): ratio %.2f× (target %@)",
+                 title, ourRate, Double(ours.peakRSSKiB) / 1024, referenceName, theirRate, Double(reference.peakRSSKiB) / 1024,
+                 ourRate / theirRate, target))
+}
+
+func selfPath() -> String { URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path }
+
+func randomFile(_ url: URL, size: Int) throws {
+    guard !FileManager.default.fileExists(atPath: url.path) else { return }
+    _ = try Measurement.run(["head", "-c", String(size), "/dev/urandom"], stdout: url.path)
+}
+
+struct AgeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "age", abstract: "AgeCrypto vs the age CLI (encrypt and decrypt).")
+    @Option(help: "Size in MiB of the random input.") var mebibytes = 1024
+    @Option(help: "Scratch directory.") var directory = FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-bench-age").path
+
+    func run() throws {
+        let dir = URL(fileURLWithPath: directory)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let plain = dir.appendingPathComponent("plain-\(mebibytes)M")
+        try randomFile(plain, size: mebibytes << 20)
+        let identity = X25519Identity.generate()
+        let keyFile = dir.appendingPathComponent("key.txt")
+        try IdentityFile.write(identity, to: keyFile)
+        let ours = dir.appendingPathComponent("ours.age"), theirs = dir.appendingPathComponent("theirs.age")
+        let bytes = mebibytes << 20
+        let ourEncrypt = try Measurement.run([selfPath(), "age-worker", "encrypt", plain.path, ours.path, identity.recipient.description])
+        let ageEncrypt = try Measurement.run(["age", "-r", identity.recipient.description, "-o", theirs.path, plain.path])
+        report("encrypt", bytes: bytes, ours: ourEncrypt, reference: ageEncrypt, referenceName: "age -r", target: "≥ 1.0×")
+        let ourDecrypt = try Measurement.run([selfPath(), "age-worker", "decrypt", theirs.path, "/dev/null", keyFile.path])
+        let ageDecrypt = try Measurement.run(["age", "-d", "-i", keyFile.path, "-o", "/dev/null", ours.path])
+        report("decrypt", bytes: bytes, ours: ourDecrypt, reference: ageDecrypt, referenceName: "age -d", target: "≥ 1.0×")
+        print("peak RSS target for hpcs-job: < 32 MiB whatever the size")
+        for url in [ours, theirs] { try? FileManager.default.removeItem(at: url) }
+    }
+}
+
+struct AgeWorker: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "age-worker", shouldDisplay: false)
+    @Argument var mode: String
+    @Argument var input: String
+    @Argument var output: String
+    @Argument var key: String
+
+    func run() throws {
+        let source = try FileSource(url: URL(fileURLWithPath: input))
+        let sink = try FileSink(url: URL(fileURLWithPath: output))
+        if mode == "encrypt" {
+            try Age.encrypt(from: source, to: sink, recipients: [try X25519Recipient(parsing: key)])
+        } else {
+            try Age.decrypt(from: source, to: sink, identities: try IdentityFile.read(URL(fileURLWithPath: key)))
+        }
+    }
+}
+
+/// Connection to the local site from `.local-site/site.env` (or --config).
+func siteConfig(_ path: String?) throws -> HPCSConfig {
+    if let path { return try HPCSConfig.load(path: path) }
+    let env = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".local-site/site.env")
+    guard let text = try? String(contentsOf: env, encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("HPCS_SITE_CONFIG=") }) else {
+        throw ValidationError("no --config and no .local-site/site.env here: run Scripts/local-site up")
+    }
+    return try HPCSConfig.load(path: String(line.dropFirst("HPCS_SITE_CONFIG=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "'")))
+}
+
+func sshArguments(_ config: HPCSConfig) -> [String] {
+    let s = config.supercomputer
+    return ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=\(s.knownHosts ?? "")",
+            "-o", "IdentitiesOnly=yes", "-i", s.identityFile ?? "", "-P", String(s.port ?? 22)]
+}
+
+struct SFTPBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sftp", abstract: "SecureShell SFTP vs OpenSSH sftp (upload, download).")
+    @Option(help: "Size in MiB.") var mebibytes = 256
+    @Option(help: "HPCS client config (default: the local site's).") var config: String?
+
+    func run() async throws {
+        let config = try siteConfig(config)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-bench-sftp")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let plain = dir.appendingPathComponent("plain-\(mebibytes)M")
+        try randomFile(plain, size: mebibytes << 20)
+        let ssh = try await SSHConnection.connect(config.connectionSettings(), interaction: NonInteractive())
+        defer { ssh.close() }
+        let home = try await ssh.homeDirectory()
+        let remote = home + "/bench-sftp.bin"
+        let bytes = mebibytes << 20
+        var start = ContinuousClock.now
+        try await ssh.upload(plain, to: remote)
+        let ourUp = seconds(since: start)
+        start = ContinuousClock.now
+        _ = try await ssh.download(remote, to: dir.appendingPathComponent("down-ours"))
+        let ourDown = seconds(since: start)
+        let target = "\(config.supercomputer.username)@\(config.supercomputer.address)"
+        let batch = dir.appendingPathComponent("batch")
+        try "put \(plain.path) \(remote)\n".write(to: batch, atomically: true, encoding: .utf8)
+        let theirUp = try Measurement.run(["sftp"] + sshArguments(config) + ["-b", batch.path, target])
+        try "get \(remote) \(dir.appendingPathComponent("down-theirs").path)\n".write(to: batch, atomically: true, encoding: .utf8)
+        let theirDown = try Measurement.run(["sftp"] + sshArguments(config) + ["-b", batch.path, target])
+        _ = try await ssh.run(["rm", "-f", remote])
+        let mb = mib(bytes)
+        print(String(format: "upload: hpcs-job %.1f MiB/s, OpenSSH sftp %.1f MiB/s: ratio %.2f× (target ≥ 0.8×)",
+                     mb / ourUp, mb / theirUp.seconds, theirUp.seconds / ourUp))
+        print(String(format: "download: hpcs-job %.1f MiB/s, OpenSSH sftp %.1f MiB/s: ratio %.2f× (target ≥ 0.8×)",
+                     mb / ourDown, mb / theirDown.seconds, theirDown.seconds / ourDown))
+    }
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+struct LogBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Log follower vs `ssh host cat`; RSS while following 10M lines.")
+    @Option(help: "Size in MB of the log for throughput.") var megabytes = 200
+    @Option(help: "Lines for the memory measurement.") var lines = 10_000_000
+    @Option(help: "HPCS client config (default: the local site's).") var config: String?
+
+    func run() async throws {
+        let config = try siteConfig(config)
+        let ssh = try await SSHConnection.connect(config.connectionSettings(), interaction: NonInteractive())
+        let home = try await ssh.homeDirectory()
+        let big = home + "/bench-log.txt", many = home + "/bench-lines.txt"
+        _ = try await ssh.run(RemoteCommand(script: "head -c \(megabytes * 1_000_000) /dev/urandom | base64 > \(big); seq 1 \(lines) > \(many)"))
+        let size = Int(try await ssh.stat(big)?.size ?? 0)
+        ssh.close()
+        let target = "\(config.supercomputer.username)@\(config.supercomputer.address)"
+        let cat = try Measurement.run(["ssh"] + sshArguments(config).map { $0 == "-P" ? "-p" : $0 } + [target, "cat", big])
+        let follow = try Measurement.run([selfPath(), "follow-worker", big, config.path])
+        report("log ingest", bytes: size, ours: follow, reference: cat, referenceName: "ssh cat", target: "≥ 0.9×")
+        let memory = try Measurement.run([selfPath(), "follow-worker", many, config.path])
+        print(String(format: "following %d lines into the 100 000-line view: peak RSS %.1f MiB (target ≤ 64 MiB), %.1f s",
+                     lines, Double(memory.peakRSSKiB) / 1024, memory.seconds))
+        let cleanup = try await SSHConnection.connect(config.connectionSettings(), interaction: NonInteractive())
+        _ = try await cleanup.run(["rm", "-f", big, many])
+        cleanup.close()
+    }
+}
+
+/// Follows a finished file to its end, feeding the TUI's log view.
+struct FollowWorker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "follow-worker", shouldDisplay: false)
+    @Argument var remotePath: String
+    @Argument var configPath: String
+
+    func run() async throws {
+        let config = try HPCSConfig.load(path: configPath)
+        let manager = ConnectionManager(settings: config.connectionSettings(), interaction: NonInteractive())
+        let local = FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-bench-follow-\(getpid()).log")
+        defer { try? FileManager.default.removeItem(at: local) }
+        let follower = LogFollower(remotePath: remotePath, localFile: local, connections: manager)
+        let view = ViewBox()
+        let withView = ProcessInfo.processInfo.environment["HPCS_BENCH_NO_VIEW"] == nil
+        try await follower.run(isFinal: { true }, onBytes: { if withView { view.append($0) } })
+        await manager.close()
+    }
+}
+
+final class ViewBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var view = LogViewState()
+    func append(_ data: Data) { lock.withLock { view.append(data) } }
+}
