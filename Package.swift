@@ -48,7 +48,7 @@ let package = Package(
 
         // Benchmarks against reference tools (Scripts/bench); not shipped.
         .executableTarget(name: "hpcs-bench", dependencies: [
-            "AgeCrypto", "SecureShell", "JobPreparation", "JobRuntime", "TerminalUI",
+            "AgeCrypto", "SecureShell", "JobPreparation", "JobRuntime", "TerminalUI", "HPCSJobApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -152,12 +152,13 @@ enum Answers {
 
     /// The job script's tagged lines: `[hpcs-job] step N/12: …`.
     static func updateStep(_ state: inout AppState, _ data: Data) {
-        let text = TerminalSanitizer.plainText(data)
-        for line in text.split(separator: "\n").reversed() {
-            guard let match = line.firstMatch(of: /\[hpcs-job\] step (\d+)\/(\d+): (.*)/),
-                  let number = Int(match.1), let total = Int(match.2) else { continue }
-            state.monitor.step = (number, total, String(match.3))
-            break
-        }
+        // Only the last tagged line matters; find it in the bytes first, so a
+        // fast log costs no per-line parsing.
+        guard let tag = data.range(of: Data("[hpcs-job] step ".utf8), options: .backwards) else { return }
+        let end = data[tag.upperBound...].firstIndex(of: 0x0A) ?? data.endIndex
+        let line = TerminalSanitizer.plainText(Data(data[tag.lowerBound..<end]))
+        guard let match = line.firstMatch(of: /\[hpcs-job\] step (\d+)\/(\d+): (.*)/),
+              let number = Int(match.1), let total = Int(match.2) else { return }
+        state.monitor.step = (number, total, String(match.3))
     }
 }

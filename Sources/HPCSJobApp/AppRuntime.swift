@@ -15,6 +15,7 @@ final class AppRuntime {
     let mailbox = Mailbox()
     private var runner: EffectRunner?
     private var dirty = true
+    private var logFeeder = LogFeeder()
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var lastTick = ContinuousClock.now
 
@@ -44,8 +45,11 @@ final class AppRuntime {
     /// Runs until the user quits.
     func loop() {
         while !state.quitting {
-            if let event = backend.nextEvent(timeout: 16) { process(.input(event)) }
-            for message in mailbox.take() { process(message) }
+            if let event = backend.nextEvent(timeout: logFeeder.isEmpty ? 16 : 0) { process(.input(event)) }
+            for message in mailbox.take() {
+                if case let .logBytes(data) = message { logFeeder.enqueue(data) } else { process(message) }
+            }
+            if logFeeder.feed(&state, budget: .milliseconds(10)) { dirty = true }
             let now = ContinuousClock.now
             if now - lastTick >= .milliseconds(120), state.activity != nil || state.monitor.following {
                 lastTick = now
@@ -94,7 +98,7 @@ final class AppRuntime {
 
 /// Entry point of the terminal UI.
 public enum HPCSJobApplication {
-    public static func run(configPath: String?, themeName: String?) async -> Int32 {
+    public static func run(configPath: String?, themeName: String?, logLines: Int = 100_000) async -> Int32 {
         let paths = LocalPaths()
         let environment = ProcessInfo.processInfo.environment
         let (theme, themeProblem) = Theme.load(named: themeName ?? environment["HPCS_JOB_THEME"] ?? "default",
@@ -114,6 +118,7 @@ public enum HPCSJobApplication {
             notices.append("history unavailable: \(error)")
         }
         var state = AppState()
+        state.logCapacity = max(1000, logLines)
         if let configPath { state.connect.configPath.set(configPath) }
         state.notice = notices.isEmpty ? "Enter connects · F1 help" : notices.joined(separator: " · ")
 

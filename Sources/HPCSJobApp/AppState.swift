@@ -146,6 +146,8 @@ public struct AppState: Sendable {
     public var quitting = false
     public var submissionInFlight = false
     public var connected = false
+    /// Lines the log view keeps (its ring buffer's capacity).
+    public var logCapacity = 100_000
 
     public init() {}
 

@@ -131,6 +131,7 @@ enum RunScreens {
 
     static func attach(_ state: inout AppState, _ record: SubmissionRecord) -> [Effect] {
         state.monitor = MonitorState()
+        state.monitor.log = LogViewState(capacity: state.logCapacity)
         state.monitor.record = record
         state.screen = .monitor
         return [.monitor(record)]

@@ -1,4 +1,5 @@
 import AgeCrypto
+import HPCSJobApp
 import ArgumentParser
 import Foundation
 import JobPreparation
@@ -12,7 +13,7 @@ import TerminalUI
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hpcs-bench", abstract: "hpcs-job benchmarks against reference tools, as ratios.",
-        subcommands: [AgeBench.self, SFTPBench.self, LogBench.self, AgeWorker.self, FollowWorker.self])
+        subcommands: [AgeBench.self, SFTPBench.self, LogBench.self, UIBench.self, AgeWorker.self, FollowWorker.self])
 }
 
 /// One child process's wall time and peak RSS (wait4), run to completion.
@@ -221,4 +222,36 @@ final class ViewBox: @unchecked Sendable {
     private let lock = NSLock()
     private var view = LogViewState()
     func append(_ data: Data) { lock.withLock { view.append(data) } }
+}
+
+/// The UI loop's cost per frame while a 100 MB log streams in: each frame
+/// takes one batch of log bytes (as the runtime receives them), one key,
+/// an update and a full render. Reference: the same with no log at all.
+struct UIBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ui", abstract: "Key-to-frame time while a 100 MB log streams in.")
+    @Option(help: "MB of log to stream.") var megabytes = 100
+    @Option(help: "Terminal size.") var width = 200
+    @Option(help: "Terminal size.") var height = 50
+
+    func run() throws {
+        let line = String(repeating: "x", count: 70) + " \u{1b}[32mok\u{1b}[0m\n"
+        let batch = Data(String(repeating: line, count: (1 << 20) / line.utf8.count).utf8) // ~1 MiB, a 40 ms batch at 25 MB/s
+        let frames = megabytes * 1_000_000 / batch.count
+        func measure(streaming: Bool) -> (worst: Double, median: Double) {
+            var state = HPCSJobAppBenchSupport.monitorState(width: width, height: height)
+            var queue = HPCSJobAppBenchSupport.LogQueue()
+            var times: [Double] = []
+            for _ in 0..<frames {
+                let start = ContinuousClock.now
+                _ = HPCSJobAppBenchSupport.frame(&state, queue: &queue, arriving: streaming ? batch : Data(), key: "w")
+                times.append(seconds(since: start) * 1000)
+            }
+            times.sort()
+            return (times.last ?? 0, times[times.count / 2])
+        }
+        let idle = measure(streaming: false), busy = measure(streaming: true)
+        print(String(format: "frame (update + key + render at %dx%d): idle median %.2f ms worst %.2f ms; "
+                     + "while %d MB streams in: median %.2f ms worst %.2f ms (target ≤ 50 ms)",
+                     width, height, idle.median, idle.worst, megabytes, busy.median, busy.worst))
+    }
 }

@@ -8,9 +8,11 @@ struct Interactive: AsyncParsableCommand {
 
     @Option(name: .long, help: "HPCS client configuration (INI); recent ones are offered otherwise.") var config: String?
     @Option(name: .long, help: "Theme name (default, light, high-contrast, monochrome, or your own).") var theme: String?
+    @Option(name: .long, help: "Log lines kept in memory for scrollback (the full log is always saved locally).")
+    var logLines = 100_000
 
     func run() async throws {
-        let code = await HPCSJobApplication.run(configPath: config, themeName: theme)
+        let code = await HPCSJobApplication.run(configPath: config, themeName: theme, logLines: logLines)
         if code != 0 { throw ExitCode(code) }
     }
 }

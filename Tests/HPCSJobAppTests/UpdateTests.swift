@@ -143,3 +143,25 @@ struct UpdateTests {
         #expect(state.options.fields[0].text == "one" && state.runtime.arguments == ["--in", "two words"])
     }
 }
+
+struct LogFeederTests {
+    @Test func workPerFrameIsBoundedAndABacklogIsSkippedWithANote() {
+        var state = AppState()
+        state.screen = .monitor
+        var feeder = LogFeeder()
+        let line = Data(String(repeating: "x", count: 99).utf8 + [0x0A])
+        feeder.enqueue(Data(repeating: 0, count: 0))
+        for _ in 0..<4000 { feeder.enqueue(line) }
+        #expect(feeder.feed(&state, budget: .zero))
+        #expect(!feeder.isEmpty, "one chunk per frame at a zero budget")
+        while feeder.feed(&state, budget: .milliseconds(50)) {}
+        #expect(state.monitor.log.lines.count == 4000)
+        var flooded = LogFeeder()
+        flooded.enqueue(Data(repeating: 0x61, count: 40 << 20))
+        #expect(flooded.queuedBytes <= 16 << 20 + 1024)
+        var view = AppState()
+        while flooded.feed(&view, budget: .seconds(1)) {}
+        let texts = (0..<view.monitor.log.lines.count).map { view.monitor.log.lines[$0].text }
+        #expect(texts.contains { $0.contains("bytes not shown here") })
+    }
+}
