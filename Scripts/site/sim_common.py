@@ -9,7 +9,9 @@ import hashlib
 import hmac
 import json
 import os
+import sys
 import time
+from http.server import BaseHTTPRequestHandler
 
 SITE_ROOT = os.environ.get("HPCS_SITE_ROOT", "/var/lib/hpcs-local-site")
 SIM = os.path.join(SITE_ROOT, "sim")
@@ -52,3 +54,19 @@ def verify_jwt(token):
         return data if data.get("exp", 0) > time.time() else None
     except (ValueError, KeyError, json.JSONDecodeError):
         return None
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """Replies with JSON; logs to stderr with the simulator's name."""
+    name = "sim"
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write(f"{self.name}: " + fmt % args + "\n")

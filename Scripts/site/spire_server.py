@@ -11,22 +11,16 @@ import json
 import secrets
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from sim_common import load, sign_jwt
+from sim_common import JSONHandler, load, sign_jwt
 
 JOIN_TOKENS = {}
 
 
-class Handler(BaseHTTPRequestHandler):
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(JSONHandler):
+    name = "spire"
 
     def do_GET(self):
         url = urlparse(self.path)
@@ -52,8 +46,6 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(403, {"error": f"{spiffe_id} is not registered for node {node}"})
         return self.reply(200, {"token": sign_jwt(spiffe_id, audience)})
 
-    def log_message(self, fmt, *args):
-        sys.stderr.write("spire: " + fmt % args + "\n")
 
 
 if __name__ == "__main__":

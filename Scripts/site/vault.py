@@ -10,21 +10,15 @@ Roles and secrets: sim/vault.json (re-read on every request).
 import json
 import secrets
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
-from sim_common import load, verify_jwt
+from sim_common import JSONHandler, load, verify_jwt
 
 TOKENS = {}
 
 
-class Vault(BaseHTTPRequestHandler):
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Vault(JSONHandler):
+    name = "vault"
 
     def do_POST(self):
         if self.path != "/v1/auth/jwt/login":
@@ -53,8 +47,6 @@ class Vault(BaseHTTPRequestHandler):
             return self.reply(403, {"errors": ["permission denied"]})
         return self.reply(200, {"data": {"data": {"key": secret}}})
 
-    def log_message(self, fmt, *args):
-        sys.stderr.write("vault: " + fmt % args + "\n")
 
 
 if __name__ == "__main__":

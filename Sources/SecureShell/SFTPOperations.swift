@@ -77,6 +77,17 @@ class SFTPOperation: DriverOperation, @unchecked Sendable {
         return driver.failure(for: rc, during: during) ?? .libssh2(code: Int32(rc), message: during, during: during)
     }
 
+    /// Opens a file or directory handle; nil while libssh2 wants a retry,
+    /// or after `fail` got the error.
+    func openHandle(_ driver: SessionDriver, _ sftp: OpaquePointer, path: String, flags: UInt, mode: Int, type: Int32,
+                    during: String, fail: (SSHError) -> Void) -> (handle: OpaquePointer?, retry: Bool) {
+        if let opened = libssh2_sftp_open_ex(sftp, path, UInt32(path.utf8.count), flags, mode, type) { return (opened, false) }
+        if driver.lastCallWouldBlock { return (nil, true) }
+        fail(error(driver, Int(libssh2_session_last_errno(driver.session)), path: path, during: during)
+             ?? .sftp(status: 4, path: path, message: "failure"))
+        return (nil, false)
+    }
+
     static func describe(status: UInt) -> String {
         switch status {
         case 1: return "end of file"
@@ -137,12 +148,9 @@ final class SFTPListOperation: SFTPOperation, @unchecked Sendable {
 
     override func advance(_ driver: SessionDriver, _ sftp: OpaquePointer) -> StepResult {
         if handle == nil {
-            guard let opened = libssh2_sftp_open_ex(sftp, path, UInt32(path.utf8.count), 0, 0, LIBSSH2_SFTP_OPENDIR) else {
-                if driver.lastCallWouldBlock { return .blocked }
-                completion(.failure(error(driver, Int(libssh2_session_last_errno(driver.session)), path: path,
-                                          during: "opening a directory") ?? .sftp(status: 4, path: path, message: "failure")))
-                return .finished
-            }
+            let (opened, retry) = openHandle(driver, sftp, path: path, flags: 0, mode: 0, type: LIBSSH2_SFTP_OPENDIR,
+                                             during: "opening a directory") { completion(.failure($0)) }
+            guard let opened else { return retry ? .blocked : .finished }
             handle = opened
         }
         while !closing {
@@ -197,13 +205,9 @@ final class SFTPDownloadOperation: SFTPOperation, @unchecked Sendable {
 
     override func advance(_ driver: SessionDriver, _ sftp: OpaquePointer) -> StepResult {
         if handle == nil {
-            guard let opened = libssh2_sftp_open_ex(sftp, path, UInt32(path.utf8.count), UInt(LIBSSH2_FXF_READ), 0,
-                                                    LIBSSH2_SFTP_OPENFILE) else {
-                if driver.lastCallWouldBlock { return .blocked }
-                completion(.failure(error(driver, Int(libssh2_session_last_errno(driver.session)), path: path,
-                                          during: "opening a file") ?? .sftp(status: 4, path: path, message: "failure")))
-                return .finished
-            }
+            let (opened, retry) = openHandle(driver, sftp, path: path, flags: UInt(LIBSSH2_FXF_READ), mode: 0,
+                                             type: LIBSSH2_SFTP_OPENFILE, during: "opening a file") { completion(.failure($0)) }
+            guard let opened else { return retry ? .blocked : .finished }
             handle = opened
         }
         if total == nil, outcome == nil {
@@ -272,13 +276,9 @@ final class SFTPUploadOperation: SFTPOperation, @unchecked Sendable {
     override func advance(_ driver: SessionDriver, _ sftp: OpaquePointer) -> StepResult {
         if handle == nil {
             let flags = UInt(LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL)
-            guard let opened = libssh2_sftp_open_ex(sftp, path, UInt32(path.utf8.count), flags, Int(mode),
-                                                    LIBSSH2_SFTP_OPENFILE) else {
-                if driver.lastCallWouldBlock { return .blocked }
-                completion(.failure(error(driver, Int(libssh2_session_last_errno(driver.session)), path: path,
-                                          during: "creating a file") ?? .sftp(status: 4, path: path, message: "failure")))
-                return .finished
-            }
+            let (opened, retry) = openHandle(driver, sftp, path: path, flags: flags, mode: Int(mode),
+                                             type: LIBSSH2_SFTP_OPENFILE, during: "creating a file") { completion(.failure($0)) }
+            guard let opened else { return retry ? .blocked : .finished }
             handle = opened
         }
         var progressed = false

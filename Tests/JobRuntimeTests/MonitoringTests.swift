@@ -55,7 +55,7 @@ struct MonitoringTests {
                 try await Task.sleep(for: .milliseconds(700))
                 let connection = try await manager.connection()
                 guard let port = connection.localPort else { continue }
-                try SiteKiller.kill(site: site, localPort: port)
+                try site.killServerSide(ofLocalPort: port)
                 kills += 1
             }
             return kills
@@ -71,13 +71,6 @@ struct MonitoringTests {
         #expect(copy.count == remote.count)
         #expect(copy == remote, "the local copy equals the remote file byte for byte")
         await manager.close()
-    }
-}
-
-enum SiteKiller {
-    static func kill(site: LocalSite, localPort: Int) throws {
-        let listing = try Tool.run("/usr/bin/ss", ["-Htnp", "state", "established", "( sport = :\(site.port) and dport = :\(localPort) )"])
-        for pid in Set(listing.out.matches(of: /pid=(\d+)/).map { String($0.1) }) { _ = try Tool.run("/bin/kill", ["-9", pid]) }
     }
 }
 

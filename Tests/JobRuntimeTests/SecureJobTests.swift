@@ -153,3 +153,40 @@ struct SecureJobTests {
         try await expectFailedAt(try await run(session, name: "badflag", flags: ["--no-such-flag"]), step: 10, session)
     }
 }
+
+/// Tools the site asks the job to download are pinned and verified.
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct PinnedToolTests {
+    func runWithManifest(_ session: SiteSession, name: String, pin: (String) -> String) async throws -> (String, String) {
+        let prepared = try await session.submitter.prepare(session.request(session.spec(workdir: session.workdir(name))),
+                                                           on: session.ssh, dryRun: true)
+        let plan = prepared.plan
+        let (_, recipient) = try OutputKeys.generate(submissionID: plan.submissionID, paths: session.paths)
+        try await session.ssh.makeDirectories(plan.spec.workdir)
+        try await Uploader.upload(plan, sbatch: prepared.sbatch, recipient: recipient.description, to: session.ssh)
+        let sum = String(try await session.ssh.run(["sha256sum", "/usr/bin/age"]).stdoutText.prefix(64))
+        let manifest = plan.spec.workdir + "/tools.manifest"
+        try await session.ssh.writeFileAtomically(manifest, data: Data("# name url sha256\nage file:///usr/bin/age \(pin(sum))\n".utf8))
+        let submit = try await session.ssh.run(["sbatch", "--parsable", "--export=ALL,HPCS_TOOLS_MANIFEST=\(manifest)", plan.sbatchPath])
+        let jobID = submit.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let state = try await session.waitFinal(jobID).state
+        return (state, String(decoding: try await session.ssh.readFile(plan.spec.logFile), as: UTF8.self))
+    }
+
+    @Test func aMatchingPinIsUsed() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let (state, log) = try await runWithManifest(session, name: "pin-ok") { $0 }
+        #expect(state == "COMPLETED", "\(log)")
+        #expect(log.contains("using age from file:///usr/bin/age (SHA-256 verified)"))
+    }
+
+    @Test func aWrongPinFailsClosedBeforeUse() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let (state, log) = try await runWithManifest(session, name: "pin-bad") { _ in String(repeating: "0", count: 64) }
+        #expect(state == "FAILED")
+        #expect(log.contains("does not match its pinned SHA-256"), "\(log)")
+        #expect(log.contains("[hpcs-job] FAILED at step 2/12"))
+    }
+}

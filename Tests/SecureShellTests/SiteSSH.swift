@@ -15,14 +15,6 @@ extension LocalSite {
                  interaction: SSHInteraction = NonInteractive()) async throws -> SSHConnection {
         try await SSHConnection.connect(settings ?? self.settings(), interaction: interaction)
     }
-
-    /// Kills the login node's processes serving the connection from `localPort`.
-    func killServerSide(ofLocalPort localPort: Int) throws {
-        let listing = try Tool.run("/usr/bin/ss", ["-Htnp", "state", "established",
-                                                   "( sport = :\(port) and dport = :\(localPort) )"])
-        let pids = Set(listing.out.matches(of: /pid=(\d+)/).map { String($0.1) })
-        for pid in pids { _ = try Tool.run("/bin/kill", ["-9", pid]) }
-    }
 }
 
 /// Records what the connection asked, answering from fixed values.

@@ -62,6 +62,13 @@ public struct LocalSite: Sendable {
     public var account: String { self["HPCS_SITE_ACCOUNT"] }
     public var slurmConf: String { self["HPCS_SITE_SLURM_CONF"] }
 
+    /// Kills the login node's processes serving the TCP connection whose
+    /// client side is `localPort` (a dropped connection, for tests).
+    public func killServerSide(ofLocalPort localPort: Int) throws {
+        let listing = try Tool.run("/usr/bin/ss", ["-Htnp", "state", "established", "( sport = :\(port) and dport = :\(localPort) )"])
+        for pid in Set(listing.out.matches(of: /pid=(\d+)/).map { String($0.1) }) { _ = try Tool.run("/bin/kill", ["-9", pid]) }
+    }
+
     /// Runs a command on the login node with OpenSSH's own client, strict
     /// host-key checking on; for test setup and cross-checks only.
     public func openSSH(_ remoteCommand: String, stdin: Data? = nil) throws -> ToolResult {

@@ -101,3 +101,20 @@ struct WidgetTests {
         #expect(throws: KeyMap.LoadError.self) { _ = try map.patched(with: "fly = x") }
     }
 }
+
+struct TextAreaTests {
+    @Test func editsAcrossLines() {
+        var area = TextAreaState("ab\ncd")
+        for key: Key in [.end, .enter, .character("x"), .down, .home, .backspace] { _ = area.handle(key) }
+        #expect(area.text == "ab\nxcd")
+        _ = area.handle(.end)
+        _ = area.handle(.delete)
+        _ = area.handle(.up)
+        _ = area.handle(.home)
+        _ = area.handle(.delete)
+        #expect(area.text == "b\nxcd")
+        var buffer = CellBuffer(width: 10, height: 3)
+        TextArea.draw(&buffer, &area, area: buffer.bounds, focused: true, theme: .builtIn)
+        #expect(buffer.lines.prefix(2) == ["b         ", "xcd       "])
+    }
+}
