@@ -41,7 +41,7 @@ struct MonitoringTests {
         try await session.ssh.makeDirectories(dir)
         let log = dir + "/job.out"
         // Lines over time, some with multi-byte characters and colour.
-        let script = "for i in $(seq 1 120); do printf '\\033[32mline %04d ✓ ünï\\033[0m %s\\n' $i $(head -c 40 /dev/urandom | base64 -w0); sleep 0.05; done"
+        let script = "for i in $(seq 1 240); do printf '\\033[32mline %04d ✓ ünï\\033[0m %s\\n' $i $(head -c 40 /dev/urandom | base64 -w0); sleep 0.05; done"
         let jobID = try await session.sbatchWrap(script, name: "st_follow", extra: ["-o", log])
         let manager = ConnectionManager(settings: session.config.connectionSettings(sshConfig: SSHConfigFile(text: "")),
                                         interaction: NonInteractive())
@@ -51,8 +51,10 @@ struct MonitoringTests {
         let site = session.site
         let killer = Task {
             var kills = 0
+            // Kill only while the follower is streaming (bytes arrived, job not done).
+            while follower.receivedBytes == 0 { try await Task.sleep(for: .milliseconds(50)) }
             while kills < 5 {
-                try await Task.sleep(for: .milliseconds(700))
+                try await Task.sleep(for: .milliseconds(600))
                 let connection = try await manager.connection()
                 guard let port = connection.localPort else { continue }
                 try site.killServerSide(ofLocalPort: port)
@@ -65,6 +67,7 @@ struct MonitoringTests {
             (try? await StatusPoller.poll(jobIDs: [jobID], on: ssh)[jobID]?.state.isTerminal) ?? false
         }, onReconnect: { count in reconnects.withLock { $0 = count } })
         #expect(try await killer.value == 5)
+        #expect(try await session.waitFinal(jobID).state == "COMPLETED")
         #expect(reconnects.withLock { $0 } >= 5)
         let remote = try await session.ssh.readFile(log)
         let copy = try Data(contentsOf: local)
