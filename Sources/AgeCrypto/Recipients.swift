@@ -15,6 +15,23 @@ public protocol AgeIdentity: Sendable {
 private let x25519Label = "age-encryption.org/v1/X25519"
 private let zeroNonce = [UInt8](repeating: 0, count: 12)
 
+/// A stanza body: the 16-byte file key sealed under a wrapping key (zero nonce).
+private func wrapFileKey(_ fileKey: SecretBytes, with key: SecretBytes) -> [UInt8] {
+    var body = [UInt8](repeating: 0, count: fileKey.count + Primitives.aeadTagSize)
+    Primitives.seal(key: key, nonce: zeroNonce, plaintext: fileKey.base, count: fileKey.count, into: &body)
+    return body
+}
+
+/// The file key from a stanza body (32 bytes, checked by the caller), or nil.
+private func unwrapFileKey(_ body: [UInt8], with key: SecretBytes) -> SecretBytes? {
+    let fileKey = SecretBytes(count: 16)
+    let opened = body.withUnsafeBufferPointer {
+        Primitives.open(key: key, nonce: zeroNonce, ciphertext: $0.baseAddress.unsafelyUnwrapped, count: $0.count,
+                        into: fileKey.mutableBase)
+    }
+    return opened ? fileKey : nil
+}
+
 extension X25519Recipient: AgeRecipient {
     public func wrap(_ fileKey: SecretBytes) throws -> Stanza {
         let ephemeral = SecretBytes.random(count: 32)
@@ -23,8 +40,7 @@ extension X25519Recipient: AgeRecipient {
             throw AgeError.invalidKey("the recipient is a low-order point")
         }
         let key = Primitives.hkdf(ikm: shared, salt: share + publicKey, info: x25519Label)
-        var body = [UInt8](repeating: 0, count: fileKey.count + Primitives.aeadTagSize)
-        Primitives.seal(key: key, nonce: zeroNonce, plaintext: fileKey.base, count: fileKey.count, into: &body)
+        let body = wrapFileKey(fileKey, with: key)
         return Stanza(type: "X25519", arguments: [StrictBase64.encode(share, padded: false)], body: body)
     }
 }
@@ -41,12 +57,7 @@ extension X25519Identity: AgeIdentity {
                 throw AgeError.header("the X25519 share is a low-order point")
             }
             let key = Primitives.hkdf(ikm: shared, salt: share + recipient.publicKey, info: x25519Label)
-            let fileKey = SecretBytes(count: 16)
-            let opened = stanza.body.withUnsafeBufferPointer { body in
-                Primitives.open(key: key, nonce: zeroNonce, ciphertext: body.baseAddress.unsafelyUnwrapped,
-                                count: body.count, into: fileKey.mutableBase)
-            }
-            if opened { return fileKey }
+            if let fileKey = unwrapFileKey(stanza.body, with: key) { return fileKey }
         }
         return nil
     }
@@ -69,8 +80,7 @@ public struct ScryptRecipient: AgeRecipient {
         guard let key = Primitives.scrypt(passphrase: passphrase, salt: scryptLabel + salt, logN: workFactor) else {
             throw AgeError.io("scrypt failed (out of memory?)")
         }
-        var body = [UInt8](repeating: 0, count: fileKey.count + Primitives.aeadTagSize)
-        Primitives.seal(key: key, nonce: zeroNonce, plaintext: fileKey.base, count: fileKey.count, into: &body)
+        let body = wrapFileKey(fileKey, with: key)
         return Stanza(type: "scrypt", arguments: [StrictBase64.encode(salt, padded: false), String(workFactor)], body: body)
     }
 }
@@ -105,11 +115,6 @@ public struct ScryptIdentity: AgeIdentity {
         guard let key = Primitives.scrypt(passphrase: passphrase, salt: scryptLabel + salt, logN: workFactor) else {
             throw AgeError.io("scrypt failed (out of memory?)")
         }
-        let fileKey = SecretBytes(count: 16)
-        let opened = stanza.body.withUnsafeBufferPointer { body in
-            Primitives.open(key: key, nonce: zeroNonce, ciphertext: body.baseAddress.unsafelyUnwrapped,
-                            count: body.count, into: fileKey.mutableBase)
-        }
-        return opened ? fileKey : nil
+        return unwrapFileKey(stanza.body, with: key)
     }
 }
