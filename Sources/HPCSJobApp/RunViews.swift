@@ -95,16 +95,13 @@ enum RunViews {
             TextField.draw(&buffer, history.filter, area: Rect(x: row.x + 1, y: row.y, width: row.width - 1, height: 1), focused: true, theme: theme)
             tableArea = rest
         }
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        formatter.timeZone = TimeZone(identifier: "UTC")
         let wide = inner.width >= 120
         let columns: [Table.Column] = [.init("Time (UTC)", width: 16), .init("Name", width: wide ? 24 : 14), .init("Job", width: 8),
                                        .init("Cluster", width: wide ? 30 : 14), .init("State", width: 12), .init("Exit", width: 4)]
             + (wide ? [.init("Submission", width: 26)] : [])
         let rows = history.records.map { record -> [String] in
             let stateText = record.stage == .failed ? "not submitted" : (record.state ?? record.stage.rawValue)
-            return [formatter.string(from: record.createdAt), record.spec.jobName, record.jobID ?? "—",
+            return [utcMinute(record.createdAt), record.spec.jobName, record.jobID ?? "—",
                     "\(record.clusterUser)@\(record.clusterHost)", stateText, record.exitCode.map(String.init) ?? "—"]
                 + (wide ? [record.id] : [])
         }
@@ -135,6 +132,14 @@ enum RunViews {
         if let sbatch = record.sbatchText { lines += ["SBATCH as submitted:"] + sbatch.split(separator: "\n").map { "  " + $0 } }
         for (row, line) in lines.enumerated() { Frame.line(&buffer, line, at: details, row: row, style: theme[row == 0 ? .title : .text]) }
     }
+}
+
+/// `YYYY-MM-DD HH:MM` in UTC, without building a formatter every frame.
+func utcMinute(_ date: Date) -> String {
+    var seconds = time_t(date.timeIntervalSince1970)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    return String(format: "%04d-%02d-%02d %02d:%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min)
 }
 
 /// Minimal shell highlighting for the preview: comments, #SBATCH, strings, keywords.

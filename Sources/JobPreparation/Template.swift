@@ -126,14 +126,18 @@ public struct Template: Sendable, Equatable {
     /// A shell word must stand where a word starts: not inside quotes, not
     /// glued to other text except an assignment's `=` or a bracket.
     static func checkWordPosition(_ line: Substring, _ placeholder: Placeholder, template: String, line number: Int) throws {
-        var single = false, double = false, escaped = false
+        var single = false, double = false, escaped = false, comment = false
+        var previous: Character = " "
         for char in line[..<placeholder.range.lowerBound] {
+            defer { previous = char }
             if escaped { escaped = false; continue }
             switch char {
             case "\\" where !single: escaped = true
             case "'" where !double: single.toggle()
             case "\"" where !single: double.toggle()
-            case "#" where !single && !double: break
+            // An unquoted # starting a word opens a comment to the end of the line:
+            // a value there could end it with a newline.
+            case "#" where !single && !double && (previous == " " || previous == "\t" || previous == ";"): comment = true
             default: break
             }
         }
@@ -141,6 +145,7 @@ public struct Template: Sendable, Equatable {
             PreparationError(.template, file: "template \(template)", line: number, field: "{{ \(placeholder.name) }}", why,
                              fix: "put the placeholder where a whole shell word goes, outside quotes")
         }
+        if comment { throw fail("is inside a comment") }
         if single || double { throw fail("is inside quotes") }
         let before = placeholder.range.lowerBound == line.startIndex ? " " : line[line.index(before: placeholder.range.lowerBound)]
         let after = placeholder.range.upperBound == line.endIndex ? " " : line[placeholder.range.upperBound]

@@ -21,6 +21,7 @@ struct TemplateEngineTests {
 
     @Test(arguments: [
         "echo \"{{ x }}\"", "echo '{{ x }}'", "# note {{ x }}", "echo pre{{ x }}", "cat <<EOF\n{{ x }}\nEOF",
+        "echo hi # {{ x }}", "true; #{{ x }}",
     ])
     func placeholdersOutsideWordPositionsAreTemplateErrors(text: String) {
         #expect(throws: PreparationError.self) { _ = try Template(name: "t", text: text).render(["x": .word("v")]) }
