@@ -1,0 +1,221 @@
+import Foundation
+
+/// A tar stream consumed as it arrives: headers parsed, file bodies written
+/// straight to disk, so memory stays bounded whatever the archive's size.
+final class TarExtractor {
+    private enum State {
+        case header
+        case file(fd: Int32, remaining: Int, padding: Int)
+        case meta(type: UInt8, remaining: Int, padding: Int, data: [UInt8])
+        case skip(remaining: Int)
+        case done
+    }
+
+    let root: URL
+    private(set) var extracted: [String] = []
+    private var state = State.header
+    private var pending: [UInt8] = []
+    private var offset = 0
+    private var zeroBlocks = 0
+    private var longName: String?
+    private var longLink: String?
+    private var pax: [String: String] = [:]
+    private static let metaLimit = 1 << 20
+
+    init(root: URL) { self.root = root }
+
+    func consume(_ bytes: UnsafeRawBufferPointer) throws {
+        if offset > 0, offset == pending.count { pending.removeAll(keepingCapacity: true); offset = 0 }
+        pending.append(contentsOf: bytes)
+        while try step() {}
+        if offset > 1 << 20 { pending.removeFirst(offset); offset = 0 }
+    }
+
+    /// The archive ended: it must not stop inside an entry.
+    func finish() throws {
+        switch state {
+        case .header, .done: return
+        default: throw SafeUntar.Corrupt(reason: "archive truncated")
+        }
+    }
+
+    /// Closes a file left open by an error.
+    func abandon() {
+        if case let .file(fd, _, _) = state { close(fd) }
+        state = .done
+    }
+
+    private var available: Int { pending.count - offset }
+
+    /// One unit of progress; false when more input is needed.
+    private func step() throws -> Bool {
+        switch state {
+        case .done:
+            offset = pending.count
+            return false
+        case .header:
+            guard available >= 512 else { return false }
+            let header = Array(pending[offset..<(offset + 512)])
+            offset += 512
+            try begin(header)
+            return true
+        case let .file(fd, remaining, padding):
+            if remaining > 0 {
+                let count = min(remaining, available)
+                guard count > 0 else { return false }
+                let written = pending.withUnsafeBytes { write(fd, $0.baseAddress.unsafelyUnwrapped + offset, count) }
+                guard written == count else { throw SafeUntar.Corrupt(reason: "cannot write a file: \(String(cString: strerror(errno)))") }
+                offset += count
+                state = .file(fd: fd, remaining: remaining - count, padding: padding)
+                return true
+            }
+            close(fd)
+            state = .skip(remaining: padding)
+            return true
+        case .meta(let type, let remaining, let padding, var data):
+            if remaining > 0 {
+                let count = min(remaining, available)
+                guard count > 0 else { return false }
+                data += pending[offset..<(offset + count)]
+                offset += count
+                state = .meta(type: type, remaining: remaining - count, padding: padding, data: data)
+                return true
+            }
+            applyMeta(type, data)
+            state = .skip(remaining: padding)
+            return true
+        case let .skip(remaining):
+            if remaining == 0 { state = .header; return true }
+            let count = min(remaining, available)
+            guard count > 0 else { return false }
+            offset += count
+            state = .skip(remaining: remaining - count)
+            return true
+        }
+    }
+
+    private func begin(_ header: [UInt8]) throws {
+        if header.allSatisfy({ $0 == 0 }) {
+            zeroBlocks += 1
+            if zeroBlocks == 2 { state = .done }
+            return
+        }
+        zeroBlocks = 0
+        guard Self.checksumMatches(header) else { throw SafeUntar.Corrupt(reason: "bad tar header checksum") }
+        let size = try Self.octal(header[124..<136])
+        let padding = (512 - size % 512) % 512
+        let type = header[156]
+        switch type {
+        case UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "x"), UInt8(ascii: "g"):
+            guard size <= Self.metaLimit else { throw SafeUntar.Corrupt(reason: "oversized extended header") }
+            state = .meta(type: type, remaining: size, padding: padding, data: [])
+            return
+        default:
+            break
+        }
+        var name = longName ?? pax["path"] ?? Self.fullName(header)
+        let link = longLink ?? pax["linkpath"] ?? Self.string(Array(header[157..<257]))
+        longName = nil; longLink = nil; pax = [:]
+        while name.hasPrefix("./") { name.removeFirst(2) }
+        if name.isEmpty || name == "." || name == "./" {
+            state = .skip(remaining: size + padding)
+            return
+        }
+        let relative = try SafeUntar.safeRelativePath(name)
+        let target = root.appendingPathComponent(relative)
+        try refuseSymlinkedParents(relative, entry: name)
+        switch type {
+        case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            let mode = (try? Self.octal(header[100..<108])) ?? 0o644
+            let fd = open(target.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode & 0o700 | 0o600))
+            guard fd >= 0 else { throw SafeUntar.Refused(entry: name, reason: "cannot create: \(String(cString: strerror(errno)))") }
+            state = .file(fd: fd, remaining: size, padding: padding)
+        case UInt8(ascii: "5"):
+            try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            state = .skip(remaining: size + padding)
+        case UInt8(ascii: "2"):
+            guard !link.hasPrefix("/") else { throw SafeUntar.Refused(entry: name, reason: "symbolic link to an absolute path \(link)") }
+            let parent = (relative as NSString).deletingLastPathComponent
+            guard (try? SafeUntar.safeRelativePath(parent.isEmpty ? link : parent + "/" + link)) != nil else {
+                throw SafeUntar.Refused(entry: name, reason: "symbolic link pointing outside the results directory (\(link))")
+            }
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: target.path, withDestinationPath: link)
+            state = .skip(remaining: size + padding)
+        case UInt8(ascii: "1"):
+            try FileManager.default.linkItem(at: root.appendingPathComponent(try SafeUntar.safeRelativePath(link)), to: target)
+            state = .skip(remaining: size + padding)
+        case UInt8(ascii: "3"), UInt8(ascii: "4"), UInt8(ascii: "6"):
+            throw SafeUntar.Refused(entry: name, reason: "device files and FIFOs are not allowed")
+        default:
+            throw SafeUntar.Refused(entry: name, reason: "unsupported entry type \(Character(UnicodeScalar(type)))")
+        }
+        extracted.append(relative)
+    }
+
+    private func applyMeta(_ type: UInt8, _ data: [UInt8]) {
+        switch type {
+        case UInt8(ascii: "L"): longName = Self.string(data)
+        case UInt8(ascii: "K"): longLink = Self.string(data)
+        case UInt8(ascii: "x"): pax = Self.paxRecords(data)
+        default: break // global pax headers carry nothing we use
+        }
+    }
+
+    /// Never write through a symlink the archive itself created.
+    private func refuseSymlinkedParents(_ relative: String, entry: String) throws {
+        var current = root
+        for part in relative.split(separator: "/").dropLast() {
+            current.appendPathComponent(String(part))
+            var info = stat()
+            if lstat(current.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+                throw SafeUntar.Refused(entry: entry, reason: "path goes through a symbolic link")
+            }
+        }
+    }
+
+    static func checksumMatches(_ header: [UInt8]) -> Bool {
+        guard let stored = try? octal(header[148..<156]) else { return false }
+        var sum = 0
+        for (index, byte) in header.enumerated() { sum += (148..<156).contains(index) ? 32 : Int(byte) }
+        return sum == stored
+    }
+
+    static func octal(_ field: ArraySlice<UInt8>) throws -> Int {
+        if let first = field.first, first & 0x80 != 0 {
+            // GNU base-256 for large sizes.
+            return field.dropFirst().reduce(Int(first & 0x7f)) { $0 << 8 | Int($1) }
+        }
+        let text = String(decoding: field.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return 0 }
+        guard let value = Int(text, radix: 8), value >= 0 else { throw SafeUntar.Corrupt(reason: "bad number '\(text)' in a tar header") }
+        return value
+    }
+
+    static func string(_ bytes: [UInt8]) -> String { String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self) }
+
+    static func fullName(_ header: [UInt8]) -> String {
+        let name = string(Array(header[0..<100]))
+        let prefix = header[257..<262].elementsEqual("ustar".utf8) ? string(Array(header[345..<500])) : ""
+        return prefix.isEmpty ? name : prefix + "/" + name
+    }
+
+    /// `length key=value\n` records of a pax extended header.
+    static func paxRecords(_ body: [UInt8]) -> [String: String] {
+        var records: [String: String] = [:]
+        var index = 0
+        while index < body.count {
+            guard let space = body[index...].firstIndex(of: 0x20),
+                  let length = Int(String(decoding: body[index..<space], as: UTF8.self)), length > 0,
+                  index + length <= body.count else { break }
+            let record = String(decoding: body[(space + 1)..<(index + length - 1)], as: UTF8.self)
+            if let equals = record.firstIndex(of: "=") {
+                records[String(record[..<equals])] = String(record[record.index(after: equals)...])
+            }
+            index += length
+        }
+        return records
+    }
+}
