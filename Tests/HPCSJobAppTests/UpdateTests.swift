@@ -165,3 +165,28 @@ struct LogFeederTests {
         #expect(texts.contains { $0.contains("bytes not shown here") })
     }
 }
+
+struct PointerAndResizeTests {
+    @Test func clicksSelectAndTheWheelScrolls() {
+        var state = AppState()
+        state.screen = .infoFiles
+        state.infoFiles.list.setItems(["..", "a", "b", "c"])
+        _ = Update.update(&state, .input(.mouse(x: 5, y: Layout.listTop + 2, kind: .click)))
+        #expect(state.infoFiles.list.selected == 2)
+        state.screen = .monitor
+        for index in 0..<50 { state.monitor.log.append(Data("line \(index)\n".utf8)) }
+        _ = Update.update(&state, .input(.mouse(x: 5, y: 20, kind: .wheelUp)))
+        #expect(state.monitor.log.scrollBack == 1 && !state.monitor.log.following)
+        _ = Update.update(&state, .input(.mouse(x: 5, y: 20, kind: .wheelDown)))
+        #expect(state.monitor.log.scrollBack == 0 && state.monitor.log.following)
+    }
+
+    @Test func resizeRedrawsAtTheNewSizeAndTinyShowsAMessage() {
+        var state = AppState()
+        _ = Update.update(&state, .input(.resize(width: 100, height: 30)))
+        #expect(state.size == (100, 30))
+        #expect(AppView.render(state, theme: .builtIn).width == 100)
+        _ = Update.update(&state, .input(.resize(width: 30, height: 8)))
+        #expect(AppView.render(state, theme: .builtIn).text.contains("needs at least"))
+    }
+}
