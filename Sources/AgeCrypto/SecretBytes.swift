@@ -32,10 +32,5 @@ public final class SecretBytes: @unchecked Sendable {
     var base: UnsafePointer<UInt8> { UnsafePointer(mutableBase) }
     var mutableBase: UnsafeMutablePointer<UInt8> { storage.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self) }
 
-    /// Constant-time comparison.
-    func equals(_ other: SecretBytes) -> Bool {
-        count == other.count && sodium_memcmp(base, other.base, count) == 0
-    }
-
     var isAllZero: Bool { sodium_is_zero(base, count) == 1 }
 }

@@ -26,9 +26,5 @@ public enum HPCSJobAppBenchSupport {
         public init() {}
     }
 
-    public static func key(_ state: inout AppState, _ character: Character) {
-        _ = Update.update(&state, .input(.key(.character(character))))
-    }
-
-    public static func render(_ state: AppState) -> CellBuffer { AppView.render(state, theme: .builtIn) }
+    static func render(_ state: AppState) -> CellBuffer { AppView.render(state, theme: .builtIn) }
 }

@@ -170,7 +170,7 @@ final class EffectRunner: Sendable {
         let localLog = paths.logs.appendingPathComponent("\(record.id).log")
         if let existing = try? Data(contentsOf: localLog), !existing.isEmpty { send(.logBytes(existing)) }
         do {
-            let ssh = try await connection()
+            _ = try await connection() // fail early when not connected
             guard let manager = manager.withLock({ $0 }) else { return }
             let final = Mutex(false)
             let batcher = LogBatcher(send: send)
@@ -194,7 +194,6 @@ final class EffectRunner: Sendable {
                 }
             }
             defer { poller.cancel() }
-            _ = ssh
             let follower = LogFollower(remotePath: record.spec.logFile, localFile: localLog, connections: manager)
             try await follower.run(isFinal: { final.withLock { $0 } }, onBytes: { batcher.add($0) },
                                    onReconnect: { [send] count in send(.reconnected(count)) })

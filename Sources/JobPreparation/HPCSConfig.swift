@@ -62,7 +62,7 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
             }
         }
         func value(_ section: String, _ key: String) -> String { ini.sections[section]?[key]?.value ?? "" }
-        func integer(_ section: String, _ key: String, required: Bool) throws -> Int? {
+        func integer(_ section: String, _ key: String) throws -> Int? {
             guard let entry = ini.sections[section]?[key] else { return nil }
             guard let number = Int(entry.value), (1...65535).contains(number) else {
                 throw PreparationError(.config, file: path, line: entry.line, field: "[\(section)] \(key)",
@@ -86,13 +86,13 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
         return HPCSConfig(
             path: path,
             spireServer: SpireServer(address: value("spire-server", "address"),
-                                     port: try integer("spire-server", "port", required: true) ?? 0,
+                                     port: try integer("spire-server", "port") ?? 0,
                                      trustDomain: trustDomain),
             hpcsServerURL: value("hpcs-server", "url"),
             vaultURL: value("vault", "url"),
             supercomputer: Supercomputer(address: value("supercomputer", "address"),
                                          username: value("supercomputer", "username"),
-                                         port: try integer("supercomputer", "port", required: false),
+                                         port: try integer("supercomputer", "port"),
                                          identityFile: ini.sections["supercomputer"]?["identity-file"].map { expandHome($0.value) },
                                          knownHosts: ini.sections["supercomputer"]?["known-hosts"].map { expandHome($0.value) }))
     }

@@ -94,7 +94,6 @@ extension SessionDriver {
     }
 
     private func authenticateKeyboardInteractive(user: String, interaction: SSHInteraction) -> Bool {
-        context.keyboardInteractiveCancelled = false
         context.keyboardInteractive = { challenge in awaitAnswer { await interaction.respond(to: challenge) } }
         defer { context.keyboardInteractive = nil }
         let callback: @convention(c) (UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, Int32,
@@ -118,7 +117,6 @@ extension SessionDriver {
                                                          instruction: text(instruction, Int(instructionLength)),
                                                          prompts: list)
             let answers = context.keyboardInteractive?(challenge)
-            if answers == nil { context.keyboardInteractiveCancelled = true }
             for index in 0..<list.count {
                 // libssh2 frees each response with free(): allocate with malloc.
                 let answer = Array((answers?[safe: index] ?? "").utf8)

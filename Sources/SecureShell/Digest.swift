@@ -15,7 +15,7 @@ enum Digest {
             0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
             0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
         ]
-        for block in padded(data, bigEndianLength: true) {
+        for block in padded(data) {
             var w = [UInt32](repeating: 0, count: 64)
             for i in 0..<16 { w[i] = block[i] }
             for i in 16..<64 {
@@ -36,7 +36,7 @@ enum Digest {
 
     static func sha1(_ data: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]
-        for block in padded(data, bigEndianLength: true) {
+        for block in padded(data) {
             var w = [UInt32](repeating: 0, count: 80)
             for i in 0..<16 { w[i] = block[i] }
             for i in 16..<80 { w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotl(1) }
@@ -65,7 +65,7 @@ enum Digest {
     }
 
     /// Message padded to 64-byte blocks of big-endian words.
-    private static func padded(_ data: [UInt8], bigEndianLength: Bool) -> [[UInt32]] {
+    private static func padded(_ data: [UInt8]) -> [[UInt32]] {
         var message = data
         message.append(0x80)
         while message.count % 64 != 56 { message.append(0) }

@@ -88,6 +88,14 @@ class SFTPOperation: DriverOperation, @unchecked Sendable {
         return (nil, false)
     }
 
+    /// Closes `handle` (if open); false while libssh2 wants a retry.
+    func closeHandle(_ handle: inout OpaquePointer?) -> Bool {
+        guard let open = handle else { return true }
+        if libssh2_sftp_close_handle(open) == LIBSSH2_ERROR_EAGAIN { return false }
+        handle = nil
+        return true
+    }
+
     static func describe(status: UInt) -> String {
         switch status {
         case 1: return "end of file"
@@ -173,9 +181,7 @@ final class SFTPListOperation: SFTPOperation, @unchecked Sendable {
             }
             if entryName != "." && entryName != ".." { entries.append(RemoteFileInfo(name: entryName, attributes: attributes)) }
         }
-        let rc = libssh2_sftp_close_handle(handle)
-        if rc == LIBSSH2_ERROR_EAGAIN { return .blocked }
-        handle = nil
+        guard closeHandle(&handle) else { return .blocked }
         completion(.success(entries.sorted { $0.name < $1.name }))
         return .finished
     }
@@ -236,9 +242,7 @@ final class SFTPDownloadOperation: SFTPOperation, @unchecked Sendable {
             progress?(done, total)
             progressed = true
         }
-        let rc = libssh2_sftp_close_handle(handle)
-        if rc == LIBSSH2_ERROR_EAGAIN { return .blocked }
-        handle = nil
+        guard closeHandle(&handle) else { return .blocked }
         completion(outcome ?? .success(done))
         return .finished
     }
@@ -316,9 +320,7 @@ final class SFTPUploadOperation: SFTPOperation, @unchecked Sendable {
             progress?(done, totalSize)
             progressed = true
         }
-        let rc = libssh2_sftp_close_handle(handle)
-        if rc == LIBSSH2_ERROR_EAGAIN { return .blocked }
-        handle = nil
+        guard closeHandle(&handle) else { return .blocked }
         completion(outcome ?? .success(done))
         return .finished
     }

@@ -290,7 +290,6 @@ final class SessionContext: @unchecked Sendable {
     var lastReceived = ContinuousClock.now
     /// Answers for keyboard-interactive prompts, set around the auth call.
     var keyboardInteractive: ((KeyboardInteractiveChallenge) -> [String]?)?
-    var keyboardInteractiveCancelled = false
     private var retained: Unmanaged<SessionContext>?
 
     /// An unretained-at-use pointer for libssh2; balanced by ``release()``.

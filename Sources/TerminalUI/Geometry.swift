@@ -34,25 +34,23 @@ public struct Rect: Equatable, Sendable, CustomStringConvertible {
 
     /// Splits by fractions (e.g. [1, 2] → one third, two thirds) vertically.
     public func rows(_ weights: [Int]) -> [Rect] {
-        let total = max(1, weights.reduce(0, +))
-        var result: [Rect] = []
-        var top = y
-        for (index, weight) in weights.enumerated() {
-            let rows = index == weights.count - 1 ? maxY - top : height * weight / total
-            result.append(Rect(x: x, y: top, width: width, height: rows))
-            top += rows
-        }
-        return result
+        Self.segments(start: y, length: height, weights: weights).map { Rect(x: x, y: $0, width: width, height: $1) }
     }
 
+    /// Splits by fractions horizontally.
     public func columns(_ weights: [Int]) -> [Rect] {
+        Self.segments(start: x, length: width, weights: weights).map { Rect(x: $0, y: y, width: $1, height: height) }
+    }
+
+    /// (start, length) per weight; the last segment takes the rounding rest.
+    private static func segments(start: Int, length: Int, weights: [Int]) -> [(Int, Int)] {
         let total = max(1, weights.reduce(0, +))
-        var result: [Rect] = []
-        var left = x
+        var result: [(Int, Int)] = []
+        var position = start
         for (index, weight) in weights.enumerated() {
-            let columns = index == weights.count - 1 ? maxX - left : width * weight / total
-            result.append(Rect(x: left, y: y, width: columns, height: height))
-            left += columns
+            let size = index == weights.count - 1 ? start + length - position : length * weight / total
+            result.append((position, size))
+            position += size
         }
         return result
     }
