@@ -56,7 +56,7 @@ final class AppRuntime {
                 process(.tick)
             }
             if dirty, now - lastDraw >= .milliseconds(16) {
-                backend.draw(AppView.render(state, theme: theme))
+                backend.draw(AppView.render(state, theme: theme, keys: keys))
                 dirty = false
                 lastDraw = now
             }

@@ -10,7 +10,7 @@ enum Layout {
 
 /// Draws the whole screen from the state; never changes it.
 public enum AppView {
-    public static func render(_ state: AppState, theme: Theme) -> CellBuffer {
+    public static func render(_ state: AppState, theme: Theme, keys: KeyMap = Update.keyMap) -> CellBuffer {
         var buffer = CellBuffer(width: state.size.width, height: state.size.height)
         buffer.fill(buffer.bounds, style: theme[.text])
         guard state.size.width >= Layout.minimumWidth, state.size.height >= Layout.minimumHeight else {
@@ -37,8 +37,8 @@ public enum AppView {
         case .history: RunViews.history(&buffer, state, body, theme)
         }
         drawStatusLine(&buffer, state, statusLine, theme)
-        KeyHintBar.draw(&buffer, hints: Hints.forScreen(state), area: hintLine, theme: theme)
-        drawOverlays(&buffer, state, body, theme)
+        KeyHintBar.draw(&buffer, hints: Hints.forScreen(state, keys: keys), area: hintLine, theme: theme)
+        drawOverlays(&buffer, state, body, theme, keys)
         return buffer
     }
 
@@ -73,14 +73,14 @@ public enum AppView {
         }
     }
 
-    static func drawOverlays(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
+    static func drawOverlays(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme, _ keys: KeyMap) {
         if let prompt = state.prompt { PromptView.draw(&buffer, prompt, state, area, theme) }
         if let error = state.error {
             Modal.draw(&buffer, title: "Error", lines: [error, "", "Enter or Esc closes this; your input is kept."],
                        area: area, theme: theme, role: .error, width: 76)
         }
         if state.showHelp {
-            HelpOverlay.draw(&buffer, title: "Keys: \(state.screen.title)", entries: Hints.help(state), area: area, theme: theme)
+            HelpOverlay.draw(&buffer, title: "Keys: \(state.screen.title)", entries: Hints.help(state, keys: keys), area: area, theme: theme)
         }
     }
 }

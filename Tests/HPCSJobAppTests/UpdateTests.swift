@@ -190,3 +190,17 @@ struct PointerAndResizeTests {
         #expect(AppView.render(state, theme: .builtIn).text.contains("needs at least"))
     }
 }
+
+struct KeyHintTests {
+    @Test func hintsShowTheKeysTheUserBound() throws {
+        var state = AppState()
+        state.size = (120, 30)
+        state.screen = .options
+        let keys = try Update.keyMap.patched(with: "quit = ctrl-x\nnext = F9\n")
+        let text = AppView.render(state, theme: .builtIn, keys: keys).text
+        #expect(text.contains("Ctrl-X quit") && text.contains("F9 next"))
+        #expect(!text.contains("Ctrl-Q quit") && !text.contains("F2 next"))
+        state.showHelp = true
+        #expect(AppView.render(state, theme: .builtIn, keys: keys).text.contains("Ctrl-X"))
+    }
+}
