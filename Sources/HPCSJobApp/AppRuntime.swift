@@ -77,21 +77,18 @@ final class AppRuntime {
         defer { try? FileManager.default.removeItem(at: file) }
         let editor = ProcessInfo.processInfo.environment["VISUAL"] ?? ProcessInfo.processInfo.environment["EDITOR"] ?? "vi"
         backend.suspend()
-        let editorProcess = Process()
-        editorProcess.executableURL = URL(fileURLWithPath: "/bin/sh")
-        editorProcess.arguments = ["-c", "exec $0 \"$1\"", editor, file.path]
+        var status: Int32 = -1
         do {
-            try editorProcess.run()
-            editorProcess.waitUntilExit()
+            status = try ForegroundCommand.run(["/bin/sh", "-c", "exec $0 \"$1\"", editor, file.path])
         } catch {
             state.error = "cannot start \(editor): \(error)"
         }
         backend.resume()
         dirty = true
-        if editorProcess.terminationStatus == 0, let edited = try? String(contentsOf: file, encoding: .utf8) {
+        if status == 0, let edited = try? String(contentsOf: file, encoding: .utf8) {
             process(.edited(edited))
         } else if state.error == nil {
-            state.notice = "\(editor) exited with status \(editorProcess.terminationStatus); the preview is unchanged"
+            state.notice = "\(editor) exited with status \(status); the preview is unchanged"
         }
     }
 }
