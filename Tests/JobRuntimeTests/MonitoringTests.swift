@@ -40,8 +40,8 @@ struct MonitoringTests {
         let dir = session.workdir("follow")
         try await session.ssh.makeDirectories(dir)
         let log = dir + "/job.out"
-        // Lines over time, some with multi-byte characters and colour.
-        let script = "for i in $(seq 1 240); do printf '\\033[32mline %04d ✓ ünï\\033[0m %s\\n' $i $(head -c 40 /dev/urandom | base64 -w0); sleep 0.05; done"
+        // Lines over 24 s, some with multi-byte characters and colour.
+        let script = "for i in $(seq 1 240); do printf '\\033[32mline %04d ✓ ünï\\033[0m %s\\n' $i $(head -c 40 /dev/urandom | base64 -w0); sleep 0.1; done"
         let jobID = try await session.sbatchWrap(script, name: "st_follow", extra: ["-o", log])
         let manager = ConnectionManager(settings: session.config.connectionSettings(sshConfig: SSHConfigFile(text: "")),
                                         interaction: NonInteractive())
@@ -49,24 +49,27 @@ struct MonitoringTests {
         let follower = LogFollower(remotePath: log, localFile: local, connections: manager)
         let ssh = session.ssh
         let site = session.site
+        let kills = Mutex(0)
         let killer = Task {
-            var kills = 0
-            // Kill only while the follower is streaming (bytes arrived, job not done).
+            // Kill each connection once, only while the follower is streaming,
+            // and only after the previous kill was noticed and replaced.
+            var killedPorts: Set<Int> = []
             while follower.receivedBytes == 0 { try await Task.sleep(for: .milliseconds(50)) }
-            while kills < 5 {
-                try await Task.sleep(for: .milliseconds(600))
+            while kills.withLock({ $0 }) < 5 {
+                try await Task.sleep(for: .milliseconds(400))
                 let connection = try await manager.connection()
-                guard let port = connection.localPort else { continue }
+                guard let port = connection.localPort, !killedPorts.contains(port) else { continue }
                 try site.killServerSide(ofLocalPort: port)
-                kills += 1
+                killedPorts.insert(port)
+                kills.withLock { $0 += 1 }
             }
-            return kills
         }
         let reconnects = Mutex(0)
         try await follower.run(isFinal: {
             (try? await StatusPoller.poll(jobIDs: [jobID], on: ssh)[jobID]?.state.isTerminal) ?? false
         }, onReconnect: { count in reconnects.withLock { $0 = count } })
-        #expect(try await killer.value == 5)
+        killer.cancel()
+        #expect(kills.withLock { $0 } == 5, "the job ended before five connections were killed")
         #expect(try await session.waitFinal(jobID).state == "COMPLETED")
         #expect(reconnects.withLock { $0 } >= 5)
         let remote = try await session.ssh.readFile(log)
