@@ -64,13 +64,19 @@ public final class LogFollower: Sendable {
             dd if="$f" bs=1M skip="$o" count=$((s - o)) iflag=skip_bytes,count_bytes status=none; o=$s; fi; fi
             exec tail -c +$((o + 1)) -F -- "$f" 2>/dev/null
             """)
+        let finalSize = FinalSize()
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { [self] in
                 for try await chunk in connection.stream(command) {
                     guard case let .stdout(data) = chunk else { continue }
                     try output.handle.write(contentsOf: data)
-                    offset.withLock { $0 += Int64(data.count) }
+                    let received = offset.withLock { $0 += Int64(data.count); return $0 }
                     onBytes(data)
+                    // Drained the moment the last byte of a final job's file arrives.
+                    if let size = finalSize.value.withLock({ $0 }), received >= size {
+                        try output.handle.synchronize()
+                        return true
+                    }
                 }
                 // tail -F only ends when its channel is closed under it.
                 if !connection.isOpen { throw SSHError.disconnected("the log stream ended") }
@@ -84,6 +90,7 @@ public final class LogFollower: Sendable {
                     }
                     // Final: drained once we hold as many bytes as the file has.
                     let size = try await connection.stat(remotePath).map { Int64($0.size) } ?? 0
+                    finalSize.value.withLock { $0 = size }
                     if offset.withLock({ $0 }) >= size {
                         try output.handle.synchronize()
                         return true
@@ -98,6 +105,12 @@ public final class LogFollower: Sendable {
             return false
         }
     }
+}
+
+/// The size of a final job's file, once known, shared by the stream and
+/// the drain check.
+private final class FinalSize: Sendable {
+    let value = Mutex<Int64?>(nil)
 }
 
 /// A file handle written by one task at a time.
