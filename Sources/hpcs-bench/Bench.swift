@@ -215,13 +215,37 @@ struct FollowWorker: AsyncParsableCommand {
         let withView = ProcessInfo.processInfo.environment["HPCS_BENCH_NO_VIEW"] == nil
         try await follower.run(isFinal: { true }, onBytes: { if withView { view.append($0) } })
         await manager.close()
+        view.caughtUp()
     }
 }
 
+/// The log view, fed on its own thread as the TUI's UI thread feeds it,
+/// so view work overlaps the transfer; at most 8 MiB may wait for it (the
+/// follower waits beyond that), so every byte reaches the view and memory
+/// stays bounded.
 final class ViewBox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let queue = DispatchQueue(label: "hpcs-bench.view")
     private var view = LogViewState()
-    func append(_ data: Data) { lock.withLock { view.append(data) } }
+    private let backlog = NSCondition()
+    private var waitingBytes = 0
+    private let backlogLimit = 8 << 20
+
+    func append(_ data: Data) {
+        backlog.lock()
+        while waitingBytes > backlogLimit { backlog.wait() }
+        waitingBytes += data.count
+        backlog.unlock()
+        queue.async {
+            self.view.append(data)
+            self.backlog.lock()
+            self.waitingBytes -= data.count
+            self.backlog.signal()
+            self.backlog.unlock()
+        }
+    }
+
+    /// Waits until the view has taken every byte.
+    func caughtUp() { queue.sync {} }
 }
 
 /// The UI loop's cost per frame while a 100 MB log streams in: each frame
