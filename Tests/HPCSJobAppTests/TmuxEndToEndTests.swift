@@ -19,7 +19,7 @@ struct TmuxEndToEndTests {
 
     /// Waits until the screen shows `text`; returns the screen.
     @discardableResult
-    func waitFor(_ text: String, seconds: Double = 20) async throws -> String {
+    func waitFor(_ text: String, seconds: Double = 60) async throws -> String {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         var last = ""
         while ContinuousClock.now < deadline {
@@ -78,12 +78,12 @@ struct TmuxEndToEndTests {
         try send("Enter")
         try await waitFor("Submit?")
         try send("y")
-        try await waitFor("State: COMPLETED", seconds: 90)
+        try await waitFor("State: COMPLETED", seconds: 180)
         let monitor = try await waitFor("step 12/12")
         #expect(monitor.contains("[hpcs-job] step 10/12: running the container"))
         #expect(monitor.contains("Exit code: 0"))
         try send("r")
-        let results = try await waitFor("App exit code: 0", seconds: 30)
+        let results = try await waitFor("App exit code: 0", seconds: 90)
         #expect(results.contains("stdout: hpcs sample application"))
         try send("F3")
         let history = try await waitFor("Past submissions (1)")

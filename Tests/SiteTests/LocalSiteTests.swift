@@ -45,7 +45,7 @@ struct LocalSiteTests {
         #expect(queue.out.contains("\(jobID)|site-test|hpcs-job:site-test"), "\(queue.out)\(queue.err)")
 
         var state = ""
-        for _ in 0..<60 {
+        for _ in 0..<240 {
             let acct = try site.openSSH("sacct -n -P -X -j \(jobID) --format=State,ExitCode,Comment")
             state = acct.out.trimmingCharacters(in: .whitespacesAndNewlines)
             if state.hasPrefix("COMPLETED") { break }
