@@ -7,6 +7,7 @@ public actor ConnectionManager {
     public nonisolated let settings: ConnectionSettings
     private let interaction: SSHInteraction
     private var current: SSHConnection?
+    private var inFlight: Task<SSHConnection, Error>?
     /// How many times the connection was re-established (for the UI's indicator).
     public private(set) var reconnects = 0
     private let maxAttempts: Int
@@ -24,15 +25,26 @@ public actor ConnectionManager {
     /// The open connection, connecting first if there is none.
     public func connection() async throws -> SSHConnection {
         if let current, current.isOpen { return current }
-        return try await reconnect()
+        return try await reconnectOnce()
     }
 
     /// Drops `failed` (if it is still the current one) and connects again.
     public func replace(_ failed: SSHConnection) async throws -> SSHConnection {
         if let current, current !== failed, current.isOpen { return current }
         failed.close()
-        current = nil
-        return try await reconnect()
+        if current === failed { current = nil }
+        return try await reconnectOnce()
+    }
+
+    /// Callers that find the connection gone while a reconnect is under way
+    /// (the log follower and the status poller after one drop) share it,
+    /// instead of each opening a connection and one of them leaking.
+    private func reconnectOnce() async throws -> SSHConnection {
+        if let inFlight { return try await inFlight.value }
+        let attempt = Task { try await reconnect() }
+        inFlight = attempt
+        defer { inFlight = nil }
+        return try await attempt.value
     }
 
     private func reconnect() async throws -> SSHConnection {
