@@ -50,6 +50,7 @@ struct MonitoringTests {
         let ssh = session.ssh
         let site = session.site
         let kills = Mutex(0)
+        let timeline = Timeline()
         let killer = Task {
             // Kill each connection once, only while the follower is streaming,
             // and only after the previous kill was noticed and replaced.
@@ -60,6 +61,7 @@ struct MonitoringTests {
                 let connection = try await manager.connection()
                 guard let port = connection.localPort, !killedPorts.contains(port) else { continue }
                 try site.killServerSide(ofLocalPort: port)
+                timeline.note("killed the connection from port \(port) at byte \(follower.receivedBytes)")
                 killedPorts.insert(port)
                 kills.withLock { $0 += 1 }
             }
@@ -67,9 +69,10 @@ struct MonitoringTests {
         let reconnects = Mutex(0)
         try await follower.run(isFinal: {
             (try? await StatusPoller.poll(jobIDs: [jobID], on: ssh)[jobID]?.state.isTerminal) ?? false
-        }, onReconnect: { count in reconnects.withLock { $0 = count } })
+        }, onReconnect: { count in reconnects.withLock { $0 = count }; timeline.note("reconnect \(count)") })
         killer.cancel()
-        #expect(kills.withLock { $0 } == 5, "the job ended before five connections were killed")
+        timeline.note("follower done at byte \(follower.receivedBytes)")
+        #expect(kills.withLock { $0 } == 5, "the job ended before five connections were killed: \(timeline.events)")
         #expect(try await session.waitFinal(jobID).state == "COMPLETED")
         #expect(reconnects.withLock { $0 } >= 5)
         let remote = try await session.ssh.readFile(log)
@@ -164,4 +167,12 @@ struct ResultsTests {
             "\(error)".contains("left no")
         }
     }
+}
+
+/// What happened when, for a failure message.
+final class Timeline: Sendable {
+    private let started = ContinuousClock.now
+    private let entries = Mutex<[String]>([])
+    func note(_ event: String) { entries.withLock { $0.append("\(ContinuousClock.now - started): \(event)") } }
+    var events: [String] { entries.withLock { $0 } }
 }
