@@ -55,6 +55,21 @@ struct AuthenticationTests {
         #expect(interaction.asked.first?.lowercased().contains("password") == true)
     }
 
+    @Test func passwordIsTriedLastWhenNothingElseAnswers() async throws {
+        let site = try LocalSite.require()
+        let interaction = NonInteractive(password: site.password)
+        let ssh = try await site.connect(site.settings(identity: "/nonexistent/key"), interaction: interaction)
+        let result = try await ssh.run(["id", "-un"])
+        ssh.close()
+        #expect(result.stdoutText == site.user + "\n")
+        await #expect {
+            _ = try await site.connect(site.settings(identity: "/nonexistent/key"), interaction: NonInteractive(password: "wrong"))
+        } throws: { error in
+            guard case let SSHError.authentication(_, offered, tried, _) = error else { return false }
+            return offered.contains("password") && tried.contains("password")
+        }
+    }
+
     @Test func agentIdentitiesAreTriedFirst() async throws {
         let site = try LocalSite.require()
         let dir = try Tool.temporaryDirectory()

@@ -122,4 +122,26 @@ struct CommandTests {
         #expect(!ssh.isOpen)
         await #expect(throws: SSHError.self) { _ = try await ssh.run(["true"]) }
     }
+
+    /// A peer that stops answering without closing the TCP connection (a
+    /// frozen login node, a dead NAT entry) is found by keepalives.
+    @Test func silentServerIsFoundByKeepalives() async throws {
+        let site = try LocalSite.require()
+        let ssh = try await site.connect(site.settings(keepalive: 1))
+        defer { ssh.close() }
+        let port = try #require(ssh.localPort)
+        // A first command makes sure sshd's per-user child exists to be stopped too.
+        _ = try await ssh.run(["true"])
+        try site.signalServerSide(ofLocalPort: port, signal: "STOP")
+        defer { try? site.killServerSide(ofLocalPort: port) }
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await ssh.run(["sleep", "60"])
+        } throws: { error in
+            (error as? SSHError)?.isConnectionLost == true
+        }
+        // Interval 1 s, three unanswered: well under the 60 s the command would take.
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(!ssh.isOpen)
+    }
 }

@@ -65,8 +65,14 @@ public struct LocalSite: Sendable {
     /// Kills the login node's processes serving the TCP connection whose
     /// client side is `localPort` (a dropped connection, for tests).
     public func killServerSide(ofLocalPort localPort: Int) throws {
+        try signalServerSide(ofLocalPort: localPort, signal: "KILL")
+    }
+
+    /// Sends `signal` (KILL, STOP, CONT) to the login node's processes
+    /// serving the connection from `localPort`; STOP makes a silent peer.
+    public func signalServerSide(ofLocalPort localPort: Int, signal: String) throws {
         let listing = try Tool.run("/usr/bin/ss", ["-Htnp", "state", "established", "( sport = :\(port) and dport = :\(localPort) )"])
-        for pid in Set(listing.out.matches(of: /pid=(\d+)/).map { String($0.1) }) { _ = try Tool.run("/bin/kill", ["-9", pid]) }
+        for pid in Set(listing.out.matches(of: /pid=(\d+)/).map { String($0.1) }) { _ = try Tool.run("/bin/kill", ["-\(signal)", pid]) }
     }
 
     /// Runs a command on the login node with OpenSSH's own client, strict
