@@ -88,6 +88,17 @@ struct TmuxEndToEndTests {
         try send("F3")
         let history = try await waitFor("Past submissions (1)")
         #expect(history.contains("COMPLETED"))
+
+        // A live resize (SIGWINCH through the real terminal): too small gets
+        // a message, back to a usable size redraws the same screen to fit.
+        _ = try tmux(["resize-window", "-t", session, "-x", "50", "-y", "12"])
+        try await waitFor("needs at least 60×16")
+        _ = try tmux(["resize-window", "-t", session, "-x", "80", "-y", "24"])
+        let resized = try await waitFor("Past submissions (1)")
+        let rows = resized.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(rows.allSatisfy { $0.count <= 80 })
+        #expect(rows.count >= 24 && rows.prefix(24).last?.trimmingCharacters(in: .whitespaces).isEmpty == false,
+                "the hint bar is redrawn on the new last row")
         try send("C-q")
     }
 }
