@@ -55,11 +55,14 @@ struct MonitoringTests {
             // Kill each connection once, only while the follower is streaming,
             // and only after the previous kill was noticed and replaced.
             var killedPorts: Set<Int> = []
-            while follower.receivedBytes == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            var bytesAtLastKill: Int64 = 0
             while kills.withLock({ $0 }) < 5 {
                 try await Task.sleep(for: .milliseconds(400))
+                // Each kill lands mid-stream: the log moved on since the last one.
+                guard follower.receivedBytes > bytesAtLastKill else { continue }
                 let connection = try await manager.connection()
                 guard let port = connection.localPort, !killedPorts.contains(port) else { continue }
+                bytesAtLastKill = follower.receivedBytes
                 try site.killServerSide(ofLocalPort: port)
                 timeline.note("killed the connection from port \(port) at byte \(follower.receivedBytes)")
                 killedPorts.insert(port)

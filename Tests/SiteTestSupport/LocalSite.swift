@@ -65,14 +65,23 @@ public struct LocalSite: Sendable {
     /// Kills the login node's processes serving the TCP connection whose
     /// client side is `localPort` (a dropped connection, for tests).
     public func killServerSide(ofLocalPort localPort: Int) throws {
-        try signalServerSide(ofLocalPort: localPort, signal: "KILL")
+        // sshd may fork the session's child between listing and killing:
+        // repeat until nothing holds the connection any more.
+        for _ in 0..<50 {
+            guard try signalServerSide(ofLocalPort: localPort, signal: "KILL") else { return }
+            usleep(20_000)
+        }
     }
 
     /// Sends `signal` (KILL, STOP, CONT) to the login node's processes
     /// serving the connection from `localPort`; STOP makes a silent peer.
-    public func signalServerSide(ofLocalPort localPort: Int, signal: String) throws {
+    /// Returns whether any process was found.
+    @discardableResult
+    public func signalServerSide(ofLocalPort localPort: Int, signal: String) throws -> Bool {
         let listing = try Tool.run("/usr/bin/ss", ["-Htnp", "state", "established", "( sport = :\(port) and dport = :\(localPort) )"])
-        for pid in Set(listing.out.matches(of: /pid=(\d+)/).map { String($0.1) }) { _ = try Tool.run("/bin/kill", ["-\(signal)", pid]) }
+        let pids = Set(listing.out.matches(of: /pid=(\d+)/).map { String($0.1) })
+        for pid in pids { _ = try Tool.run("/bin/kill", ["-\(signal)", pid]) }
+        return !pids.isEmpty
     }
 
     /// Runs a command on the login node with OpenSSH's own client, strict
