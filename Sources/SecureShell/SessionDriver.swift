@@ -43,6 +43,8 @@ final class SessionDriver: @unchecked Sendable {
     /// The SFTP operation currently allowed to call into libssh2's SFTP layer.
     weak var sftpTurn: SFTPOperation?
     private var active: [DriverOperation] = []
+    /// Unread bytes in the socket at the last liveness check.
+    private var unreadBytesSeen = 0
     let context: SessionContext
     let label: String
     private let keepaliveInterval: Int
@@ -170,7 +172,12 @@ final class SessionDriver: @unchecked Sendable {
     }
 
     /// Fails the connection when nothing has arrived for interval × countMax.
+    /// While idle nobody asks libssh2 to read, so keepalive replies wait in
+    /// the socket: bytes piling up there count as the server answering.
     private func checkLiveness() -> Bool {
+        let unread = Int(hpcs_socket_unread_bytes(socket))
+        if unread > unreadBytesSeen { context.lastReceived = .now }
+        unreadBytesSeen = unread
         let silent = ContinuousClock.now - context.lastReceived
         let limit = Duration.seconds(keepaliveInterval * (keepaliveCountMax + 1))
         if silent > limit {
@@ -186,8 +193,10 @@ final class SessionDriver: @unchecked Sendable {
         var socketEvents: Int16 = 0
         if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { socketEvents |= Int16(POLLIN) }
         if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { socketEvents |= Int16(POLLOUT) }
-        // Always listen for input: keepalive replies and data for idle channels.
-        socketEvents |= Int16(POLLIN)
+        // With operations under way, any input may be theirs. Idle, input is
+        // left unread (keepalive replies, read with the next operation):
+        // polling for it would return at once, over and over.
+        if !active.isEmpty { socketEvents |= Int16(POLLIN) }
         fds.append(pollfd(fd: socket, events: socketEvents, revents: 0))
         for operation in active {
             if let extra = operation.extraPoll { fds.append(pollfd(fd: extra.fd, events: extra.events, revents: 0)) }
