@@ -45,6 +45,11 @@ final class SessionDriver: @unchecked Sendable {
     private var active: [DriverOperation] = []
     /// Unread bytes in the socket at the last liveness check.
     private var unreadBytesSeen = 0
+    private var lastIdleDrain = ContinuousClock.now
+    /// How many idle drains ran, and how many times the loop woke (read by
+    /// tests, from any thread: an idle connection must not spin).
+    let idleDrains = Atomic<Int>(0)
+    let wakeups = Atomic<Int>(0)
     let context: SessionContext
     let label: String
     private let keepaliveInterval: Int
@@ -163,12 +168,24 @@ final class SessionDriver: @unchecked Sendable {
             }
             if isClosed { return }
             if checkLiveness() == false { return }
+            drainIfIdleTooLong()
             var next: Int32 = 0
             if libssh2_keepalive_send(session, &next) == 0 {
                 idleWait = max(100, min(Int32(keepaliveInterval * 1000), next * 1000))
             }
             waitForActivity(timeout: progressed ? 0 : idleWait)
         }
+    }
+
+    /// While idle, every few keepalive intervals with replies left unread,
+    /// has libssh2 read them (see TransportDrainOperation).
+    private func drainIfIdleTooLong() {
+        guard active.isEmpty, unreadBytesSeen > 0 else { return }
+        let now = ContinuousClock.now
+        guard now - lastIdleDrain >= .seconds(keepaliveInterval * 8) else { return }
+        lastIdleDrain = now
+        idleDrains.add(1, ordering: .relaxed)
+        active.append(TransportDrainOperation())
     }
 
     /// Fails the connection when nothing has arrived for interval × countMax.
@@ -202,6 +219,7 @@ final class SessionDriver: @unchecked Sendable {
             if let extra = operation.extraPoll { fds.append(pollfd(fd: extra.fd, events: extra.events, revents: 0)) }
         }
         _ = poll(&fds, nfds_t(fds.count), timeout)
+        wakeups.add(1, ordering: .relaxed)
         if fds[0].revents != 0 {
             var buffer = [UInt8](repeating: 0, count: 256)
             while read(wakeRead, &buffer, buffer.count) > 0 {}

@@ -144,15 +144,4 @@ struct CommandTests {
         #expect(ContinuousClock.now - started < .seconds(20))
         #expect(!ssh.isOpen)
     }
-
-    /// Keepalives answered keep an idle connection up past interval × count.
-    @Test func idleConnectionWithAnsweredKeepalivesStaysUp() async throws {
-        let site = try LocalSite.require()
-        let ssh = try await site.connect(site.settings(keepalive: 1))
-        defer { ssh.close() }
-        try await Task.sleep(for: .seconds(7))
-        #expect(ssh.isOpen)
-        let result = try await ssh.run(["echo", "still here"])
-        #expect(result.stdoutText == "still here\n")
-    }
 }
