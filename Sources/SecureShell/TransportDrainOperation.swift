@@ -16,8 +16,11 @@ final class TransportDrainOperation: DriverOperation, @unchecked Sendable {
         switch phase {
         case .open:
             guard let opened = libssh2_channel_open_ex(driver.session, "session", 7, 32768, 32768, nil, 0) else {
+                if driver.lastCallWouldBlock { return .blocked }
                 // A refusal (MaxSessions) still came as a packet read: drained.
-                return driver.lastCallWouldBlock ? .blocked : .finished
+                // A lost connection is reported like any other.
+                _ = driver.failure(for: Int(libssh2_session_last_errno(driver.session)), during: "reading keepalive replies")
+                return .finished
             }
             channel = opened
             phase = .close
