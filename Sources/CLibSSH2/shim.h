@@ -17,6 +17,15 @@ static inline int hpcs_sftp_s_ifdir(void) { return LIBSSH2_SFTP_S_IFDIR; }
 static inline int hpcs_sftp_s_ifreg(void) { return LIBSSH2_SFTP_S_IFREG; }
 static inline int hpcs_sftp_s_iflnk(void) { return LIBSSH2_SFTP_S_IFLNK; }
 
+// The peer closed its side (Linux): hidden without _GNU_SOURCE.
+static inline short hpcs_pollrdhup(void) {
+#ifdef POLLRDHUP
+    return POLLRDHUP;
+#else
+    return 0x2000;
+#endif
+}
+
 // Bytes received on a socket and not yet read (ioctl is variadic: not
 // importable). -1 on error.
 static inline int hpcs_socket_unread_bytes(int fd) {

@@ -53,6 +53,8 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
 
     func cancel() { cancelFlag.store(true, ordering: .relaxed) }
 
+    var wantsInput: Bool { phase != .read || (credits?.available ?? 1) > 0 || cancelFlag.load(ordering: .relaxed) }
+
     func fail(_ error: SSHError) {
         channel = nil // the session is being torn down; it frees channels
         onEnd(error)

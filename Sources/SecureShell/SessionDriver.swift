@@ -13,10 +13,14 @@ protocol DriverOperation: AnyObject, Sendable {
     func fail(_ error: SSHError)
     /// A descriptor besides the SSH socket to wait on (port forwarding).
     var extraPoll: (fd: Int32, events: Int16)? { get }
+    /// False while the operation could not take input if it came (a stream
+    /// whose consumer is behind): the loop then does not wake for it.
+    var wantsInput: Bool { get }
 }
 
 extension DriverOperation {
     var extraPoll: (fd: Int32, events: Int16)? { nil }
+    var wantsInput: Bool { true }
 }
 
 enum StepResult {
@@ -207,19 +211,30 @@ final class SessionDriver: @unchecked Sendable {
     private func waitForActivity(timeout: Int32) {
         var fds: [pollfd] = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         let directions = libssh2_session_block_directions(session)
-        var socketEvents: Int16 = 0
-        if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { socketEvents |= Int16(POLLIN) }
-        if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { socketEvents |= Int16(POLLOUT) }
-        // With operations under way, any input may be theirs. Idle, input is
-        // left unread (keepalive replies, read with the next operation):
-        // polling for it would return at once, over and over.
-        if !active.isEmpty { socketEvents |= Int16(POLLIN) }
+        // The socket is waited on only when an operation can go on. Otherwise
+        // (idle: keepalive replies; a consumer behind) its input is left
+        // unread until one can, and libssh2's block directions may be stale:
+        // polling would return at once, over and over. The timeout still
+        // brings the next keepalive.
+        // A closed connection is noticed even then.
+        var socketEvents = hpcs_pollrdhup()
+        if active.contains(where: \.wantsInput) {
+            socketEvents |= Int16(POLLIN)
+            if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { socketEvents |= Int16(POLLOUT) }
+        }
         fds.append(pollfd(fd: socket, events: socketEvents, revents: 0))
         for operation in active {
             if let extra = operation.extraPoll { fds.append(pollfd(fd: extra.fd, events: extra.events, revents: 0)) }
         }
         _ = poll(&fds, nfds_t(fds.count), timeout)
         wakeups.add(1, ordering: .relaxed)
+        let closed = Int16(POLLHUP | POLLERR) | hpcs_pollrdhup()
+        if fds[1].revents & closed != 0, active.isEmpty {
+            // Idle, nobody asks libssh2, which would find out by reading: the
+            // server hung up. (With a stream waiting on its consumer, the
+            // bytes before the hang-up are read first, then libssh2 sees it.)
+            fatal(.disconnected("the server closed the connection"))
+        }
         if fds[0].revents != 0 {
             var buffer = [UInt8](repeating: 0, count: 256)
             while read(wakeRead, &buffer, buffer.count) > 0 {}

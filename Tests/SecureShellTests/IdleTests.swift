@@ -22,4 +22,39 @@ struct IdleTests {
         let result = try await ssh.run(["echo", "still here"])
         #expect(result.stdoutText == "still here\n")
     }
+
+    /// A stream whose consumer is behind holds the server back (its buffer
+    /// is full) without the loop spinning on the input it cannot take.
+    @Test func aFullStreamBufferWaitsWithoutSpinning() async throws {
+        let site = try LocalSite.require()
+        let ssh = try await site.connect()
+        defer { ssh.close() }
+        let stream = ssh.stream(RemoteCommand(script: "head -c 20000000 /dev/zero"), bufferLimit: 64 * 1024)
+        var iterator = stream.makeAsyncIterator()
+        _ = try await iterator.next()
+        try await Task.sleep(for: .milliseconds(300)) // the buffer fills
+        let wakeupsBefore = ssh.driver.wakeups.load(ordering: .relaxed)
+        try await Task.sleep(for: .seconds(2))
+        #expect(ssh.driver.wakeups.load(ordering: .relaxed) - wakeupsBefore < 100)
+        var total = 0
+        while let chunk = try await iterator.next() {
+            if case let .stdout(data) = chunk { total += data.count }
+        }
+        #expect(total > 19_000_000, "the rest arrives once the consumer catches up")
+    }
+
+    /// An idle connection whose server goes away is closed at once, not
+    /// after the keepalive limit, and without spinning meanwhile.
+    @Test func idleConnectionNoticesTheServerHangingUp() async throws {
+        let site = try LocalSite.require()
+        let ssh = try await site.connect()
+        defer { ssh.close() }
+        _ = try await ssh.run(["true"])
+        let port = try #require(ssh.localPort)
+        let wakeupsBefore = ssh.driver.wakeups.load(ordering: .relaxed)
+        try site.killServerSide(ofLocalPort: port)
+        for _ in 0..<100 where ssh.isOpen { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!ssh.isOpen, "closed within 5 s; the keepalive limit is 60 s")
+        #expect(ssh.driver.wakeups.load(ordering: .relaxed) - wakeupsBefore < 100)
+    }
 }
