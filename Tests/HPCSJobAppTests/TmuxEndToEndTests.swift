@@ -8,9 +8,12 @@ import Testing
 @Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"), .serialized)
 struct TmuxEndToEndTests {
     let session = "hpcs-e2e-\(UUID().uuidString.prefix(6))"
+    /// A tmux server of this test's own, never the user's.
+    let socket = FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-e2e-\(UUID().uuidString.prefix(8)).tmux").path
+    var tmuxPath: String { Tool.which("tmux") ?? "/usr/bin/tmux" }
 
     func tmux(_ arguments: [String]) throws -> ToolResult {
-        try Tool.run(Tool.which("tmux") ?? "/usr/bin/tmux", arguments)
+        try Tool.run(tmuxPath, ["-S", socket] + arguments)
     }
 
     func send(_ keys: String...) throws { _ = try tmux(["send-keys", "-t", session] + keys) }
@@ -37,14 +40,15 @@ struct TmuxEndToEndTests {
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build)")
         let home = try Tool.temporaryDirectory()
         defer {
-            _ = try? tmux(["kill-session", "-t", session])
+            _ = try? tmux(["kill-server"])
+            try? FileManager.default.removeItem(atPath: socket)
             try? FileManager.default.removeItem(at: home)
         }
         let workdir = "\(site.workdir)/tui-\(UUID().uuidString.prefix(8))"
         let command = "env TERM=xterm-256color HOME=\(home.path) XDG_DATA_HOME=\(home.path)/data XDG_CONFIG_HOME=\(home.path)/config "
             + "\(binary) --config \(site.config)"
         // The tmux server outlives this call: no pipes for it to hold open.
-        try Tool.runDetached(Tool.which("tmux") ?? "/usr/bin/tmux", ["new-session", "-d", "-s", session, "-x", "120", "-y", "36", command])
+        try Tool.runDetached(tmuxPath, ["-S", socket, "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command])
 
         try await waitFor("Login node:")
         try send("Enter")
