@@ -61,6 +61,14 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
     }
 
     func step(_ driver: SessionDriver) -> StepResult {
+        let settingUp = phase == .open || phase == .start
+        if settingUp, !cancelFlag.load(ordering: .relaxed), !driver.acquireSetupTurn(self) { return .blocked }
+        let result = advance(driver)
+        if result == .finished || !(phase == .open || phase == .start) { driver.releaseSetupTurn(self) }
+        return result
+    }
+
+    private func advance(_ driver: SessionDriver) -> StepResult {
         if cancelFlag.load(ordering: .relaxed), phase == .open || phase == .start || phase == .read {
             if channel == nil { onEnd(.cancelled); return .finished }
             phase = .close

@@ -49,14 +49,17 @@ class SFTPOperation: DriverOperation, @unchecked Sendable {
     final func step(_ driver: SessionDriver) -> StepResult {
         guard driver.acquireSFTPTurn(self) else { return .blocked }
         if driver.sftp == nil {
+            guard driver.acquireSetupTurn(self) else { return .blocked }
             guard let sftp = libssh2_sftp_init(driver.session) else {
                 if driver.lastCallWouldBlock { return .blocked }
                 let error = driver.lastError(during: "starting SFTP")
                 if error.isConnectionLost { driver.fatal(error) }
+                driver.releaseSetupTurn(self)
                 driver.releaseSFTPTurn(self)
                 fail(error)
                 return .finished
             }
+            driver.releaseSetupTurn(self)
             driver.sftp = sftp
         }
         let result = advance(driver, driver.sftp.unsafelyUnwrapped)

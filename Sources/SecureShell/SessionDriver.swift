@@ -46,6 +46,11 @@ final class SessionDriver: @unchecked Sendable {
     var sftp: OpaquePointer?
     /// The SFTP operation currently allowed to call into libssh2's SFTP layer.
     weak var sftpTurn: SFTPOperation?
+    /// The operation currently allowed to open a channel or start its command.
+    /// libssh2 1.10 fails such a wait with -1 when another channel's reply of
+    /// the same kind arrives meanwhile (it finds the packet type but not its
+    /// channel), so channels are set up one at a time.
+    private weak var setupTurn: DriverOperation?
     private var active: [DriverOperation] = []
     /// Unread bytes in the socket at the last liveness check.
     private var unreadBytesSeen = 0
@@ -190,6 +195,16 @@ final class SessionDriver: @unchecked Sendable {
         lastIdleDrain = now
         idleDrains.add(1, ordering: .relaxed)
         active.append(TransportDrainOperation())
+    }
+
+    func acquireSetupTurn(_ operation: DriverOperation) -> Bool {
+        if let holder = setupTurn { return holder === operation }
+        setupTurn = operation
+        return true
+    }
+
+    func releaseSetupTurn(_ operation: DriverOperation) {
+        if setupTurn === operation { setupTurn = nil }
     }
 
     /// Fails the connection when nothing has arrived for interval × countMax.

@@ -103,6 +103,28 @@ struct CommandTests {
         #expect(try await streamed == 20)
     }
 
+    /// Many channels opened and started together, with SFTP beside them:
+    /// replies for one channel arriving while another waits must not fail it.
+    @Test func manyChannelsSetUpAtOnceAllSucceed() async throws {
+        let site = try LocalSite.require()
+        let ssh = try await site.connect()
+        defer { ssh.close() }
+        let home = "/home/\(site.user)"
+        for round in 0..<3 {
+            let outputs = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        if index.isMultiple(of: 8) { return try await ssh.stat(home) != nil ? "stat\n" : "missing\n" }
+                        return try await ssh.run(["echo", "\(round)-\(index)"]).stdoutText
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outputs.count == 40)
+            #expect(outputs.filter { $0 == "stat\n" }.count == 5)
+        }
+    }
+
     @Test func serverDisappearingMidCommandIsDisconnected() async throws {
         let site = try LocalSite.require()
         let ssh = try await site.connect(site.settings(keepalive: 2))
