@@ -67,7 +67,7 @@ public final class LogFollower: Sendable {
         let finalSize = FinalSize()
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { [self] in
-                for try await chunk in connection.stream(command) {
+                for try await chunk in connection.stream(command, bufferLimit: 4 << 20) {
                     guard case let .stdout(data) = chunk else { continue }
                     try output.handle.write(contentsOf: data)
                     let received = offset.withLock { $0 += Int64(data.count); return $0 }

@@ -220,7 +220,7 @@ struct FollowWorker: AsyncParsableCommand {
 }
 
 /// The log view, fed on its own thread as the TUI's UI thread feeds it,
-/// so view work overlaps the transfer; at most 8 MiB may wait for it (the
+/// so view work overlaps the transfer; at most 4 MiB may wait for it (the
 /// follower waits beyond that), so every byte reaches the view and memory
 /// stays bounded.
 final class ViewBox: @unchecked Sendable {
@@ -228,7 +228,7 @@ final class ViewBox: @unchecked Sendable {
     private var view = LogViewState()
     private let backlog = NSCondition()
     private var waitingBytes = 0
-    private let backlogLimit = 8 << 20
+    private let backlogLimit = 4 << 20
 
     func append(_ data: Data) {
         backlog.lock()
