@@ -105,4 +105,33 @@ struct TmuxEndToEndTests {
                 "the hint bar is redrawn on the new last row")
         try send("C-q")
     }
+
+    /// Killed from outside, the app gives the terminal back as it found it:
+    /// main screen, cursor shown, the shell's next output readable.
+    @Test func terminalIsRestoredWhenTheAppIsKilled() async throws {
+        let site = try LocalSite.require()
+        let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
+        let home = try Tool.temporaryDirectory()
+        defer {
+            _ = try? tmux(["kill-server"])
+            try? FileManager.default.removeItem(atPath: socket)
+            try? FileManager.default.removeItem(at: home)
+        }
+        let command = "env TERM=xterm-256color HOME=\(home.path) XDG_DATA_HOME=\(home.path)/data XDG_CONFIG_HOME=\(home.path)/config "
+            + "\(binary) --config \(site.config); echo \"exited with $?\"; sleep 120"
+        try Tool.runDetached(tmuxPath, ["-S", socket, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command])
+        func pane(_ format: String) throws -> String {
+            try tmux(["display-message", "-p", "-t", session, format]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try await waitFor("Login node:")
+        #expect(try pane("#{alternate_on}") == "1", "the app draws on the alternate screen")
+        let shell = try pane("#{pane_pid}")
+        let app = try Tool.run("/usr/bin/pgrep", ["-P", shell, "-x", "hpcs-job"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Int(app) != nil, "hpcs-job runs under the pane's shell")
+        _ = try Tool.run("/bin/kill", ["-TERM", app])
+        let screen = try await waitFor("exited with 143")
+        #expect(try pane("#{alternate_on}") == "0", "back on the main screen")
+        #expect(try pane("#{cursor_flag}") == "1", "cursor visible again")
+        #expect(!screen.contains("Login node:"), "the app's screen is gone")
+    }
 }
