@@ -86,6 +86,11 @@ struct TmuxEndToEndTests {
         let monitor = try await waitFor("step 12/12")
         #expect(monitor.contains("[hpcs-job] step 10/12: running the container"))
         #expect(monitor.contains("Exit code: 0"))
+        // The mouse wheel over the log (an xterm SGR report, as a terminal sends it) pauses following.
+        try type("\u{1b}[<64;60;30M")
+        try await waitFor("paused (f resumes)")
+        try send("f")
+        try await waitFor("· following")
         try send("r")
         let results = try await waitFor("App exit code: 0", seconds: 90)
         #expect(results.contains("stdout: hpcs sample application"))
