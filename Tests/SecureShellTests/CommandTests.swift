@@ -154,8 +154,9 @@ struct CommandTests {
         let port = try #require(ssh.localPort)
         // A first command makes sure sshd's per-user child exists to be stopped too.
         _ = try await ssh.run(["true"])
-        try site.signalServerSide(ofLocalPort: port, signal: "STOP")
-        defer { try? site.killServerSide(ofLocalPort: port) }
+        let stopped = try site.signalServerSide(ofLocalPort: port, signal: "STOP")
+        // Once our side gave up, the connection is no longer listed: kill by pid.
+        defer { for pid in stopped { _ = try? Tool.run("/bin/kill", ["-KILL", pid]) } }
         let started = ContinuousClock.now
         await #expect {
             _ = try await ssh.run(["sleep", "60"])

@@ -68,20 +68,20 @@ public struct LocalSite: Sendable {
         // sshd may fork the session's child between listing and killing:
         // repeat until nothing holds the connection any more.
         for _ in 0..<50 {
-            guard try signalServerSide(ofLocalPort: localPort, signal: "KILL") else { return }
+            guard try !signalServerSide(ofLocalPort: localPort, signal: "KILL").isEmpty else { return }
             usleep(20_000)
         }
     }
 
     /// Sends `signal` (KILL, STOP, CONT) to the login node's processes
     /// serving the connection from `localPort`; STOP makes a silent peer.
-    /// Returns whether any process was found.
+    /// Returns the processes signalled.
     @discardableResult
-    public func signalServerSide(ofLocalPort localPort: Int, signal: String) throws -> Bool {
+    public func signalServerSide(ofLocalPort localPort: Int, signal: String) throws -> Set<String> {
         let listing = try Tool.run("/usr/bin/ss", ["-Htnp", "state", "established", "( sport = :\(port) and dport = :\(localPort) )"])
         let pids = Set(listing.out.matches(of: /pid=(\d+)/).map { String($0.1) })
         for pid in pids { _ = try Tool.run("/bin/kill", ["-\(signal)", pid]) }
-        return !pids.isEmpty
+        return pids
     }
 
     /// Runs a command on the login node with OpenSSH's own client, strict
