@@ -62,9 +62,9 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
 
     func step(_ driver: SessionDriver) -> StepResult {
         let settingUp = phase == .open || phase == .start
-        if settingUp, !cancelFlag.load(ordering: .relaxed), !driver.acquireSetupTurn(self) { return .blocked }
+        if settingUp, !cancelFlag.load(ordering: .relaxed), !driver.setupTurn.acquire(self) { return .blocked }
         let result = advance(driver)
-        if result == .finished || !(phase == .open || phase == .start) { driver.releaseSetupTurn(self) }
+        if result == .finished || !(phase == .open || phase == .start) { driver.setupTurn.release(self) }
         return result
     }
 

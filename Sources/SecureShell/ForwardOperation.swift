@@ -34,14 +34,14 @@ final class ForwardOperation: DriverOperation, @unchecked Sendable {
 
     func step(_ driver: SessionDriver) -> StepResult {
         if channel == nil {
-            guard driver.acquireSetupTurn(self) else { return .blocked }
+            guard driver.setupTurn.acquire(self) else { return .blocked }
             guard let made = libssh2_channel_direct_tcpip_ex(driver.session, host, Int32(port), "127.0.0.1", 0) else {
                 if driver.lastCallWouldBlock { return .blocked }
-                driver.releaseSetupTurn(self)
+                driver.setupTurn.release(self)
                 fail(driver.lastError(during: "opening a tunnel to \(host):\(port)"))
                 return .finished
             }
-            driver.releaseSetupTurn(self)
+            driver.setupTurn.release(self)
             channel = made
             opened?(nil)
             opened = nil

@@ -47,23 +47,23 @@ enum SFTPStep<T> {
 /// holder of the driver's SFTP turn calls into libssh2's SFTP layer.
 class SFTPOperation: DriverOperation, @unchecked Sendable {
     final func step(_ driver: SessionDriver) -> StepResult {
-        guard driver.acquireSFTPTurn(self) else { return .blocked }
+        guard driver.sftpTurn.acquire(self) else { return .blocked }
         if driver.sftp == nil {
-            guard driver.acquireSetupTurn(self) else { return .blocked }
+            guard driver.setupTurn.acquire(self) else { return .blocked }
             guard let sftp = libssh2_sftp_init(driver.session) else {
                 if driver.lastCallWouldBlock { return .blocked }
                 let error = driver.lastError(during: "starting SFTP")
                 if error.isConnectionLost { driver.fatal(error) }
-                driver.releaseSetupTurn(self)
-                driver.releaseSFTPTurn(self)
+                driver.setupTurn.release(self)
+                driver.sftpTurn.release(self)
                 fail(error)
                 return .finished
             }
-            driver.releaseSetupTurn(self)
+            driver.setupTurn.release(self)
             driver.sftp = sftp
         }
         let result = advance(driver, driver.sftp.unsafelyUnwrapped)
-        if case .finished = result { driver.releaseSFTPTurn(self) }
+        if case .finished = result { driver.sftpTurn.release(self) }
         return result
     }
 
@@ -326,18 +326,5 @@ final class SFTPUploadOperation: SFTPOperation, @unchecked Sendable {
         guard closeHandle(&handle) else { return .blocked }
         completion(outcome ?? .success(done))
         return .finished
-    }
-}
-
-extension SessionDriver {
-
-    func acquireSFTPTurn(_ operation: SFTPOperation) -> Bool {
-        if let holder = sftpTurn { return holder === operation }
-        sftpTurn = operation
-        return true
-    }
-
-    func releaseSFTPTurn(_ operation: SFTPOperation) {
-        if sftpTurn === operation { sftpTurn = nil }
     }
 }

@@ -29,6 +29,24 @@ enum StepResult {
     case blocked
 }
 
+/// Lets one operation at a time use a part of libssh2 that keeps a single
+/// request state; held weakly, so an operation that is gone blocks no one.
+/// Driver thread only.
+struct OperationTurn {
+    private weak var holder: DriverOperation?
+
+    /// True if `operation` holds the turn now (taking it when free).
+    mutating func acquire(_ operation: DriverOperation) -> Bool {
+        if let holder { return holder === operation }
+        holder = operation
+        return true
+    }
+
+    mutating func release(_ operation: DriverOperation) {
+        if holder === operation { holder = nil }
+    }
+}
+
 /// Owns one libssh2 session and drives it from a single thread, as libssh2
 /// requires: non-blocking calls multiplexed with `poll()`, so a log stream,
 /// status commands and transfers share one connection without any caller
@@ -44,13 +62,13 @@ final class SessionDriver: @unchecked Sendable {
     var session: OpaquePointer?
     var socket: Int32 = -1
     var sftp: OpaquePointer?
-    /// The SFTP operation currently allowed to call into libssh2's SFTP layer.
-    weak var sftpTurn: SFTPOperation?
+    /// Who may call into libssh2's SFTP layer.
+    var sftpTurn = OperationTurn()
     /// The operation currently allowed to open a channel or start its command.
     /// libssh2 1.10 fails such a wait with -1 when another channel's reply of
     /// the same kind arrives meanwhile (it finds the packet type but not its
     /// channel), so channels are set up one at a time.
-    private weak var setupTurn: DriverOperation?
+    var setupTurn = OperationTurn()
     private var active: [DriverOperation] = []
     /// Unread bytes in the socket at the last liveness check.
     private var unreadBytesSeen = 0
@@ -195,16 +213,6 @@ final class SessionDriver: @unchecked Sendable {
         lastIdleDrain = now
         idleDrains.add(1, ordering: .relaxed)
         active.append(TransportDrainOperation())
-    }
-
-    func acquireSetupTurn(_ operation: DriverOperation) -> Bool {
-        if let holder = setupTurn { return holder === operation }
-        setupTurn = operation
-        return true
-    }
-
-    func releaseSetupTurn(_ operation: DriverOperation) {
-        if setupTurn === operation { setupTurn = nil }
     }
 
     /// Fails the connection when nothing has arrived for interval × countMax.

@@ -15,16 +15,16 @@ final class TransportDrainOperation: DriverOperation, @unchecked Sendable {
     func step(_ driver: SessionDriver) -> StepResult {
         switch phase {
         case .open:
-            guard driver.acquireSetupTurn(self) else { return .blocked }
+            guard driver.setupTurn.acquire(self) else { return .blocked }
             guard let opened = libssh2_channel_open_ex(driver.session, "session", 7, 32768, 32768, nil, 0) else {
                 if driver.lastCallWouldBlock { return .blocked }
-                driver.releaseSetupTurn(self)
+                driver.setupTurn.release(self)
                 // A refusal (MaxSessions) still came as a packet read: drained.
                 // A lost connection is reported like any other.
                 _ = driver.failure(for: Int(libssh2_session_last_errno(driver.session)), during: "reading keepalive replies")
                 return .finished
             }
-            driver.releaseSetupTurn(self)
+            driver.setupTurn.release(self)
             channel = opened
             phase = .close
         case .close:
