@@ -34,21 +34,32 @@ struct TmuxEndToEndTests {
         throw CancellationError()
     }
 
-    @Test func setUpSubmitWatchAndReview() async throws {
-        let site = try LocalSite.require()
+    /// Starts the real binary on the site's config in this test's tmux
+    /// server, with a private HOME; `then` runs in the pane after it exits.
+    /// Returns the HOME, for `cleanUp`.
+    func launchApp(_ site: LocalSite, width: Int, height: Int, then: String = "") throws -> URL {
         let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build)")
         let home = try Tool.temporaryDirectory()
-        defer {
-            _ = try? tmux(["kill-server"])
-            try? FileManager.default.removeItem(atPath: socket)
-            try? FileManager.default.removeItem(at: home)
-        }
-        let workdir = "\(site.workdir)/tui-\(UUID().uuidString.prefix(8))"
         let command = "env TERM=xterm-256color HOME=\(home.path) XDG_DATA_HOME=\(home.path)/data XDG_CONFIG_HOME=\(home.path)/config "
-            + "\(binary) --config \(site.config)"
+            + "\(binary) --config \(site.config)" + then
         // The tmux server outlives this call: no pipes for it to hold open.
-        try Tool.runDetached(tmuxPath, ["-S", socket, "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command])
+        try Tool.runDetached(tmuxPath, ["-S", socket, "new-session", "-d", "-s", session,
+                                        "-x", String(width), "-y", String(height), command])
+        return home
+    }
+
+    func cleanUp(home: URL) {
+        _ = try? tmux(["kill-server"])
+        try? FileManager.default.removeItem(atPath: socket)
+        try? FileManager.default.removeItem(at: home)
+    }
+
+    @Test func setUpSubmitWatchAndReview() async throws {
+        let site = try LocalSite.require()
+        let home = try launchApp(site, width: 120, height: 36)
+        defer { cleanUp(home: home) }
+        let workdir = "\(site.workdir)/tui-\(UUID().uuidString.prefix(8))"
 
         try await waitFor("Login node:")
         try send("Enter")
@@ -115,16 +126,8 @@ struct TmuxEndToEndTests {
     /// main screen, cursor shown, the shell's next output readable.
     @Test func terminalIsRestoredWhenTheAppIsKilled() async throws {
         let site = try LocalSite.require()
-        let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
-        let home = try Tool.temporaryDirectory()
-        defer {
-            _ = try? tmux(["kill-server"])
-            try? FileManager.default.removeItem(atPath: socket)
-            try? FileManager.default.removeItem(at: home)
-        }
-        let command = "env TERM=xterm-256color HOME=\(home.path) XDG_DATA_HOME=\(home.path)/data XDG_CONFIG_HOME=\(home.path)/config "
-            + "\(binary) --config \(site.config); echo \"exited with $?\"; sleep 120"
-        try Tool.runDetached(tmuxPath, ["-S", socket, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command])
+        let home = try launchApp(site, width: 100, height: 30, then: "; echo \"exited with $?\"; sleep 120")
+        defer { cleanUp(home: home) }
         func pane(_ format: String) throws -> String {
             try tmux(["display-message", "-p", "-t", session, format]).out.trimmingCharacters(in: .whitespacesAndNewlines)
         }
