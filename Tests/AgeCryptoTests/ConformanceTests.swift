@@ -3,8 +3,12 @@ import Foundation
 import SiteTestSupport
 import Testing
 
-/// The public age test vectors (C2SP CCTV), read from ../shared/age-testdata/
-/// beside the checkout at run time.
+/// The public age test vectors (C2SP CCTV). They are not copied into this
+/// repository (their keeper asks not to): `HPCS_AGE_TESTDATA` names their
+/// folder, and then they must be there (CI sets it); otherwise they are read
+/// from `../shared/age-testdata` beside the checkout when present. A bare
+/// clone runs without them and says so; `InteropTests` still checks every
+/// format against the real `age` CLI there.
 struct AgeVector: CustomTestStringConvertible, Sendable {
     let name: String
     let expect: String
@@ -16,9 +20,19 @@ struct AgeVector: CustomTestStringConvertible, Sendable {
 
     var testDescription: String { name }
 
-    static let directory = LocalSite.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/age-testdata")
+    static let explicitDirectory = ProcessInfo.processInfo.environment["HPCS_AGE_TESTDATA"].flatMap {
+        $0.isEmpty ? nil : URL(fileURLWithPath: $0)
+    }
+    static let directory = explicitDirectory
+        ?? LocalSite.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/age-testdata")
+
+    /// Vectors run when their folder exists, and must when it was named.
+    static var available: Bool {
+        explicitDirectory != nil || FileManager.default.fileExists(atPath: directory.path)
+    }
 
     static func all() throws -> [AgeVector] {
+        guard available else { return [] }
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0 != "README.md" }.sorted()
         return try names.compactMap { try load($0) }
     }
@@ -47,6 +61,8 @@ struct AgeVector: CustomTestStringConvertible, Sendable {
     }
 }
 
+@Suite(.enabled(if: AgeVector.available,
+                "age conformance vectors not found: set HPCS_AGE_TESTDATA to a folder of the C2SP CCTV age vectors"))
 struct ConformanceTests {
     @Test func vectorFolderIsPresent() throws {
         let vectors = try AgeVector.all()
