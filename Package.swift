@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "JobRuntime", dependencies: ["JobPreparation", "History", "SecureShell", "AgeCrypto", "Slurm", "CZlib"]),
         .target(name: "HPCSJobApp", dependencies: ["TerminalUI", "JobPreparation", "JobRuntime", "History", "SecureShell"]),
         .executableTarget(name: "hpcs-job", dependencies: [
-            "HPCSJobApp", "JobPreparation", "JobRuntime", "History", "SecureShell",
+            "HPCSJobApp", "JobPreparation", "JobRuntime", "History", "SecureShell", "AgeCrypto", "TerminalUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

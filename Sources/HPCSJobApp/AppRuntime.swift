@@ -99,7 +99,7 @@ public enum HPCSJobApplication {
         let paths = LocalPaths()
         let environment = ProcessInfo.processInfo.environment
         let (theme, themeProblem) = Theme.load(named: themeName ?? environment["HPCS_JOB_THEME"] ?? "default",
-                                               directories: [paths.userThemes] + installedDirectories("Themes"),
+                                               directories: [paths.userThemes] + Installation.dataDirectories("Themes"),
                                                noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false)
         var keys = Update.keyMap
         var notices: [String] = themeProblem.map { [$0] } ?? []
@@ -140,18 +140,6 @@ public enum HPCSJobApplication {
             thread.stackSize = 8 << 20
             thread.start()
         }
-    }
-
-    /// `Themes/` (or another shipped folder) beside the executable or above it.
-    static func installedDirectories(_ name: String) -> [URL] {
-        var base = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        var found: [URL] = []
-        for _ in 0..<5 {
-            found.append(base.appendingPathComponent(name))
-            found.append(base.appendingPathComponent("share/hpcs-job/" + name.lowercased()))
-            base = base.deletingLastPathComponent()
-        }
-        return found
     }
 }
 

@@ -31,3 +31,32 @@ public struct LocalPaths: Sendable, Equatable {
         _ = chmod(url.path, 0o700)
     }
 }
+
+/// Where the shipped data (templates, themes) of this installation lives:
+/// beside the executable or up to four levels above it, as `Name/` (a
+/// checkout's .build/debug/hpcs-job) or `share/hpcs-job/name/` (an install
+/// prefix's bin/hpcs-job). Found from the running executable itself, so a
+/// binary started through PATH or a symlink finds its own prefix.
+public enum Installation {
+    public static var executable: URL {
+        #if os(Linux)
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: path)
+        }
+        #endif
+        if let url = Bundle.main.executableURL { return url.resolvingSymlinksInPath() }
+        return URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
+    }
+
+    /// Candidate folders for shipped data named `name` ("Templates", "Themes"), nearest first.
+    public static func dataDirectories(_ name: String) -> [URL] {
+        var base = executable.deletingLastPathComponent()
+        var found: [URL] = []
+        for _ in 0..<5 {
+            found.append(base.appendingPathComponent(name))
+            found.append(base.appendingPathComponent("share/hpcs-job/" + name.lowercased()))
+            base = base.deletingLastPathComponent()
+        }
+        return found
+    }
+}

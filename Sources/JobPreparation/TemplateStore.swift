@@ -7,18 +7,12 @@ public struct TemplateStore: Sendable {
 
     public init(directories: [URL]) { self.directories = directories }
 
-    /// User templates, `$HPCS_JOB_TEMPLATES`, then `Templates/` found beside
-    /// the executable or up to four levels above it (a checkout's .build/).
+    /// User templates, `$HPCS_JOB_TEMPLATES`, then the installation's own.
     public static func standard(paths: LocalPaths = LocalPaths(),
                                 environment: [String: String] = ProcessInfo.processInfo.environment) -> TemplateStore {
         var directories = [paths.userTemplates]
         if let explicit = environment["HPCS_JOB_TEMPLATES"] { directories.append(URL(fileURLWithPath: explicit)) }
-        var base = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            directories.append(base.appendingPathComponent("Templates"))
-            directories.append(base.appendingPathComponent("share/hpcs-job/templates"))
-            base = base.deletingLastPathComponent()
-        }
+        directories += Installation.dataDirectories("Templates")
         return TemplateStore(directories: directories)
     }
 

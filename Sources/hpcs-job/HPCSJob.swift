@@ -1,5 +1,8 @@
+import AgeCrypto
 import ArgumentParser
 import Foundation
+import SecureShell
+import TerminalUI
 
 @main
 struct HPCSJob: AsyncParsableCommand {
@@ -7,10 +10,19 @@ struct HPCSJob: AsyncParsableCommand {
         commandName: "hpcs-job",
         abstract: "Prepare, submit, watch and collect secure HPCS jobs on a Slurm cluster over SSH.",
         discussion: "Without a subcommand the terminal UI opens.",
-        version: "0.1.0",
+        version: VersionInfo.text,
         subcommands: [Interactive.self, Submit.self, HistoryCommand.self, Status.self, Logs.self, Cancel.self,
-                      Results.self],
+                      Results.self, Doctor.self],
         defaultSubcommand: Interactive.self)
+}
+
+/// `hpcs-job --version`: this program and the libraries it runs with, as a
+/// support desk needs them (libssh2 decides which RSA signatures work).
+enum VersionInfo {
+    static let number = "0.2.0"
+    static var text: String {
+        "hpcs-job \(number)\nlibssh2 \(LibSSH2.version), libsodium \(Sodium.version), \(Ncurses.version)"
+    }
 }
 
 /// Exit codes scripts can tell apart.
