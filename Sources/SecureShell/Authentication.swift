@@ -3,11 +3,12 @@ import Foundation
 
 extension SessionDriver {
     /// OpenSSH's order: agent, identity files, keyboard-interactive, password.
-    func authenticate(settings: ConnectionSettings, interaction: SSHInteraction) throws {
+    /// Returns the methods the server offered and the one that worked.
+    func authenticate(settings: ConnectionSettings, interaction: SSHInteraction) throws -> (offered: [String], method: String) {
         let user = settings.user
         let userLength = UInt32(user.utf8.count)
         guard let list = libssh2_userauth_list(session, user, userLength) else {
-            if libssh2_userauth_authenticated(session) != 0 { return } // "none" was enough
+            if libssh2_userauth_authenticated(session) != 0 { return ([], "none") } // "none" was enough
             throw lastError(during: "asking for authentication methods")
         }
         let offered = String(cString: list).split(separator: ",").map(String.init)
@@ -19,27 +20,27 @@ extension SessionDriver {
                 tried.append("agent")
                 if authenticateWithAgent(user: user, socket: socket,
                                          onlyKeysOf: settings.identitiesOnly ? settings.candidateIdentityFiles : nil) {
-                    return
+                    return (offered, "publickey (agent)")
                 }
             }
             for file in settings.candidateIdentityFiles {
                 tried.append("publickey \(file)")
                 switch try authenticateWithKeyFile(file, user: user, interaction: interaction) {
-                case .success: return
+                case .success: return (offered, "publickey \(file)")
                 case let .failure(detail): details.append(detail)
                 }
             }
         }
         if offered.contains("keyboard-interactive") {
             tried.append("keyboard-interactive")
-            if authenticateKeyboardInteractive(user: user, interaction: interaction) { return }
+            if authenticateKeyboardInteractive(user: user, interaction: interaction) { return (offered, "keyboard-interactive") }
         }
         if offered.contains("password") {
             if let password = awaitAnswer({ await interaction.password(user: user, host: settings.host) }) {
                 tried.append("password")
                 let rc = libssh2_userauth_password_ex(session, user, userLength, password,
                                                       UInt32(password.utf8.count), nil)
-                if rc == 0 { return }
+                if rc == 0 { return (offered, "password") }
             }
         }
         throw SSHError.authentication(user: user, offered: offered, tried: tried,

@@ -96,7 +96,7 @@ func awaitAnswer<T: Sendable>(_ question: @escaping @Sendable () async -> T) -> 
 extension SessionDriver {
     /// Handshake, host-key verification and authentication, in blocking mode
     /// on the driver thread. Throws the first failure.
-    func establish(socket fd: Int32, settings: ConnectionSettings, interaction: SSHInteraction) throws {
+    func establish(socket fd: Int32, settings: ConnectionSettings, interaction: SSHInteraction) throws -> ConnectionDetails {
         guard libraryInitialised else { throw SSHError.libssh2(code: -1, message: "libssh2_init failed", during: "start") }
         socket = fd
         socketForQueries.store(fd, ordering: .relaxed)
@@ -112,10 +112,12 @@ extension SessionDriver {
         let knownHosts = try KnownHosts(files: settings.knownHostsFiles)
         preferKnownHostKeyTypes(knownHosts.knownKeyTypes(host: settings.host, port: settings.port))
         if libssh2_session_handshake(session, fd) != 0 { throw lastError(during: "the SSH handshake") }
-        try verifyHostKey(knownHosts, settings: settings, interaction: interaction)
-        try authenticate(settings: settings, interaction: interaction)
+        let (hostKey, wasKnown) = try verifyHostKey(knownHosts, settings: settings, interaction: interaction)
+        let (offered, method) = try authenticate(settings: settings, interaction: interaction)
         // Streams and keepalives run without a per-call timeout.
         libssh2_session_set_timeout(session, 0)
+        return ConnectionDetails(hostKey: hostKey, hostKeyWasKnown: wasKnown, offeredMethods: offered,
+                                 authenticatedWith: method)
     }
 
     private func installReceiveCallback() {
@@ -142,7 +144,9 @@ extension SessionDriver {
         _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, ordered.joined(separator: ","))
     }
 
-    private func verifyHostKey(_ knownHosts: KnownHosts, settings: ConnectionSettings, interaction: SSHInteraction) throws {
+    /// The server's key and whether known_hosts already had it.
+    private func verifyHostKey(_ knownHosts: KnownHosts, settings: ConnectionSettings,
+                               interaction: SSHInteraction) throws -> (HostKey, Bool) {
         var length = 0
         var type: Int32 = 0
         guard let raw = libssh2_session_hostkey(session, &length, &type), length > 0 else {
@@ -151,7 +155,7 @@ extension SessionDriver {
         let key = HostKey(blob: raw.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) })
         switch knownHosts.verify(host: settings.host, port: settings.port, key: key) {
         case .match:
-            return
+            return (key, true)
         case let .mismatch(mismatch):
             throw SSHError.hostKeyChanged(mismatch)
         case .unknown:
@@ -159,9 +163,10 @@ extension SessionDriver {
             let unknown = UnknownHostKey(host: settings.host, port: settings.port, key: key, knownHostsFile: file)
             switch awaitAnswer({ await interaction.decide(unknownHostKey: unknown) }) {
             case .refuse: throw SSHError.hostKeyNotAccepted(unknown)
-            case .acceptOnce: return
+            case .acceptOnce: return (key, false)
             case .acceptAndRemember: try KnownHosts.append(host: settings.host, port: settings.port, key: key, to: file)
             }
+            return (key, false)
         }
     }
 }

@@ -79,3 +79,15 @@ public struct HostKeyMismatch: Sendable, Equatable, CustomStringConvertible {
             + "if the site confirms the new key, remove line \(line) of \(file)."
     }
 }
+
+/// What a connection learned while it was set up, for diagnostics
+/// (`hpcs-job doctor`) and the connection summary.
+public struct ConnectionDetails: Sendable, Equatable {
+    public let hostKey: HostKey
+    /// False when the key was accepted during this connection.
+    public let hostKeyWasKnown: Bool
+    /// The methods the server offered first ("publickey", "keyboard-interactive", …).
+    public let offeredMethods: [String]
+    /// The method that succeeded, e.g. "publickey /home/me/.ssh/id_ed25519".
+    public let authenticatedWith: String
+}

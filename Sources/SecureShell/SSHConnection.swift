@@ -31,10 +31,13 @@ public struct CommandResult: Sendable, Equatable {
 ///     print(result.stdoutText)
 public final class SSHConnection: Sendable {
     public let settings: ConnectionSettings
+    /// What was learned while connecting: host key, authentication.
+    public let details: ConnectionDetails
     let driver: SessionDriver
 
-    init(settings: ConnectionSettings, driver: SessionDriver) {
+    init(settings: ConnectionSettings, details: ConnectionDetails, driver: SessionDriver) {
         self.settings = settings
+        self.details = details
         self.driver = driver
     }
 
@@ -59,18 +62,17 @@ public final class SSHConnection: Sendable {
                                    keepaliveCountMax: settings.serverAliveCountMax)
         if let jump { driver.onClose.append { jump.close() } }
         let fd = socket
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+        let details = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ConnectionDetails, Error>) in
             driver.start { driver in
                 do {
-                    try driver.establish(socket: fd, settings: settings, interaction: interaction)
-                    continuation.resume()
+                    continuation.resume(returning: try driver.establish(socket: fd, settings: settings, interaction: interaction))
                 } catch {
                     driver.fatal(error as? SSHError ?? .disconnected("\(error)"))
                     continuation.resume(throwing: error)
                 }
             }
         }
-        return SSHConnection(settings: settings, driver: driver)
+        return SSHConnection(settings: settings, details: details, driver: driver)
     }
 
     /// Closes the connection and waits until it is torn down; operations in
