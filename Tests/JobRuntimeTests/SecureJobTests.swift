@@ -72,6 +72,22 @@ struct SecureJobTests {
         try await expectNoSecretsLeft(session, outcome)
     }
 
+    /// Flags users pass to `singularity run`: with --cleanenv the container
+    /// still gets what it needs from the job (passed as SINGULARITYENV_*),
+    /// and nothing else of the host's environment.
+    @Test func cleanedEnvironmentStillRunsTheSecureJob() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let outcome = try await run(session, name: "cleanenv", flags: ["--cleanenv", "--env", "A=1"])
+        #expect(outcome.status == JobStatusSnapshot(state: "COMPLETED", exitCode: 0), "\(outcome.log)")
+        let results = try await ResultsFetcher.fetch(try #require(try session.history.record(outcome.record.id)),
+                                                     from: session.ssh, paths: session.paths)
+        #expect(results.exitCode == 0)
+        #expect(results.stdout?.contains("environment: A=1, SLURM_JOB_ID not passed in") == true, "\(results.stdout ?? "")")
+        #expect(results.stdout?.contains("sample input line 3") == true)
+        try await expectNoSecretsLeft(session, outcome)
+    }
+
     @Test func twoJobsBackToBackDecryptOnlyWithTheirOwnKeys() async throws {
         let session = try await SiteSession.open()
         defer { session.close() }
