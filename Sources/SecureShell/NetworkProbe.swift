@@ -1,3 +1,4 @@
+import CLibSSH2 // its headers bring the socket API, as in Connect.swift
 import Foundation
 
 /// The network steps under an SSH connection, one at a time, for diagnostics:
