@@ -193,7 +193,7 @@ public struct SiteDoctor: Sendable {
     }
 
     private func toolsCheck(_ ssh: SSHConnection) async -> DoctorCheck {
-        let title = onComputeNode ? "HPCS tools on a compute node" : "HPCS tools"
+        let title = onComputeNode ? "HPCS tools (compute node)" : "HPCS tools"
         var command = ["bash", "-c", Self.findTools, "doctor"]
         if onComputeNode {
             var srun = ["srun", "--quiet", "-N", "1", "-n", "1", "-t", "2", "-J", "hpcs-job-doctor"]

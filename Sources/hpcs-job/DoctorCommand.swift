@@ -17,8 +17,8 @@ struct Doctor: AsyncParsableCommand {
     @Option(name: .long, help: "The HPCS client configuration (INI).") var config: String
     @Flag(name: .long, help: "Accept and remember an unknown host key.") var acceptNewHostKey = false
     @Flag(name: .long, help: "Look for the job's tools on a compute node (through srun).") var onComputeNode = false
-    @Option(name: .long, help: "Partition for the test submission and srun (default: the cluster's default).") var partition: String?
-    @Option(name: .long, help: "Account for the test submission and srun.") var account: String?
+    @Option(name: [.customShort("p"), .long], help: "Partition for the test submission and srun (default: the cluster's default).") var partition: String?
+    @Option(name: [.customShort("A"), .long], help: "Account for the test submission and srun.") var account: String?
     @Flag(name: .long, help: "Print the checks as JSON.") var json = false
 
     func run() async throws {
@@ -57,10 +57,10 @@ struct Doctor: AsyncParsableCommand {
         case .fail: "[FAIL]"
         case .skip: "[skip]"
         }
-        let title = check.title.padding(toLength: 24, withPad: " ", startingAt: 0)
+        let title = check.title.padding(toLength: 26, withPad: " ", startingAt: 0)
         print("\(mark) \(title) \(TerminalSanitizer.plainText(check.detail))")
         if check.status == .fail, let fix = check.fix {
-            print("       \(String(repeating: " ", count: 24)) fix: \(fix)")
+            print("       \(String(repeating: " ", count: 26)) fix: \(fix)")
         }
     }
 }

@@ -54,6 +54,13 @@ struct DoctorTests {
         // The text form: one line per check, a summary, exit 0.
         let text = try doctor(["--config", site.config], home: home)
         #expect(text.status == 0 && text.out.contains("[ok]   test submission") && text.out.contains("all 13 checks passed"))
+
+        // Where jobs run: the same tools found through srun on a compute node.
+        let compute = try doctor(["--config", site.config, "--json", "--on-compute-node", "-p", site.partition], home: home)
+        #expect(compute.status == 0, "\(compute.out)")
+        let tools = try checks(compute)["tools"]
+        #expect(tools?["title"] as? String == "HPCS tools (compute node)")
+        #expect((tools?["detail"] as? String)?.contains("singularity: /") == true, "\(tools ?? [:])")
     }
 
     @Test func aClosedPortFailsAtTCPAndSkipsTheRest() throws {
