@@ -16,13 +16,27 @@ public enum SafeUntar {
         public var description: String { "the results archive is corrupt: \(reason)" }
     }
 
+    /// What one results archive may unpack to; past any of these it is refused.
+    public struct Limits: Sendable, Equatable {
+        public var totalBytes: Int
+        public var entries: Int
+        /// Longest path (and link target) in bytes; no name may exceed 255.
+        public var pathBytes: Int
+
+        public init(totalBytes: Int = 64 << 30, entries: Int = 1_000_000, pathBytes: Int = 4096) {
+            self.totalBytes = totalBytes
+            self.entries = entries
+            self.pathBytes = pathBytes
+        }
+    }
+
     /// Extracts `archive` (gzip-compressed tar) into `destination`, which
     /// must not exist yet. On any refusal nothing extracted is kept.
     @discardableResult
-    public static func extract(_ archive: URL, into destination: URL) throws -> [String] {
+    public static func extract(_ archive: URL, into destination: URL, limits: Limits = Limits()) throws -> [String] {
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: false,
                                                 attributes: [.posixPermissions: 0o700])
-        let extractor = TarExtractor(root: destination)
+        let extractor = TarExtractor(root: destination, limits: limits)
         do {
             try gunzip(archive) { try extractor.consume($0) }
             try extractor.finish()

@@ -12,7 +12,9 @@ final class TarExtractor {
     }
 
     let root: URL
+    let limits: SafeUntar.Limits
     private(set) var extracted: [String] = []
+    private var totalBytes = 0
     private var state = State.header
     private var pending: [UInt8] = []
     private var offset = 0
@@ -22,7 +24,10 @@ final class TarExtractor {
     private var pax: [String: String] = [:]
     private static let metaLimit = 1 << 20
 
-    init(root: URL) { self.root = root }
+    init(root: URL, limits: SafeUntar.Limits) {
+        self.root = root
+        self.limits = limits
+    }
 
     func consume(_ bytes: UnsafeRawBufferPointer) throws {
         if offset > 0, offset == pending.count { pending.removeAll(keepingCapacity: true); offset = 0 }
@@ -102,20 +107,41 @@ final class TarExtractor {
         }
         zeroBlocks = 0
         guard Self.checksumMatches(header) else { throw SafeUntar.Corrupt(reason: "bad tar header checksum") }
-        let size = try Self.octal(header[124..<136])
-        let padding = (512 - size % 512) % 512
+        let headerSize = try Self.octal(header[124..<136])
         let type = header[156]
         switch type {
         case UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "x"), UInt8(ascii: "g"):
-            guard size <= Self.metaLimit else { throw SafeUntar.Corrupt(reason: "oversized extended header") }
-            state = .meta(type: type, remaining: size, padding: padding, data: [])
+            guard headerSize <= Self.metaLimit else { throw SafeUntar.Corrupt(reason: "oversized extended header") }
+            state = .meta(type: type, remaining: headerSize, padding: Self.padding(headerSize), data: [])
             return
         default:
             break
         }
         var name = longName ?? pax["path"] ?? Self.fullName(header)
         let link = longLink ?? pax["linkpath"] ?? Self.string(Array(header[157..<257]))
+        // A pax size (files over 8 GiB) replaces the header's.
+        let paxSize = pax["size"]
         longName = nil; longLink = nil; pax = [:]
+        let size: Int
+        if let paxSize {
+            guard let value = Int(paxSize), value >= 0 else { throw SafeUntar.Corrupt(reason: "bad pax size '\(paxSize.prefix(40))'") }
+            size = value
+        } else {
+            size = headerSize
+        }
+        // Every size is bounded before any arithmetic on it.
+        guard size <= limits.totalBytes - totalBytes else {
+            throw SafeUntar.Refused(entry: name, reason: "the results would exceed \(limits.totalBytes) bytes unpacked")
+        }
+        totalBytes += size
+        let padding = Self.padding(size)
+        guard extracted.count < limits.entries else {
+            throw SafeUntar.Refused(entry: name, reason: "more than \(limits.entries) entries")
+        }
+        guard name.utf8.count <= limits.pathBytes, link.utf8.count <= limits.pathBytes,
+              !name.split(separator: "/").contains(where: { $0.utf8.count > 255 }) else {
+            throw SafeUntar.Refused(entry: String(name.prefix(80)) + "…", reason: "path longer than \(limits.pathBytes) bytes or a name over 255")
+        }
         while name.hasPrefix("./") { name.removeFirst(2) }
         if name.isEmpty || name == "." || name == "./" {
             state = .skip(remaining: size + padding)
@@ -145,7 +171,21 @@ final class TarExtractor {
             try FileManager.default.createSymbolicLink(atPath: target.path, withDestinationPath: link)
             state = .skip(remaining: size + padding)
         case UInt8(ascii: "1"):
-            try FileManager.default.linkItem(at: root.appendingPathComponent(try SafeUntar.safeRelativePath(link)), to: target)
+            let sourceRelative = try SafeUntar.safeRelativePath(link)
+            try refuseSymlinkedParents(sourceRelative, entry: name)
+            let source = root.appendingPathComponent(sourceRelative)
+            var info = stat()
+            guard lstat(source.path, &info) == 0 else {
+                throw SafeUntar.Refused(entry: name, reason: "hard link to \(link), which the archive did not create before")
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                throw SafeUntar.Refused(entry: name, reason: "hard link to \(link), which is not a regular file")
+            }
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            guard Foundation.link(source.path, target.path) == 0 else {
+                throw SafeUntar.Refused(entry: name, reason: "cannot create the hard link: \(String(cString: strerror(errno)))")
+            }
             state = .skip(remaining: size + padding)
         case UInt8(ascii: "3"), UInt8(ascii: "4"), UInt8(ascii: "6"):
             throw SafeUntar.Refused(entry: name, reason: "device files and FIFOs are not allowed")
@@ -183,10 +223,18 @@ final class TarExtractor {
         return sum == stored
     }
 
+    static func padding(_ size: Int) -> Int { (512 - size % 512) % 512 }
+
     static func octal(_ field: ArraySlice<UInt8>) throws -> Int {
         if let first = field.first, first & 0x80 != 0 {
-            // GNU base-256 for large sizes.
-            return field.dropFirst().reduce(Int(first & 0x7f)) { $0 << 8 | Int($1) }
+            // GNU base-256 for large sizes: bit 6 of the first byte is the sign.
+            guard first & 0x40 == 0 else { throw SafeUntar.Corrupt(reason: "negative number in a tar header") }
+            var value = Int(first & 0x3f)
+            for byte in field.dropFirst() {
+                guard value <= Int.max >> 8 else { throw SafeUntar.Corrupt(reason: "number out of range in a tar header") }
+                value = value << 8 | Int(byte)
+            }
+            return value
         }
         let text = String(decoding: field.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
         if text.isEmpty { return 0 }
@@ -207,9 +255,10 @@ final class TarExtractor {
         var records: [String: String] = [:]
         var index = 0
         while index < body.count {
+            // "LEN key=value\n": LEN counts the whole record, so it must reach past the space.
             guard let space = body[index...].firstIndex(of: 0x20),
-                  let length = Int(String(decoding: body[index..<space], as: UTF8.self)), length > 0,
-                  index + length <= body.count else { break }
+                  let length = Int(String(decoding: body[index..<space], as: UTF8.self)),
+                  length > space - index + 1, length <= body.count - index else { break }
             let record = String(decoding: body[(space + 1)..<(index + length - 1)], as: UTF8.self)
             if let equals = record.firstIndex(of: "=") {
                 records[String(record[..<equals])] = String(record[record.index(after: equals)...])

@@ -64,3 +64,104 @@ struct SafeUntarTests {
         #expect(throws: SafeUntar.Corrupt.self) { try SafeUntar.extract(file, into: dir.appendingPathComponent("x")) }
     }
 }
+
+/// Archives no honest tar writes: raw headers with hostile numbers, links
+/// and sizes. Each must end in a named refusal or corruption, never a trap,
+/// a stall or files left behind.
+struct HostileArchiveTests {
+    /// A ustar header; `rawSize` replaces the size field's 12 bytes.
+    static func header(_ name: String, type: Character = "0", size: Int = 0, rawSize: [UInt8]? = nil,
+                       link: String = "") -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: 512)
+        func put(_ text: String, at offset: Int, width: Int) {
+            for (index, byte) in text.utf8.prefix(width).enumerated() { block[offset + index] = byte }
+        }
+        put(name, at: 0, width: 100)
+        put("0000644", at: 100, width: 8)
+        put(rawSize == nil ? String(format: "%011o", size) : "", at: 124, width: 12)
+        if let rawSize { for (index, byte) in rawSize.enumerated() { block[124 + index] = byte } }
+        put(String(format: "%011o", 0), at: 136, width: 12)
+        block[156] = type.asciiValue ?? 0
+        put(link, at: 157, width: 100)
+        put("ustar", at: 257, width: 6)
+        put("00", at: 263, width: 2)
+        for index in 148..<156 { block[index] = 0x20 }
+        let sum = block.reduce(0) { $0 + Int($1) }
+        put(String(format: "%06o", sum), at: 148, width: 6)
+        block[154] = 0
+        return block
+    }
+
+    static func body(_ data: [UInt8]) -> [UInt8] { data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512) }
+
+    /// Gzips the blocks (plus the end-of-archive zeros) and unpacks them.
+    func unpack(_ blocks: [UInt8], limits: SafeUntar.Limits = SafeUntar.Limits()) throws -> (Result<[String], Error>, URL) {
+        let dir = try Tool.temporaryDirectory()
+        let tar = Data(blocks + [UInt8](repeating: 0, count: 1024))
+        let gz = try Tool.run("/bin/gzip", ["-c"], stdin: tar)
+        let file = dir.appendingPathComponent("a.tgz")
+        try gz.stdout.write(to: file)
+        let target = dir.appendingPathComponent("x")
+        return (Result { try SafeUntar.extract(file, into: target, limits: limits) }, target)
+    }
+
+    @Test(arguments: [
+        ("base-256 size out of range", [0x80] + [UInt8](repeating: 0xFF, count: 11), "out of range"),
+        ("negative base-256 size", [UInt8](repeating: 0xFF, count: 12), "negative"),
+        ("size that overflows with its padding", [0x80, 0, 0, 0] + [0x7F] + [UInt8](repeating: 0xFF, count: 7), "exceed"),
+    ] as [(String, [UInt8], String)])
+    func hostileSizesAreRefused(_ what: String, size: [UInt8], reason: String) throws {
+        for type: Character in ["0", "5"] {
+            let (result, target) = try unpack(Self.header("ok", type: "0", size: 2) + Self.body(Array("ok".utf8))
+                                              + Self.header("big", type: type, rawSize: size))
+            defer { try? FileManager.default.removeItem(at: target.deletingLastPathComponent()) }
+            #expect(throws: (any Error).self, "\(what)") { try result.get() }
+            if case let .failure(error) = result { #expect("\(error)".contains(reason), "\(what): \(error)") }
+            #expect(!FileManager.default.fileExists(atPath: target.path), "nothing half-unpacked")
+        }
+    }
+
+    @Test func aHardLinkToADirectoryOrAMissingEntryIsRefused() throws {
+        let toDirectory = try unpack(Self.header("d", type: "5") + Self.header("h", type: "1", link: "d"))
+        defer { try? FileManager.default.removeItem(at: toDirectory.1.deletingLastPathComponent()) }
+        #expect(throws: SafeUntar.Refused.self) { try toDirectory.0.get() }
+        if case let .failure(error) = toDirectory.0 { #expect("\(error)".contains("not a regular file")) }
+        let toMissing = try unpack(Self.header("h", type: "1", link: "nothing-here"))
+        defer { try? FileManager.default.removeItem(at: toMissing.1.deletingLastPathComponent()) }
+        if case let .failure(error) = toMissing.0 { #expect("\(error)".contains("did not create")) } else { Issue.record("accepted") }
+        // A hard link to a file the archive made is fine.
+        let good = try unpack(Self.header("f", size: 1) + Self.body([0x41]) + Self.header("h", type: "1", link: "f"))
+        defer { try? FileManager.default.removeItem(at: good.1.deletingLastPathComponent()) }
+        #expect(try good.0.get() == ["f", "h"])
+        #expect(try String(contentsOf: good.1.appendingPathComponent("h"), encoding: .utf8) == "A")
+    }
+
+    @Test func malformedPaxRecordsDoNotTrap() throws {
+        for record in ["2 x\n", "1 \n", "9999999999999999999 path=x\n", "5 a=b\n", "-3 a=b\n", "3 \n"] {
+            let pax = Array(record.utf8)
+            let (result, target) = try unpack(Self.header("pax", type: "x", size: pax.count) + Self.body(pax)
+                                              + Self.header("f", size: 1) + Self.body([0x41]))
+            defer { try? FileManager.default.removeItem(at: target.deletingLastPathComponent()) }
+            #expect(try result.get() == ["f"], "\(record.debugDescription)")
+        }
+    }
+
+    @Test func limitsOnBytesEntriesAndPathsAreNamed() throws {
+        let three = Self.header("a", size: 1) + Self.body([1]) + Self.header("b", size: 1) + Self.body([2])
+            + Self.header("c", size: 1) + Self.body([3])
+        let entries = try unpack(three, limits: SafeUntar.Limits(entries: 2))
+        defer { try? FileManager.default.removeItem(at: entries.1.deletingLastPathComponent()) }
+        if case let .failure(error) = entries.0 { #expect("\(error)".contains("more than 2 entries")) } else { Issue.record("accepted") }
+        #expect(!FileManager.default.fileExists(atPath: entries.1.path))
+
+        let bytes = try unpack(three, limits: SafeUntar.Limits(totalBytes: 2))
+        defer { try? FileManager.default.removeItem(at: bytes.1.deletingLastPathComponent()) }
+        if case let .failure(error) = bytes.0 { #expect("\(error)".contains("exceed 2 bytes")) } else { Issue.record("accepted") }
+
+        let longName = Array(String(repeating: "d/", count: 2100).utf8) + Array("f".utf8)
+        let path = try unpack(Self.header("././@LongLink", type: "L", size: longName.count + 1) + Self.body(longName + [0])
+                              + Self.header("short", size: 1) + Self.body([1]))
+        defer { try? FileManager.default.removeItem(at: path.1.deletingLastPathComponent()) }
+        if case let .failure(error) = path.0 { #expect("\(error)".contains("longer than 4096")) } else { Issue.record("accepted") }
+    }
+}
