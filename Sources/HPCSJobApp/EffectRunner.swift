@@ -145,7 +145,7 @@ final class EffectRunner: Sendable {
             let ssh = try await newManager.connection()
             let home = try? await ssh.homeDirectory()
             RecentConfigs.remember(path, paths: paths)
-            if let submitter { _ = try? await submitter.recover(on: ssh) }
+            if let submitter { _ = try? await submitter.recover(on: ssh, cluster: ssh.settings) }
             let settings = newManager.settings
             send(.connected(.success("\(settings.user)@\(settings.host):\(settings.port)"), home: home))
         } catch let error as SSHError {
@@ -194,7 +194,7 @@ final class EffectRunner: Sendable {
                 }
             }
             defer { poller.cancel() }
-            let follower = LogFollower(remotePath: record.spec.logFile, localFile: localLog, connections: manager)
+            let follower = LogFollower(remotePath: record.logPath, localFile: localLog, connections: manager)
             try await follower.run(isFinal: { final.withLock { $0 } }, onBytes: { batcher.add($0) },
                                    onReconnect: { [send] count in send(.reconnected(count)) })
             batcher.flush()

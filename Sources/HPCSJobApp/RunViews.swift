@@ -59,7 +59,7 @@ enum RunViews {
             Frame.line(&buffer, "Press r to fetch and decrypt the results", at: left[1], row: 3, style: theme[.highlight])
         }
         let log = monitor.log
-        var title = "Log \(record?.spec.logFile ?? "")"
+        var title = "Log \(record?.logPath ?? "")"
         title += log.following ? " · following" : " · paused (f resumes)"
         if log.wrap { title += " · wrap" }
         if let search = log.search, !search.isEmpty { title += " · /\(search)" }

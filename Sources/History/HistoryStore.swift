@@ -49,6 +49,12 @@ public final class HistoryStore: Sendable {
                 table.column("resultsDir", .text)
             }
         }
+        migrator.registerMigration("v2: per-submission log and output paths") { db in
+            try db.alter(table: "submission") { table in
+                table.add(column: "remoteLog", .text)
+                table.add(column: "remoteOutput", .text)
+            }
+        }
         return migrator
     }
 

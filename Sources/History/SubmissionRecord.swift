@@ -43,6 +43,10 @@ public struct SubmissionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     /// Bytes of the job's log already stored locally.
     public var logOffset: Int64
     public var resultsDir: String?
+    /// The job's log and encrypted results on the cluster, as rendered into
+    /// its script (nil for records made before paths were per submission).
+    public var remoteLog: String?
+    public var remoteOutput: String?
 
     public init(id: String, createdAt: Date = Date(), clusterHost: String, clusterPort: Int, clusterUser: String,
                 configPath: String, appInfoPath: String, dataInfoPath: String, spec: JobSpec) {
@@ -61,6 +65,11 @@ public struct SubmissionRecord: Codable, Sendable, Equatable, FetchableRecord, P
         stepTimes = [SubmissionStage.preparing.rawValue: createdAt]
         logOffset = 0
     }
+
+    /// Where this job's log is: as recorded at submission.
+    public var logPath: String { remoteLog ?? spec.legacyLogFile }
+    /// Where this job's encrypted results are: as recorded at submission.
+    public var encryptedOutputPath: String { remoteOutput ?? spec.legacyEncryptedOutput }
 
     /// The tag sbatch puts on the job, to find it again after a crash.
     public var slurmComment: String { "hpcs-job:\(id)" }

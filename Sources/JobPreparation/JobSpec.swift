@@ -42,13 +42,24 @@ public struct JobSpec: Sendable, Equatable, Codable {
         "hpcs_" + String(username.map { SlurmValue.isNameCharacter($0) ? $0 : "_" })
     }
 
-    /// The job's log, as the SBATCH header names it: `WORKDIR/JOBNAME.out`.
-    public var logFile: String { (workdir.hasSuffix("/") ? String(workdir.dropLast()) : workdir) + "/" + jobName + ".out" }
+    /// The work directory without a trailing slash.
+    var workdirBase: String { workdir.hasSuffix("/") ? String(workdir.dropLast()) : workdir }
 
-    /// The encrypted results the job leaves: `WORKDIR/output/encrypted_output.tgz`.
-    public var encryptedOutput: String {
-        (workdir.hasSuffix("/") ? String(workdir.dropLast()) : workdir) + "/output/encrypted_output.tgz"
+    /// The job's log: `WORKDIR/JOBNAME-SUBMISSIONID.out`, its own even when
+    /// several submissions share a work directory.
+    public func logFile(submissionID: String) -> String { workdirBase + "/" + jobName + "-" + submissionID + ".out" }
+
+    /// The folder the container's `/tmp/output` is bound to: `WORKDIR/output-SUBMISSIONID`.
+    public func outputDirectory(submissionID: String) -> String { workdirBase + "/output-" + submissionID }
+
+    /// Where the job leaves its encrypted results.
+    public func encryptedOutput(submissionID: String) -> String {
+        outputDirectory(submissionID: submissionID) + "/encrypted_output.tgz"
     }
+
+    /// Paths of submissions made before they were per submission (history records without recorded paths).
+    public var legacyLogFile: String { workdirBase + "/" + jobName + ".out" }
+    public var legacyEncryptedOutput: String { workdirBase + "/output/encrypted_output.tgz" }
 
     /// Every problem, one per field (empty when the spec is valid).
     public func problems() -> [PreparationError] {

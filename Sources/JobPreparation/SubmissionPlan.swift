@@ -35,6 +35,9 @@ public struct SubmissionPlan: Sendable, Equatable {
     public var sbatchPath: String { remoteDirectory + "/job.sbatch" }
     public var outputKeyPath: String { remoteDirectory + "/output_key.pub" }
     public var configPath: String { remoteDirectory + "/hpcs-client.conf" }
+    public var logFile: String { spec.logFile(submissionID: submissionID) }
+    public var outputDirectory: String { spec.outputDirectory(submissionID: submissionID) }
+    public var encryptedOutput: String { spec.encryptedOutput(submissionID: submissionID) }
 
     /// A new, sortable, unguessable submission id: `YYYYMMDD-HHMMSS-xxxxxxxx`.
     public static func newSubmissionID(now: Date = Date()) -> String {
@@ -52,7 +55,7 @@ public struct SubmissionPlan: Sendable, Equatable {
         return [
             "job_name": .word(spec.jobName), "nodes": .word(String(spec.nodes)), "partition": .word(spec.partition),
             "time": .word(spec.normalizedTime), "account": optional(spec.account), "nodelist": .word(spec.nodelist),
-            "workdir": .word(spec.workdir), "log_file": .word(spec.logFile),
+            "workdir": .word(spec.workdir), "log_file": .word(logFile), "output_dir": .word(outputDirectory),
             "input_scripts": optional(spec.inputScriptsDir), "output_scripts": optional(spec.outputScriptsDir),
             "singularity_flags": .words(spec.singularityFlags), "app_args": .words(spec.applicationArguments),
             "submission_id": .word(submissionID), "remote_dir": .word(remoteDirectory),

@@ -41,6 +41,28 @@ public struct SubmissionFailed: Error, Sendable, Equatable, CustomStringConverti
     public init(message: String) { self.message = message }
 }
 
+/// sbatch may have queued the job, but whether it did is not known (or it
+/// did and could not be recorded). Nothing is undone: the record stays
+/// "submitting" and recovery finds the job by its comment tag.
+public struct SubmissionUnclear: Error, Sendable, Equatable, CustomStringConvertible {
+    public let submissionID: String
+    public var jobID: String?
+    public let reason: String
+
+    public init(submissionID: String, jobID: String? = nil, reason: String) {
+        self.submissionID = submissionID
+        self.jobID = jobID
+        self.reason = reason
+    }
+
+    public var description: String {
+        (jobID.map { "job \($0) was submitted, but " } ?? "sbatch may have queued the job, but ")
+            + "\(reason). Submission \(submissionID) is kept as it is (its key and remote files too); "
+            + "hpcs-job settles it by its comment tag hpcs-job:\(submissionID) the next time it connects "
+            + "(`hpcs-job status \(submissionID)`)."
+    }
+}
+
 /// The seed's job preparation (fetch, parse, verify, render, key, upload)
 /// and the first runtime step (sbatch), recording every step in History
 /// before it runs so a crash can be recovered.
@@ -92,6 +114,8 @@ public struct Submitter: Sendable {
                 try history.advance(id, to: .verified) { record in
                     record.sbatchText = sbatch
                     record.remoteDir = plan.remoteDirectory
+                    record.remoteLog = plan.logFile
+                    record.remoteOutput = plan.encryptedOutput
                 }
             }
             return PreparedSubmission(plan: plan, sbatch: sbatch, recorded: !dryRun)
@@ -133,25 +157,62 @@ public struct Submitter: Sendable {
             try history.advance(id, to: .uploaded)
             // Recorded before sbatch runs: a crash from here on is recovered by the comment tag.
             try history.advance(id, to: .submitting)
-            events(.step("sbatch"))
-            let result = try await host.run(SlurmCommand.sbatch(script: plan.sbatchPath, comment: "hpcs-job:\(id)"))
-            guard result.status.succeeded else {
-                let message = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-                throw SubmissionFailed(message: message.isEmpty ? "exit status \(result.status.code ?? -1)" : message)
-            }
-            let jobID = try SlurmParser.sbatchJobID(result.stdoutText)
-            guard let record = try history.advance(id, to: .submitted, { record in
-                record.jobID = jobID
-                record.state = JobState.pending.rawValue
-            }) else { throw PreparationError(.submission, "the history record \(id) disappeared") }
-            events(.step("submitted as job \(jobID)"))
-            return record
         } catch {
             markFailed(id, error)
             if uploaded || !(error is PreparationError) { await Uploader.removeSubmissionDirectory(plan, from: host) }
             if let keyFile { try? FileManager.default.removeItem(at: keyFile) }
             throw error
         }
+        return try await runSbatch(plan, on: host, events: events)
+    }
+
+    /// sbatch, once everything is uploaded. Only a clear refusal (sbatch
+    /// exited non-zero and said why) undoes the submission. When sbatch may
+    /// have queued the job (the connection dropped, its answer cannot be
+    /// read, the history write after it failed), the record stays
+    /// "submitting" and the key and the remote files stay: recovery settles
+    /// it by the comment tag, and a queued job can still write its results.
+    private func runSbatch(_ plan: SubmissionPlan, on host: RemoteHost,
+                           events: @escaping @Sendable (SubmitEvent) -> Void) async throws -> SubmissionRecord {
+        let id = plan.submissionID
+        events(.step("sbatch"))
+        let result: CommandResult
+        do {
+            result = try await host.run(SlurmCommand.sbatch(script: plan.sbatchPath, comment: "hpcs-job:\(id)"))
+        } catch {
+            throw SubmissionUnclear(submissionID: id, reason: "the connection failed while sbatch ran: \(error)")
+        }
+        guard let code = result.status.code else {
+            throw SubmissionUnclear(submissionID: id, reason: "sbatch was ended by a signal before it answered")
+        }
+        guard code == 0 else {
+            let message = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+            let refusal = SubmissionFailed(message: message.isEmpty ? "exit status \(code)" : message)
+            markFailed(id, refusal)
+            await Uploader.removeSubmissionDirectory(plan, from: host)
+            try? FileManager.default.removeItem(at: paths.keyFile(submissionID: id))
+            throw refusal
+        }
+        let jobID: String
+        do {
+            jobID = try SlurmParser.sbatchJobID(result.stdoutText)
+        } catch {
+            throw SubmissionUnclear(submissionID: id, reason: "sbatch succeeded but its answer cannot be read: \(error)")
+        }
+        let stored: SubmissionRecord?
+        do {
+            stored = try history.advance(id, to: .submitted) { record in
+                record.jobID = jobID
+                record.state = JobState.pending.rawValue
+            }
+        } catch {
+            throw SubmissionUnclear(submissionID: id, jobID: jobID, reason: "the history could not record it: \(error)")
+        }
+        guard let record = stored else {
+            throw SubmissionUnclear(submissionID: id, jobID: jobID, reason: "its history record disappeared")
+        }
+        events(.step("submitted as job \(jobID)"))
+        return record
     }
 
     /// `YYYY-MM-DDTHH:MM:SS`, as sacct -S takes it.
@@ -173,6 +234,8 @@ public struct Submitter: Sendable {
         record.dataInfo = plan.data.info
         record.sbatchText = prepared.sbatch
         record.remoteDir = plan.remoteDirectory
+        record.remoteLog = plan.logFile
+        record.remoteOutput = plan.encryptedOutput
         try history.insert(record)
         do {
             events(.step("verifying SHA-512 checksums"))
@@ -191,11 +254,16 @@ public struct Submitter: Sendable {
     }
 
     /// Completes records whose sbatch may have run before the job id was
-    /// stored (the process died): finds the job by its `--comment` tag.
+    /// stored (the process died, the connection dropped): finds the job by
+    /// its `--comment` tag. Only records of the cluster `host` is connected
+    /// to (`cluster`) are looked at: another cluster's jobs are not there.
     @discardableResult
-    public func recover(on host: RemoteHost) async throws -> [SubmissionRecord] {
+    public func recover(on host: RemoteHost, cluster: ConnectionSettings) async throws -> [SubmissionRecord] {
         var recovered: [SubmissionRecord] = []
-        for record in try history.unresolved() {
+        let mine = try history.unresolved().filter {
+            $0.clusterHost == cluster.host && $0.clusterPort == cluster.port && $0.clusterUser == cluster.user
+        }
+        for record in mine {
             var found: JobStatus?
             let queue = try await host.run(SlurmCommand.squeueByUser(record.clusterUser))
             if queue.status.succeeded { found = try SlurmParser.squeue(queue.stdoutText).first { $0.comment == record.slurmComment } }

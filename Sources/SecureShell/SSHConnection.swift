@@ -17,6 +17,12 @@ public struct CommandResult: Sendable, Equatable {
     public let stderr: Data
     public let status: RemoteExitStatus
 
+    public init(stdout: Data, stderr: Data, status: RemoteExitStatus) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.status = status
+    }
+
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
     public var exitCode: Int32? { status.code }

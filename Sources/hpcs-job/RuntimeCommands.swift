@@ -70,7 +70,11 @@ struct Status: AsyncParsableCommand {
             let (ssh, _) = try await connection(for: first, options: options)
             defer { ssh.close() }
             do {
-                updated += try await refresh(group, history: history, on: ssh)
+                // A submission whose sbatch ended unclearly is settled first, by its comment tag.
+                let submitter = Submitter(history: history, paths: LocalPaths(), templates: TemplateStore.standard())
+                try await submitter.recover(on: ssh, cluster: ssh.settings)
+                let current = try group.map { try history.record($0.id) ?? $0 }
+                updated += try await refresh(current, history: history, on: ssh)
             } catch {
                 throw fail("\(error)", code: ExitCodes.connection)
             }
@@ -99,10 +103,10 @@ struct Logs: AsyncParsableCommand {
             try await followLog(record, history: history, connection: ssh, config: config)
         } else {
             do {
-                let data = try await ssh.readFile(record.spec.logFile, limit: 1 << 30)
+                let data = try await ssh.readFile(record.logPath, limit: 1 << 30)
                 FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(data).utf8))
             } catch {
-                throw fail("cannot read \(record.spec.logFile): \(error)", code: ExitCodes.connection)
+                throw fail("cannot read \(record.logPath): \(error)", code: ExitCodes.connection)
             }
         }
     }
@@ -115,7 +119,7 @@ func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SS
                                     interaction: TerminalInteraction(acceptNewHostKeys: false), initial: connection)
     let local = LocalPaths().logs.appendingPathComponent("\(record.id).log")
     try? FileManager.default.removeItem(at: local) // print the whole log from the start
-    let follower = LogFollower(remotePath: record.spec.logFile, localFile: local, connections: manager)
+    let follower = LogFollower(remotePath: record.logPath, localFile: local, connections: manager)
     let decoder = UTF8StreamDecoder()
     try await follower.run(isFinal: {
         guard let ssh = try? await manager.connection(),
@@ -156,7 +160,8 @@ struct Results: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Download, decrypt and unpack a job's results.")
 
     @Argument(help: "Submission id, id prefix or job id.") var id: String
-    @Option(name: .long, help: "Directory to unpack into (default: the data directory's results/<id>).") var output: String?
+    @Option(name: .long, help: "Put the results in OUTPUT/<submission id>/ (default: the data directory's results/); nothing else in OUTPUT is changed.")
+    var output: String?
     @OptionGroup var options: RecordOptions
     @Flag(name: .long, help: "Print a JSON object.") var json = false
 

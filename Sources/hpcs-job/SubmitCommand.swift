@@ -53,7 +53,7 @@ struct Submit: AsyncParsableCommand {
         let submitter = Submitter(history: history, paths: LocalPaths(), templates: TemplateStore.standard())
         let connection = try await connect(config, acceptNewHostKey: acceptNewHostKey)
         defer { connection.close() }
-        _ = try? await submitter.recover(on: connection)
+        _ = try? await submitter.recover(on: connection, cluster: connection.settings)
         let request = SubmitRequest(config: config, appInfoPath: applicationInfo, dataInfoPath: dataInfo, spec: spec)
         let quiet = json
         let report: @Sendable (SubmitEvent) -> Void = { event in

@@ -106,8 +106,11 @@ struct JobSpecTests {
     }
 
     @Test func pathsDerivedFromWorkdir() {
-        #expect(Sample.spec().logFile == "/scratch/project/alice/run1/hpcs_alice.out")
-        #expect(Sample.spec().encryptedOutput == "/scratch/project/alice/run1/output/encrypted_output.tgz")
+        // Per submission, so runs sharing a work directory keep their own.
+        #expect(Sample.spec().logFile(submissionID: "20261130-010203-0a1b2c3d")
+                == "/scratch/project/alice/run1/hpcs_alice-20261130-010203-0a1b2c3d.out")
+        #expect(Sample.spec().encryptedOutput(submissionID: "20261130-010203-0a1b2c3d")
+                == "/scratch/project/alice/run1/output-20261130-010203-0a1b2c3d/encrypted_output.tgz")
     }
 }
 

@@ -149,9 +149,53 @@ struct ResultsTests {
         } throws: { error in "\(error)".contains("escaped.txt") }
         #expect(!FileManager.default.fileExists(atPath: session.paths.results.appendingPathComponent("escaped.txt").path))
         #expect(!FileManager.default.fileExists(atPath: session.paths.dataHome.appendingPathComponent("escaped.txt").path))
-        // The encrypted download is kept.
+        // The encrypted download is kept, beside (never over) earlier results.
         #expect(FileManager.default.fileExists(
-            atPath: session.paths.results.appendingPathComponent(record.id).appendingPathComponent("encrypted_output.tgz").path))
+            atPath: session.paths.results.appendingPathComponent("\(record.id).incomplete/encrypted_output.tgz").path))
+        #expect(!FileManager.default.fileExists(atPath: session.paths.results.appendingPathComponent(record.id).path))
+    }
+
+    /// `results --output DIR` puts the results in DIR/<id>/ and touches
+    /// nothing else of DIR: not its mode, not the user's files, not a
+    /// DIR/<id> the user made. A re-fetch replaces only its own copy.
+    @Test func resultsIntoAUserFolderChangeNothingOfTheUsers() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let record = try await recordWithOutput(session) { local in
+            let tree = session.root.appendingPathComponent("tree2/sd-container/output")
+            try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+            try "fresh\n".write(to: tree.appendingPathComponent("stdout"), atomically: true, encoding: .utf8)
+            _ = try Tool.run("/bin/tar", ["-C", session.root.appendingPathComponent("tree2").path, "-czf", local.path, "sd-container"])
+        }
+        let folder = session.root.appendingPathComponent("my results")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("files"), withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        _ = chmod(folder.path, 0o755)
+        try "mine\n".write(to: folder.appendingPathComponent("files/mine.txt"), atomically: true, encoding: .utf8)
+        try "notes\n".write(to: folder.appendingPathComponent("encrypted_output.tgz"), atomically: true, encoding: .utf8)
+
+        let first = try await ResultsFetcher.fetch(record, from: session.ssh, paths: session.paths, into: folder)
+        #expect(first.directory == folder.appendingPathComponent("\(record.id)/files"))
+        #expect(first.stdout == "fresh\n")
+        #expect(try String(contentsOf: folder.appendingPathComponent("files/mine.txt"), encoding: .utf8) == "mine\n")
+        #expect(try String(contentsOf: folder.appendingPathComponent("encrypted_output.tgz"), encoding: .utf8) == "notes\n")
+        #expect((try FileManager.default.attributesOfItem(atPath: folder.path)[.posixPermissions] as? Int) == 0o755)
+
+        // A re-fetch swaps in a complete new copy and leaves nothing half-done beside it.
+        try "stale".write(to: first.directory.appendingPathComponent("stale"), atomically: true, encoding: .utf8)
+        let second = try await ResultsFetcher.fetch(record, from: session.ssh, paths: session.paths, into: folder)
+        #expect(!FileManager.default.fileExists(atPath: second.directory.appendingPathComponent("stale").path))
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["files", "encrypted_output.tgz", record.id])
+
+        // A folder of that name that hpcs-job did not make is never replaced.
+        let other = session.root.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other.appendingPathComponent(record.id), withIntermediateDirectories: true)
+        try "keep".write(to: other.appendingPathComponent("\(record.id)/keep"), atomically: true, encoding: .utf8)
+        await #expect { _ = try await ResultsFetcher.fetch(record, from: session.ssh, paths: session.paths, into: other) } throws: {
+            "\($0)".contains("was not made by hpcs-job")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other.appendingPathComponent(record.id).path) == ["keep"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other.path) == [record.id])
     }
 
     @Test func wrongKeyAndMissingOutputAreClearErrors() async throws {

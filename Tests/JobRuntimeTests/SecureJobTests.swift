@@ -20,9 +20,10 @@ struct SecureJobTests {
         let log: String
     }
 
-    func run(_ session: SiteSession, name: String, config: HPCSConfig? = nil, app: String? = nil, data: String? = nil,
-             flags: [String] = [], afterPrepare: (SubmissionPlan) async throws -> Void = { _ in }) async throws -> Outcome {
-        var spec = session.spec(workdir: session.workdir(name))
+    func run(_ session: SiteSession, name: String, workdir: String? = nil, config: HPCSConfig? = nil, app: String? = nil,
+             data: String? = nil, flags: [String] = [],
+             afterPrepare: (SubmissionPlan) async throws -> Void = { _ in }) async throws -> Outcome {
+        var spec = session.spec(workdir: workdir ?? session.workdir(name))
         spec.applicationArguments = ["--mode", "fast run"]
         spec.singularityFlags = flags
         var request = session.request(spec, app: app, data: data)
@@ -31,7 +32,7 @@ struct SecureJobTests {
         try await afterPrepare(prepared.plan)
         let record = try await session.submitter.submit(prepared, on: session.ssh)
         let status = try await session.waitFinal(try #require(record.jobID))
-        let log = String(decoding: (try? await session.ssh.readFile(spec.logFile)) ?? Data(), as: UTF8.self)
+        let log = String(decoding: (try? await session.ssh.readFile(prepared.plan.logFile)) ?? Data(), as: UTF8.self)
         return Outcome(record: record, status: status, log: log)
     }
 
@@ -103,6 +104,27 @@ struct SecureJobTests {
         let keys = try outcomes.map { try IdentityFile.read(URL(fileURLWithPath: try #require($0.record.identityFile))) }
         #expect(throws: AgeError.noMatch) { _ = try Age.decrypt(try Data(contentsOf: encrypted[0]), identities: keys[1]) }
         #expect(throws: AgeError.noMatch) { _ = try Age.decrypt(try Data(contentsOf: encrypted[1]), identities: keys[0]) }
+    }
+
+    /// Submissions sharing one work directory (and job name) each write and
+    /// read their own log and results.
+    @Test func twoJobsInOneWorkdirKeepTheirOwnLogsAndResults() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let shared = session.workdir("shared")
+        async let first = run(session, name: "shared", workdir: shared)
+        async let second = run(session, name: "shared", workdir: shared)
+        let outcomes = try await [first, second]
+        #expect(Set(outcomes.map { $0.record.logPath }).count == 2)
+        #expect(Set(outcomes.map { $0.record.encryptedOutputPath }).count == 2)
+        for (outcome, other) in zip(outcomes, outcomes.reversed()) {
+            #expect(outcome.status.state == "COMPLETED", "\(outcome.log)")
+            #expect(outcome.log.contains("job \(outcome.record.id) on"), "its log is its own")
+            #expect(!outcome.log.contains(other.record.id), "and holds nothing of the other job")
+            let record = try #require(try session.history.record(outcome.record.id))
+            let results = try await ResultsFetcher.fetch(record, from: session.ssh, paths: session.paths)
+            #expect(results.exitCode == 0, "its results decrypt with its own key")
+        }
     }
 
     /// A copy of a site info file with some fields replaced, in a private dir.
@@ -186,7 +208,7 @@ struct PinnedToolTests {
         let submit = try await session.ssh.run(["sbatch", "--parsable", "--export=ALL,HPCS_TOOLS_MANIFEST=\(manifest)", plan.sbatchPath])
         let jobID = submit.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         let state = try await session.waitFinal(jobID).state
-        return (state, String(decoding: try await session.ssh.readFile(plan.spec.logFile), as: UTF8.self))
+        return (state, String(decoding: try await session.ssh.readFile(plan.logFile), as: UTF8.self))
     }
 
     @Test func aMatchingPinIsUsed() async throws {

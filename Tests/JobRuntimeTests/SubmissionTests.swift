@@ -117,9 +117,90 @@ struct SubmissionTests {
         try session.history.update(record.id) { $0.stage = .submitting; $0.jobID = nil }
         let reopened = try HistoryStore(url: session.paths.historyDatabase)
         let submitter = Submitter(history: reopened, paths: session.paths, templates: session.submitter.templates)
-        let recovered = try await submitter.recover(on: session.ssh)
+        let recovered = try await submitter.recover(on: session.ssh, cluster: session.ssh.settings)
         #expect(recovered.map(\.id) == [record.id])
         #expect(try reopened.record(record.id)?.jobID == record.jobID)
         #expect(try reopened.record(record.id)?.stage == .submitted)
     }
+
+    /// sbatch ran, but its end was unclear: nothing may be undone, and
+    /// recovery settles the record by the comment tag.
+    @Test(arguments: [SbatchMishap.connectionDropped, .unreadableAnswer])
+    func anUnclearSbatchKeepsTheKeyAndTheFilesForRecovery(_ mishap: SbatchMishap) async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let host = MisbehavingSbatch(session.ssh, mishap)
+        let prepared = try await session.submitter.prepare(session.request(session.spec(workdir: session.workdir("unclear"))),
+                                                           on: host)
+        await #expect { _ = try await session.submitter.submit(prepared, on: host) } throws: { error in
+            (error as? SubmissionUnclear)?.submissionID == prepared.plan.submissionID
+        }
+        let id = prepared.plan.submissionID
+        let kept = try #require(try session.history.record(id))
+        #expect(kept.stage == .submitting && kept.jobID == nil)
+        #expect(FileManager.default.fileExists(atPath: session.paths.keyFile(submissionID: id).path), "the job's key is kept")
+        #expect(try await session.ssh.stat(prepared.plan.sbatchPath) != nil, "the remote files are kept")
+
+        let recovered = try await session.submitter.recover(on: session.ssh, cluster: session.ssh.settings)
+        #expect(recovered.map(\.id) == [id])
+        let jobID = try #require(try session.history.record(id)?.jobID)
+        #expect(try await session.waitFinal(jobID).state == "COMPLETED", "the job sbatch queued ran")
+    }
+
+    @Test func recoveryLooksOnlyAtRecordsOfItsOwnCluster() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        var elsewhere = SubmissionRecord(id: SubmissionPlan.newSubmissionID(), clusterHost: "login.other.example", clusterPort: 22,
+                                         clusterUser: session.site.user, configPath: "/elsewhere.conf", appInfoPath: "/a",
+                                         dataInfoPath: "/d", spec: session.spec(workdir: session.workdir("elsewhere")))
+        elsewhere.stage = .submitting
+        try session.history.insert(elsewhere)
+        _ = try await session.submitter.recover(on: session.ssh, cluster: session.ssh.settings)
+        #expect(try session.history.record(elsewhere.id)?.stage == .submitting, "another cluster's record is left for that cluster")
+    }
+}
+
+enum SbatchMishap: String, Sendable, CustomTestStringConvertible {
+    case connectionDropped, unreadableAnswer
+    var testDescription: String { rawValue }
+}
+
+/// The real login node, except that sbatch's answer is lost after sbatch
+/// has really run: the connection "drops", or the answer is garbled.
+final class MisbehavingSbatch: RemoteHost {
+    let inner: SSHConnection
+    let mishap: SbatchMishap
+
+    init(_ inner: SSHConnection, _ mishap: SbatchMishap) {
+        self.inner = inner
+        self.mishap = mishap
+    }
+
+    func run(_ command: RemoteCommand) async throws -> CommandResult {
+        let result = try await inner.run(command)
+        // Every word arrives quoted: 'sbatch' '--parsable' …
+        guard command.description.hasPrefix("'sbatch' ") else { return result }
+        switch mishap {
+        case .connectionDropped: throw SSHError.disconnected("the test dropped it after sbatch ran")
+        case .unreadableAnswer:
+            return CommandResult(stdout: Data("sbatch: warning: something odd\n".utf8), stderr: Data(), status: result.status)
+        }
+    }
+
+    func stream(_ command: RemoteCommand, bufferLimit: Int) -> AsyncThrowingStream<ExecChunk, Error> {
+        inner.stream(command, bufferLimit: bufferLimit)
+    }
+    func readFile(_ path: String, limit: Int) async throws -> Data { try await inner.readFile(path, limit: limit) }
+    func stat(_ path: String) async throws -> RemoteFileInfo? { try await inner.stat(path) }
+    func list(_ path: String) async throws -> [RemoteFileInfo] { try await inner.list(path) }
+    func makeDirectories(_ path: String, mode: Int32) async throws { try await inner.makeDirectories(path, mode: mode) }
+    func mkdir(_ path: String, mode: Int32) async throws { try await inner.mkdir(path, mode: mode) }
+    func writeFileAtomically(_ path: String, data: Data, mode: Int32, progress: TransferProgress?) async throws {
+        try await inner.writeFileAtomically(path, data: data, mode: mode, progress: progress)
+    }
+    func download(_ path: String, to local: URL, mode: Int, progress: TransferProgress?) async throws -> UInt64 {
+        try await inner.download(path, to: local, mode: mode, progress: progress)
+    }
+    func removeFile(_ path: String) async throws { try await inner.removeFile(path) }
+    func removeDirectory(_ path: String) async throws { try await inner.removeDirectory(path) }
 }
