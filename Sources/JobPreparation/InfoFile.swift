@@ -61,6 +61,10 @@ public struct InfoFile: Sendable, Equatable, Codable {
         guard path.hasPrefix("/"), !path.contains(where: \.isControlCharacter), !path.split(separator: "/").contains("..") else {
             throw fail("path_at_rest", pathLine, "'\(path)' is not an absolute path", "give the full path on the cluster, starting with /")
         }
+        guard SlurmValue.isBindable(path) else {
+            throw fail("path_at_rest", pathLine, "'\(path)' contains ',' or ':', which `singularity --bind` reads as separators",
+                       "move or link the file to a path without ',' or ':' and update the info file")
+        }
         for (name, value, line) in [("secret_path", secret, secretLine), ("access_role", role, roleLine)] {
             guard !value.isEmpty, !value.contains(where: \.isControlCharacter) else {
                 throw fail(name, line, "must be non-empty text without control characters", "copy it from the preparation step's output")

@@ -87,8 +87,12 @@ public struct JobSpec: Sendable, Equatable, Codable {
             guard let path else { continue }
             if !required && path.isEmpty { continue }
             check(field, path.hasPrefix("/") && SlurmValue.isSafePath(path),
-                  "'\(path)' is not usable: it must be an absolute path of letters, digits and ._-+,:@=/",
+                  "'\(path)' is not usable: it must be an absolute path of letters, digits and ._-+@=/",
                   "Slurm's #SBATCH lines and the job script take it as one word; choose a path without spaces or quotes")
+            if SlurmValue.isSafePath(path) {
+                check(field, SlurmValue.isBindable(path), "'\(path)' contains ',' or ':', which `singularity --bind` reads as separators",
+                      "choose a folder whose path has neither")
+            }
         }
         for (field, words) in [("singularity-supplementary-flags", singularityFlags), ("arguments", applicationArguments)] {
             if let bad = words.first(where: { $0.contains("\0") }) {
@@ -120,6 +124,10 @@ public enum SlurmValue {
     public static func isNodeList(_ text: String) -> Bool {
         !text.isEmpty && text.count <= 4096 && text.allSatisfy { isNameCharacter($0) || ",[]".contains($0) }
     }
+
+    /// Paths that can be one `singularity --bind` source: a bind value is a
+    /// comma-separated list of `src:dest:opts`.
+    public static func isBindable(_ text: String) -> Bool { !text.contains(",") && !text.contains(":") }
 
     /// Paths safe as one #SBATCH word and free of Slurm's `%` patterns.
     public static func isSafePath(_ text: String) -> Bool {

@@ -58,6 +58,9 @@ struct InfoFileTests {
 
     @Test(arguments: [
         ("path_at_rest: /scratch/p/data.tgz.age", "path_at_rest: relative/data", "info.path_at_rest"),
+        // singularity --bind reads ',' and ':' as separators.
+        ("path_at_rest: /scratch/p/data.tgz.age", "path_at_rest: /scratch/p/a,b.tgz.age", "info.path_at_rest"),
+        ("path_at_rest: /scratch/p/data.tgz.age", "path_at_rest: /scratch/p:x/data.tgz.age", "info.path_at_rest"),
         ("checksum: \(Sample.checksum)", "checksum: abc", "info.checksum"),
         ("checksum: \(Sample.checksum)", "checksum: \(String(repeating: "g", count: 128))", "info.checksum"),
         ("spiffeID: spiffe://hpcs.example.org/c/data", "spiffeID: spiffe://other.org/c/data", "info.spiffeID"),
@@ -103,6 +106,19 @@ struct JobSpecTests {
         #expect(fields == ["job-name", "nodes", "partition", "time", "account", "nodelist", "workdir",
                            "supplementary-input-scripts"])
         #expect(Sample.spec().problems().isEmpty)
+    }
+
+    @Test func pathsThatReachSingularityBindRefuseCommaAndColon() {
+        for (field, change) in [("workdir", { (spec: inout JobSpec) in spec.workdir = "/scratch/a,b" }),
+                                ("workdir", { (spec: inout JobSpec) in spec.workdir = "/scratch/a:b" }),
+                                ("supplementary-input-scripts", { (spec: inout JobSpec) in spec.inputScriptsDir = "/s/in,x" }),
+                                ("supplementary-output-scripts", { (spec: inout JobSpec) in spec.outputScriptsDir = "/s/o:x" })] {
+            var spec = Sample.spec()
+            change(&spec)
+            let problems = spec.problems()
+            #expect(problems.map(\.field) == [field])
+            #expect(problems.first?.message.contains("singularity --bind") == true)
+        }
     }
 
     @Test func pathsDerivedFromWorkdir() {
