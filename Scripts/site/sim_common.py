@@ -61,7 +61,7 @@ class JSONHandler(BaseHTTPRequestHandler):
     name = "sim"
 
     def reply(self, status, body):
-        data = json.dumps(body).encode()
+        data = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

@@ -5,6 +5,7 @@ POST /v1/auth/jwt/login  {"role": R, "jwt": J} -> {"auth": {"client_token": T}}
     refused unless J is a valid SVID whose subject is R's bound spiffeID.
 GET  /v1/kv/data/<path>  (X-Vault-Token: T)    -> {"data": {"data": {"key": K}}}
     refused unless T was granted that path.
+POST /v1/auth/token/revoke-self  (X-Vault-Token: T) -> 204; T is no longer valid.
 Roles and secrets: sim/vault.json (re-read on every request).
 """
 import json
@@ -21,6 +22,10 @@ class Vault(JSONHandler):
     name = "vault"
 
     def do_POST(self):
+        if self.path == "/v1/auth/token/revoke-self":
+            if TOKENS.pop(self.headers.get("X-Vault-Token", ""), None) is None:
+                return self.reply(403, {"errors": ["permission denied"]})
+            return self.reply(204, None)
         if self.path != "/v1/auth/jwt/login":
             return self.reply(404, {"errors": ["no handler"]})
         try:

@@ -36,16 +36,18 @@ struct SecureJobTests {
         return Outcome(record: record, status: status, log: log)
     }
 
-    /// The job's scratch is gone and no secret file is left in it, the workdir or /tmp.
+    /// The job's scratch is gone and no secret file is left in it, the workdir, /tmp or /dev/shm.
     func expectNoSecretsLeft(_ session: SiteSession, _ outcome: Outcome) async throws {
         let scratch = outcome.log.firstMatch(of: /\(scratch (\/[^)]+)\)/).map { String($0.1) }
         let scratchPath = try #require(scratch, "the log names the job's scratch directory")
         #expect(try await session.ssh.stat(scratchPath) == nil, "scratch \(scratchPath) was removed")
-        let names = ["container_key", "app_token", "app_login.json", "app_key.json", "input.pass", "output.pass", "app.sif"]
+        let names = ["container_key", "app_token", "app_login.json", "app_key.json", "input.pass", "output.pass", "app.sif",
+                     "app.sif.age", "data.tgz.age"]
         // Other jobs running beside this one have live scratch dirs: prune them
         // (this job's own scratch was checked above to be gone).
-        let find = RemoteCommand(["find", outcome.record.spec.workdir, "/tmp", "(", "-path", "/tmp/hpcs-job.*", "-o", "-path",
-                                  "/tmp/singularity.*", ")", "-prune", "-o", "-user", session.site.user, "("]
+        let find = RemoteCommand(["find", outcome.record.spec.workdir, "/tmp", "/dev/shm", "(", "-path", "/tmp/hpcs-job.*", "-o",
+                                  "-path", "/dev/shm/hpcs-job.*", "-o", "-path", "/tmp/singularity.*", ")", "-prune", "-o",
+                                  "-user", session.site.user, "("]
             + names.flatMap { ["-name", $0, "-o"] }.dropLast() + ["-o", "-name", "login.*", "-o", "-name", "svid.*", ")", "-print"])
         let leftovers = try await session.ssh.run(find).stdoutText
         #expect(leftovers.isEmpty, "secret files left behind: \(leftovers)")
@@ -57,6 +59,7 @@ struct SecureJobTests {
         let outcome = try await run(session, name: "e2e")
         #expect(outcome.status == JobStatusSnapshot(state: "COMPLETED", exitCode: 0), "\(outcome.log)")
         for step in 1...12 { #expect(outcome.log.contains("[hpcs-job] step \(step)/12:")) }
+        #expect(outcome.log.contains("[hpcs-job] Vault token revoked"), "the container key's token is ended after use")
         let results = try await ResultsFetcher.fetch(try #require(try session.history.record(outcome.record.id)),
                                                      from: session.ssh, paths: session.paths)
         #expect(results.exitCode == 0)
@@ -167,17 +170,21 @@ struct SecureJobTests {
         try await expectFailedAt(try await run(session, name: "unregistered", data: data), step: 9, session)
     }
 
-    @Test func imageChangedAfterSubmissionFailsClosed() async throws {
+    /// The compute node re-checks both files' SHA-512 (on its private copies).
+    @Test(arguments: ["image", "dataset"])
+    func aFileChangedAfterSubmissionFailsClosed(_ which: String) async throws {
         let session = try await SiteSession.open()
         defer { session.close() }
-        let dir = session.workdir("changed-image")
+        let dir = session.workdir("changed-\(which)")
         try await session.ssh.makeDirectories(dir)
-        let copy = dir + "/image.sif.age"
-        let appInfo = String(decoding: try await session.ssh.readFile(session.site.appInfo), as: UTF8.self)
-        let original = try #require(appInfo.firstMatch(of: /path_at_rest: (\S+)/).map { String($0.1) })
+        let infoPath = which == "image" ? session.site.appInfo : session.site.dataInfo
+        let copy = dir + "/\(which).age"
+        let info = String(decoding: try await session.ssh.readFile(infoPath), as: UTF8.self)
+        let original = try #require(info.firstMatch(of: /path_at_rest: (\S+)/).map { String($0.1) })
         _ = try await session.ssh.run(["cp", original, copy])
-        let app = try await infoCopy(session, of: session.site.appInfo, in: dir, replacing: [original: copy])
-        let outcome = try await run(session, name: "changed", app: app) { _ in
+        let changedInfo = try await infoCopy(session, of: infoPath, in: dir, replacing: [original: copy])
+        let outcome = try await run(session, name: "changed", app: which == "image" ? changedInfo : nil,
+                                    data: which == "dataset" ? changedInfo : nil) { _ in
             // Verified at preparation; changed before the job runs.
             _ = try await session.ssh.run(RemoteCommand(script: "printf x >> \(ShellQuote.quote(copy))"))
         }
