@@ -54,12 +54,13 @@ public struct Template: Sendable, Equatable {
 
     public func render(_ values: [String: TemplateValue]) throws -> String {
         var output: [String] = []
-        var heredocEnd: String?
+        // Here-document bodies still to come, in order (one line may open several).
+        var heredocEnds: [String] = []
         for (number, line) in lines() {
             let placeholders = try Self.placeholders(in: line, template: name, line: number)
-            if let end = heredocEnd {
+            if let end = heredocEnds.first {
                 if !placeholders.isEmpty { throw error(number, placeholders[0].name, "is inside a here-document") }
-                if line.trimmingWhitespace() == end { heredocEnd = nil }
+                if line.trimmingWhitespace() == end { heredocEnds.removeFirst() }
                 output.append(String(line))
                 continue
             }
@@ -87,13 +88,18 @@ public struct Template: Sendable, Equatable {
                                          : ShellQuote.quote(word)
                 case let .words(words):
                     guard !isSbatch else { throw error(number, placeholder.name, "is a list and cannot go in an #SBATCH line") }
+                    // `x={{ list }}` would run the second word as a command with x set.
+                    if placeholder.range.lowerBound > line.startIndex, line[line.index(before: placeholder.range.lowerBound)] == "=" {
+                        throw error(number, placeholder.name,
+                                    "is a list and cannot be assigned to a scalar; write name=( {{ \(placeholder.name) }} )")
+                    }
                     rendered += words.map(ShellQuote.quote).joined(separator: " ")
                 }
                 cursor = placeholder.range.upperBound
             }
             rendered += line[cursor...]
             if !dropLine { output.append(rendered) }
-            heredocEnd = Self.heredocDelimiter(in: line)
+            heredocEnds = Self.heredocDelimiters(in: line)
         }
         return output.joined(separator: "\n")
     }
@@ -127,17 +133,21 @@ public struct Template: Sendable, Equatable {
     /// glued to other text except an assignment's `=` or a bracket.
     static func checkWordPosition(_ line: Substring, _ placeholder: Placeholder, template: String, line number: Int) throws {
         var single = false, double = false, escaped = false, comment = false
+        // $'…' (ANSI-C quoting): unlike '…', a backslash escapes there, even a quote.
+        var ansiC = false
         var previous: Character = " "
         for char in line[..<placeholder.range.lowerBound] {
             defer { previous = char }
             if escaped { escaped = false; continue }
             switch char {
-            case "\\" where !single: escaped = true
-            case "'" where !double: single.toggle()
+            case "\\" where !single || ansiC: escaped = true
+            case "'" where !double:
+                if single { single = false; ansiC = false } else { single = true; ansiC = previous == "$" }
             case "\"" where !single: double.toggle()
-            // An unquoted # starting a word opens a comment to the end of the line:
-            // a value there could end it with a newline.
-            case "#" where !single && !double && (previous == " " || previous == "\t" || previous == ";"): comment = true
+            // An unquoted # starting a word (after a blank or a shell
+            // metacharacter) opens a comment to the end of the line: a value
+            // there could end it with a newline.
+            case "#" where !single && !double && " \t;|&()<>".contains(previous): comment = true
             default: break
             }
         }
@@ -161,15 +171,25 @@ public struct Template: Sendable, Equatable {
         return word
     }
 
-    /// `cmd <<EOF` / `<<-'EOF'` → the delimiter that ends the body.
-    static func heredocDelimiter(in line: Substring) -> String? {
-        guard let marker = line.range(of: "<<"), !line[marker.upperBound...].hasPrefix("<") else { return nil }
-        var rest = line[marker.upperBound...]
-        if rest.hasPrefix("-") { rest = rest.dropFirst() }
-        rest = rest.drop(while: { $0 == " " })
-        let word = rest.prefix(while: { !$0.isWhitespace && $0 != ";" && $0 != "|" && $0 != "&" && $0 != ")" })
-        let delimiter = word.filter { $0 != "'" && $0 != "\"" && $0 != "\\" }
-        return delimiter.isEmpty ? nil : delimiter
+    /// `cmd <<EOF` / `<<-'EOF'` → the delimiters that end the bodies, in
+    /// order (`cat <<A <<B` reads A's body, then B's). `<<<` is a here-string.
+    static func heredocDelimiters(in line: Substring) -> [String] {
+        var delimiters: [String] = []
+        var search = line.startIndex
+        while let marker = line[search...].range(of: "<<") {
+            var rest = line[marker.upperBound...]
+            if rest.hasPrefix("<") {
+                search = rest.drop(while: { $0 == "<" }).startIndex
+                continue
+            }
+            if rest.hasPrefix("-") { rest = rest.dropFirst() }
+            rest = rest.drop(while: { $0 == " " || $0 == "\t" })
+            let word = rest.prefix(while: { !$0.isWhitespace && !";|&()<>".contains($0) })
+            let delimiter = word.filter { $0 != "'" && $0 != "\"" && $0 != "\\" }
+            if !delimiter.isEmpty { delimiters.append(delimiter) }
+            search = word.endIndex
+        }
+        return delimiters
     }
 }
 

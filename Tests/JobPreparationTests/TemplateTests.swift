@@ -22,9 +22,21 @@ struct TemplateEngineTests {
     @Test(arguments: [
         "echo \"{{ x }}\"", "echo '{{ x }}'", "# note {{ x }}", "echo pre{{ x }}", "cat <<EOF\n{{ x }}\nEOF",
         "echo hi # {{ x }}", "true; #{{ x }}",
+        // Comments after shell metacharacters, ANSI-C quotes, a second here-document on one line.
+        "true |# {{ x }}", "true &# {{ x }}", "(# {{ x }}\n)", "x=$'a\\' {{ x }}'", "cat <<A <<B\nA\n{{ x }}\nB",
+        "cat <<A; cat <<B\nA\n{{ x }}\nB",
     ])
     func placeholdersOutsideWordPositionsAreTemplateErrors(text: String) {
         #expect(throws: PreparationError.self) { _ = try Template(name: "t", text: text).render(["x": .word("v")]) }
+    }
+
+    @Test func aListCannotBeAssignedToAScalar() throws {
+        #expect {
+            _ = try Template(name: "t", text: "args={{ x }}").render(["x": .words(["a", "rm"])])
+        } throws: { error in "\(error)".contains("cannot be assigned to a scalar") }
+        #expect(try Template(name: "t", text: "args=( {{ x }} )").render(["x": .words(["a", "b c"])]) == "args=( 'a' 'b c' )")
+        #expect(try Template(name: "t", text: "x=$'a\\'b' {{ x }}").render(["x": .word("v")]) == "x=$'a\\'b' 'v'")
+        #expect(try Template(name: "t", text: "cat <<<here {{ x }}").render(["x": .word("v")]) == "cat <<<here 'v'")
     }
 
     @Test func sbatchLinesRefuseValuesThatCouldEscape() {
