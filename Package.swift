@@ -54,7 +54,7 @@ let package = Package(
 
         // Test helpers: the local site's coordinates, tool runners.
         .target(name: "SiteTestSupport", path: "Tests/SiteTestSupport"),
-        .testTarget(name: "SiteTests", dependencies: ["SiteTestSupport"]),
+        .testTarget(name: "SiteTests", dependencies: ["SiteTestSupport", "History", "JobPreparation"]),
         .testTarget(name: "SecureShellTests", dependencies: ["SecureShell", "SiteTestSupport"]),
         .testTarget(name: "AgeCryptoTests", dependencies: ["AgeCrypto", "SiteTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: ["Slurm"], resources: [.copy("Fixtures")]),

@@ -78,9 +78,16 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
         }
         for (section, key) in [("hpcs-server", "url"), ("vault", "url")] {
             let url = value(section, key)
+            let line = ini.sections[section]?[key]?.line
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), !url.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 } ?? false }) else {
-                throw PreparationError(.config, file: path, line: ini.sections[section]?[key]?.line, field: "[\(section)] \(key)",
+                throw PreparationError(.config, file: path, line: line, field: "[\(section)] \(key)",
                                        "'\(url)' is not an http(s) URL", fix: "write it as https://host[:port]")
+            }
+            // The job sends Vault logins and reads keys there: in clear text only to this machine.
+            if url.hasPrefix("http://"), !isLoopback(URLComponents(string: url)?.host) {
+                throw PreparationError(.config, file: path, line: line, field: "[\(section)] \(key)",
+                                       "'\(url)' is plain HTTP to another machine; tokens and keys would cross the network unencrypted",
+                                       fix: "use https:// (plain http is accepted only for 127.0.0.1, ::1 and localhost)")
             }
         }
         return HPCSConfig(
@@ -95,6 +102,13 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
                                          port: try integer("supercomputer", "port"),
                                          identityFile: ini.sections["supercomputer"]?["identity-file"].map { expandHome($0.value) },
                                          knownHosts: ini.sections["supercomputer"]?["known-hosts"].map { expandHome($0.value) }))
+    }
+
+    static func isLoopback(_ host: String?) -> Bool {
+        guard let host = host?.lowercased() else { return false }
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     /// The file the job reads on the compute node: the four HPCS sections

@@ -85,6 +85,10 @@ public enum TerminalSanitizer {
                 break // carriage returns would overwrite the line
             case 0x00...0x1F, 0x7F, 0x80...0x9F:
                 current += "\u{FFFD}"
+            case _ where isInvisibleFormatting(scalar):
+                // Bidirectional overrides and zero-width characters can make
+                // text read differently from what it is: shown, not applied.
+                current += "<U+" + String(scalar.value, radix: 16, uppercase: true) + ">"
             default:
                 current.unicodeScalars.append(scalar)
             }
@@ -92,6 +96,14 @@ public enum TerminalSanitizer {
         }
         flush()
         return (runs, sgr)
+    }
+
+    /// Bidi embeddings, overrides and isolates, directional marks, and zero-width characters.
+    public static func isInvisibleFormatting(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x061C, 0x200B...0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2060...0x2064, 0x2066...0x2069, 0xFEFF: return true
+        default: return false
+        }
     }
 
     /// Length of the escape sequence at `start`, and its SGR parameters if it is one.

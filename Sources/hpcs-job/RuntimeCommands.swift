@@ -22,7 +22,7 @@ struct HistoryCommand: AsyncParsableCommand {
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         for record in records {
             let state = record.stage == .failed ? "failed: \(record.failure ?? "")" : (record.state ?? record.stage.rawValue)
-            print([record.id, formatter.string(from: record.createdAt), record.spec.jobName, record.jobID ?? "-",
+            Console.output([record.id, formatter.string(from: record.createdAt), record.spec.jobName, record.jobID ?? "-",
                    "\(record.clusterUser)@\(record.clusterHost)", state, record.exitCode.map(String.init) ?? "-"]
                 .joined(separator: "\t"))
         }
@@ -82,7 +82,7 @@ struct Status: AsyncParsableCommand {
         let ordered = records.compactMap { record in updated.first { $0.id == record.id } }
         if json { return try printJSON(ordered.map(\.jsonObject)) }
         for record in ordered {
-            print("\(record.id)\tjob \(record.jobID ?? "-")\t\(record.state ?? record.stage.rawValue)\texit \(record.exitCode.map(String.init) ?? "-")")
+            Console.output("\(record.id)\tjob \(record.jobID ?? "-")\t\(record.state ?? record.stage.rawValue)\texit \(record.exitCode.map(String.init) ?? "-")")
         }
     }
 }
@@ -149,7 +149,7 @@ struct Cancel: AsyncParsableCommand {
         defer { ssh.close() }
         do {
             try await JobCanceller.cancel(jobID: jobID, on: ssh)
-            print("cancel requested for job \(jobID)")
+            Console.output("cancel requested for job \(jobID)")
         } catch {
             throw fail("\(error)", code: ExitCodes.submission)
         }
@@ -179,10 +179,10 @@ struct Results: AsyncParsableCommand {
                                "stdout": results.stdout ?? NSNull(), "stderr": results.stderr ?? NSNull(),
                                "exit_code": results.exitCode ?? NSNull(), "files": results.files])
             } else {
-                print("results in \(results.directory.path)")
-                if let code = results.exitCode { print("application exit code: \(code)") }
-                if let stdout = results.stdout { print("--- stdout\n" + TerminalSanitizer.plainText(Data(stdout.utf8))) }
-                if let stderr = results.stderr, !stderr.isEmpty { print("--- stderr\n" + TerminalSanitizer.plainText(Data(stderr.utf8))) }
+                Console.output("results in \(results.directory.path)")
+                if let code = results.exitCode { Console.output("application exit code: \(code)") }
+                if let stdout = results.stdout { Console.output("--- stdout\n" + stdout) }
+                if let stderr = results.stderr, !stderr.isEmpty { Console.output("--- stderr\n" + stderr) }
             }
         } catch {
             throw fail("\(error)", code: ExitCodes.submission)

@@ -36,6 +36,16 @@ struct Submit: AsyncParsableCommand {
     @Flag(name: .long, help: "Accept and remember an unknown host key (like OpenSSH's accept-new).") var acceptNewHostKey = false
     @Flag(name: .long, help: "Print one JSON object.") var json = false
 
+    /// A word list split with shell rules; an error names the option it came from.
+    func words(_ text: String?, option: String) throws -> [String] {
+        guard let text else { return [] }
+        do {
+            return try ShellWords.split(text)
+        } catch {
+            throw fail("\(option): \(error)", code: ExitCodes.usage)
+        }
+    }
+
     func run() async throws {
         let config = try loadConfig(config)
         let spec: JobSpec
@@ -43,8 +53,11 @@ struct Submit: AsyncParsableCommand {
             spec = JobSpec(jobName: jobName ?? JobSpec.defaultJobName(username: config.supercomputer.username), nodes: nodes,
                            partition: partition, time: time, account: account, nodelist: nodelist, workdir: workdir,
                            inputScriptsDir: supplementaryInputScripts, outputScriptsDir: supplementaryOutputScripts,
-                           singularityFlags: try singularityFlags.map(ShellWords.split) ?? [],
-                           applicationArguments: try arguments.map(ShellWords.split) ?? [], follow: follow, template: template)
+                           singularityFlags: try words(singularityFlags, option: "-flags (--singularity-supplementary-flags)"),
+                           applicationArguments: try words(arguments, option: "-args (--arguments)"), follow: follow,
+                           template: template)
+        } catch let error as ExitCode {
+            throw error
         } catch {
             throw fail("\(error)", code: ExitCodes.usage)
         }
@@ -58,19 +71,19 @@ struct Submit: AsyncParsableCommand {
         let quiet = json
         let report: @Sendable (SubmitEvent) -> Void = { event in
             guard !quiet, case let .step(text) = event else { return }
-            FileHandle.standardError.write(Data("hpcs-job: \(text)\n".utf8))
+            Console.error("hpcs-job: \(text)\n")
         }
         do {
             let prepared = try await submitter.prepare(request, on: connection, dryRun: dryRun, events: report)
             if dryRun {
-                print(prepared.sbatch)
+                Console.document(prepared.sbatch)
                 return
             }
             let record = try await submitter.submit(prepared, on: connection, events: report)
             if json {
                 try printJSON(record.jsonObject)
             } else {
-                print("submitted \(record.id) as job \(record.jobID ?? "?") (remote dir \(record.remoteDir ?? "?"))")
+                Console.output("submitted \(record.id) as job \(record.jobID ?? "?") (remote dir \(record.remoteDir ?? "?"))")
             }
             if follow { try await followLog(record, history: history, connection: connection, config: config) }
         } catch let error as ExitCode {

@@ -4,6 +4,7 @@ import History
 import JobPreparation
 import JobRuntime
 import SecureShell
+import TerminalUI
 
 /// Questions asked on the terminal when stdin is one; refusals otherwise.
 struct TerminalInteraction: SSHInteraction {
@@ -14,19 +15,19 @@ struct TerminalInteraction: SSHInteraction {
     func decide(unknownHostKey key: UnknownHostKey) async -> HostKeyDecision {
         if acceptNewHostKeys { return .acceptAndRemember }
         guard isTerminal else {
-            FileHandle.standardError.write(Data("""
+            Console.error("""
                 hpcs-job: the host key of \(key.hostDescription) is not known:
                   \(key.keyType) \(key.fingerprint)
                 Verify it with the site, then run again with --accept-new-host-key (or use the TUI).
 
-                """.utf8))
+                """)
             return .refuse
         }
-        FileHandle.standardError.write(Data("""
+        Console.error("""
             The authenticity of host \(key.hostDescription) can't be established.
             \(key.keyType) key fingerprint is \(key.fingerprint).
             Are you sure you want to continue connecting (yes/no)? 
-            """.utf8))
+            """)
         let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
         return answer == "yes" ? .acceptAndRemember : .refuse
     }
@@ -38,13 +39,16 @@ struct TerminalInteraction: SSHInteraction {
 
     func respond(to challenge: KeyboardInteractiveChallenge) async -> [String]? {
         guard isTerminal else { return nil }
-        if !challenge.instruction.isEmpty { FileHandle.standardError.write(Data((challenge.instruction + "\n").utf8)) }
+        // The server's texts are outside text: sanitised like everything else shown.
+        if !challenge.name.isEmpty { Console.error(challenge.name + "\n") }
+        if !challenge.instruction.isEmpty { Console.error(challenge.instruction + "\n") }
         return challenge.prompts.map { prompt in
+            let text = TerminalSanitizer.plainText(prompt.text).replacingOccurrences(of: "\n", with: " ")
             if prompt.echo {
-                FileHandle.standardError.write(Data(prompt.text.utf8))
+                Console.error(text)
                 return readLine() ?? ""
             }
-            return getpass(prompt.text).map { String(cString: $0) } ?? ""
+            return getpass(text).map { String(cString: $0) } ?? ""
         }
     }
 
@@ -56,8 +60,29 @@ struct TerminalInteraction: SSHInteraction {
 
 /// Fails with a message on stderr and a chosen exit code.
 func fail(_ message: String, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("hpcs-job: \(message)\n".utf8))
+    Console.error("hpcs-job: \(message)\n")
     return ExitCode(code)
+}
+
+/// Everything the CLI shows may hold text from outside (config lines, info
+/// files, remote output, server prompts, file names): it goes through the
+/// TUI's sanitiser, so no escape sequence, control or C1 character reaches
+/// the terminal and bidi overrides and zero-width characters are shown.
+enum Console {
+    static func output(_ text: String) {
+        FileHandle.standardOutput.write(Data((TerminalSanitizer.plainText(text) + "\n").utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(TerminalSanitizer.plainText(text).utf8))
+    }
+
+    /// A document (a script) written as is to a file or pipe, sanitised only
+    /// when it would reach a terminal.
+    static func document(_ text: String) {
+        let shown = isatty(STDOUT_FILENO) == 1 ? TerminalSanitizer.plainText(text) : text
+        FileHandle.standardOutput.write(Data((shown + "\n").utf8))
+    }
 }
 
 func exitStatus(for error: Error) -> Int32 {
@@ -98,7 +123,22 @@ func openHistory() throws -> HistoryStore {
 
 func printJSON(_ value: Any) throws {
     let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])
-    FileHandle.standardOutput.write(data + Data("\n".utf8))
+    FileHandle.standardOutput.write(Data((jsonEscapingInvisibles(String(decoding: data, as: UTF8.self)) + "\n").utf8))
+}
+
+/// JSON escapes C0 controls itself; C1 controls, bidi overrides and
+/// zero-width characters are written as \uXXXX too: the same data, and
+/// nothing a terminal would act on.
+func jsonEscapingInvisibles(_ json: String) -> String {
+    var out = String.UnicodeScalarView()
+    for scalar in json.unicodeScalars {
+        if (0x80...0x9F).contains(scalar.value) || TerminalSanitizer.isInvisibleFormatting(scalar) {
+            out.append(contentsOf: String(format: "\\u%04X", scalar.value).unicodeScalars)
+        } else {
+            out.append(scalar)
+        }
+    }
+    return String(out)
 }
 
 extension SubmissionRecord {

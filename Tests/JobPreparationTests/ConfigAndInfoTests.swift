@@ -12,20 +12,40 @@ struct ConfigTests {
         #expect(config.remoteText.contains("[vault]\nurl = https://vault.example.org:8200"))
     }
 
+    /// Each row: what is changed, and the section/key and line the error must name.
     @Test(arguments: [
-        ("[hpcs-server]", "[spire-server]", nil as Int?),
-        ("username = alice", "[supercomputer] username", nil),
-        ("port = 8081", "[spire-server] port", nil),
-        ("url = https://vault.example.org:8200", "[vault] url", nil),
+        ("[hpcs-server]\n", "", "[hpcs-server]", nil as Int?),
+        ("username = alice\n", "", "[supercomputer] username", nil),
+        ("port = 8081\n", "", "[spire-server] port", nil),
+        ("url = https://vault.example.org:8200\n", "", "[vault] url", nil),
+        ("port = 8081", "port = 0", "[spire-server] port", 4),
+        ("trust-domain = hpcs.example.org", "trust-domain = hpcs example", "[spire-server] trust-domain", 5),
+        ("url = https://hpcs.example.org", "url = ftp://hpcs.example.org", "[hpcs-server] url", 8),
+        // Plain HTTP only to this machine (the local test site), never to another host.
+        ("url = https://vault.example.org:8200", "url = http://vault.example.org:8200", "[vault] url", 11),
+        ("url = https://hpcs.example.org", "url = http://hpcs.example.org", "[hpcs-server] url", 8),
+        ("url = https://hpcs.example.org", "url = http://127.0.0.1.example.org", "[hpcs-server] url", 8),
     ])
-    func missingPiecesNameSectionAndKey(remove: String, field: String, line: Int?) {
-        let text = Sample.configText.replacingOccurrences(of: remove + "\n", with: "")
+    func eachConfigErrorNamesItsSectionKeyAndLine(find: String, replace: String, field: String, line: Int?) {
+        let text = Sample.configText.replacingOccurrences(of: find, with: replace)
+        #expect(text != Sample.configText)
         #expect {
             _ = try HPCSConfig.parse(text, path: "/c.conf")
         } throws: { error in
             guard let error = error as? PreparationError else { return false }
-            return error.file == "/c.conf" && (error.field == field || error.field == "[hpcs-server]" || error.field == "[spire-server] port")
+            return error.file == "/c.conf" && error.field == field && error.line == line
         }
+    }
+
+    @Test func plainHTTPIsAcceptedForThisMachineOnly() throws {
+        for url in ["http://127.0.0.1:8200", "http://localhost:8200", "http://[::1]:8200", "https://vault.example.org"] {
+            let text = Sample.configText.replacingOccurrences(of: "url = https://vault.example.org:8200", with: "url = \(url)")
+            #expect(try HPCSConfig.parse(text, path: "/c.conf").vaultURL == url)
+        }
+        let text = Sample.configText.replacingOccurrences(of: "url = https://vault.example.org:8200", with: "url = http://vault.example.org")
+        #expect {
+            _ = try HPCSConfig.parse(text, path: "/c.conf")
+        } throws: { error in "\(error)".contains("https://") }
     }
 
     @Test func badValuesNameTheLine() {

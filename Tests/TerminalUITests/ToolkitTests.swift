@@ -30,6 +30,13 @@ struct SanitizerTests {
         #expect(TerminalSanitizer.plainText("a\u{1b}]52;c;ZXZpbA==\u{1b}\\b") == "ab")
     }
 
+    @Test func bidiOverridesAndZeroWidthCharactersAreShownNotApplied() {
+        // "Trojan source": text that reads differently from what it is.
+        #expect(TerminalSanitizer.plainText("evil\u{202E}txt.exe") == "evil<U+202E>txt.exe")
+        #expect(TerminalSanitizer.plainText("a\u{200B}b\u{2066}c\u{FEFF}") == "a<U+200B>b<U+2066>c<U+FEFF>")
+        #expect(TerminalSanitizer.plainText("naïve café") == "naïve café")
+    }
+
     @Test func utf8SplitAcrossChunksIsNotCorrupted() {
         let decoder = UTF8StreamDecoder()
         let bytes = Array("é😀".utf8)
