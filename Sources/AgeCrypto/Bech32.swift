@@ -52,23 +52,29 @@ enum Bech32 {
     }
 
     /// Decodes to (lowercased hrp, data); nil on any checksum or format error.
+    /// Its intermediate arrays are wiped: the text may be a secret key.
     static func decode(_ text: String) -> (hrp: String, data: [UInt8])? {
-        let bytes = Array(text.utf8)
+        var bytes = Array(text.utf8)
+        defer { wipe(&bytes) }
         let hasLower = bytes.contains { $0 >= 97 && $0 <= 122 }
         let hasUpper = bytes.contains { $0 >= 65 && $0 <= 90 }
         guard !(hasLower && hasUpper), bytes.allSatisfy({ $0 >= 33 && $0 <= 126 }),
               let separator = bytes.lastIndex(of: UInt8(ascii: "1")), separator >= 1, bytes.count - separator > 6 else {
             return nil
         }
-        let lower = bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        var lower = bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        defer { wipe(&lower) }
         let hrp = Array(lower[..<separator])
         var values: [UInt8] = []
+        defer { wipe(&values) }
         for char in lower[(separator + 1)...] {
             guard char < 128, reverse[Int(char)] >= 0 else { return nil }
             values.append(UInt8(reverse[Int(char)]))
         }
-        guard polymod(expand(hrp) + values) == 1,
-              let data = convert(Array(values.dropLast(6)), from: 5, to: 8, pad: false) else { return nil }
+        guard polymod(expand(hrp) + values) == 1 else { return nil }
+        var groups = Array(values.dropLast(6))
+        defer { wipe(&groups) }
+        guard let data = convert(groups, from: 5, to: 8, pad: false) else { return nil }
         return (String(decoding: hrp, as: UTF8.self), data)
     }
 }

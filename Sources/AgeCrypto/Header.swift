@@ -27,6 +27,9 @@ public struct Stanza: Sendable, Equatable {
 /// A parsed header: the stanzas, the MAC, and the bytes the MAC covers.
 struct Header {
     static let versionLine = "age-encryption.org/v1\n"
+    /// Bounds on what a header may hold (memory, time): far above any real file.
+    static let maxStanzas = 1024
+    static let maxStanzaBody = 64 << 10
     let stanzas: [Stanza]
     let mac: [UInt8]
     let macInput: [UInt8]
@@ -49,9 +52,14 @@ struct Header {
                     throw AgeError.header("malformed MAC line")
                 }
                 macInput += Array("---".utf8)
+                // Whatever the identity: a passphrase file has no other recipient.
+                if stanzas.count > 1, stanzas.contains(where: { $0.type == "scrypt" }) {
+                    throw AgeError.header("an scrypt stanza must be the only one")
+                }
                 return Header(stanzas: stanzas, mac: mac, macInput: macInput)
             }
             guard pending.starts(with: Array("-> ".utf8)) else { throw AgeError.header("expected a stanza or the MAC line") }
+            guard stanzas.count < maxStanzas else { throw AgeError.header("more than \(maxStanzas) recipient stanzas") }
             macInput += pending + [0x0A]
             let words = pending.dropFirst(3).split(separator: 0x20, omittingEmptySubsequences: false)
             guard !words.isEmpty, words.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0 >= 33 && $0 <= 126 } }) else {
@@ -65,6 +73,7 @@ struct Header {
                 }
                 macInput += line + [0x0A]
                 body += decoded
+                guard body.count <= maxStanzaBody else { throw AgeError.header("a stanza body over \(maxStanzaBody) bytes") }
                 if line.count < 64 { break }
             }
             let strings = words.map { String(decoding: $0, as: UTF8.self) }

@@ -22,9 +22,11 @@ public final class X25519Identity: Sendable {
     public convenience init(parsing text: String) throws {
         _ = Primitives.ready
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let (hrp, data) = Bech32.decode(trimmed) else {
+        // Bound as a `var` straight from the call, so the key bytes are wiped in place below.
+        guard case (let hrp, var data)? = Bech32.decode(trimmed) else {
             throw AgeError.invalidKey("not a valid Bech32 identity")
         }
+        defer { wipe(&data) }
         guard hrp == "age-secret-key-" else {
             if hrp.hasPrefix("age-secret-key-") || hrp.hasPrefix("age-plugin-") {
                 throw AgeError.unsupported("identity type \(hrp.uppercased())")
@@ -70,7 +72,7 @@ public enum IdentityFile {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         let text = "# created: \(formatter.string(from: created))\n# public key: \(identity.recipient)\n\(identity.encoded())\n"
-        return SecretBytes(copying: Array(text.utf8))
+        return SecretBytes(copying: text.utf8)
     }
 
     /// Writes atomically with mode 0600 (temporary file in the same
@@ -89,12 +91,12 @@ public enum IdentityFile {
 
     /// Reads identities from a file (plain, or age-encrypted with a passphrase).
     public static func read(_ url: URL, passphrase: (() -> String?)? = nil) throws -> [X25519Identity] {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard var data = FileManager.default.contents(atPath: url.path) else {
             throw AgeError.io("cannot read identity file \(url.path)")
         }
         let secret = SecretBytes(copying: data)
-        var scratch = data
-        scratch.resetBytes(in: 0..<scratch.count)
+        // The buffer that was read, held only here: wiped in place, not a copy of it.
+        data.resetBytes(in: 0..<data.count)
         let text = String(decoding: secret.bytes, as: UTF8.self)
         if text.hasPrefix("age-encryption.org/v1\n") || text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("-----BEGIN AGE ENCRYPTED FILE-----") {
             guard let phrase = passphrase?() else { throw AgeError.invalidKey("\(url.path) is passphrase-protected") }

@@ -4,9 +4,16 @@ import CSodium
 enum Primitives {
     static let ready: Bool = sodium_init() >= 0
 
+    /// A MAC (not secret): returned as an array.
     static func hmacSHA256(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
-        var state = crypto_auth_hmacsha256_state()
         var out = [UInt8](repeating: 0, count: 32)
+        out.withUnsafeMutableBufferPointer { hmacSHA256(key: key, message: message, into: $0.baseAddress.unsafelyUnwrapped) }
+        return out
+    }
+
+    /// Writes the 32-byte HMAC into `out` (a secret's own storage, when it is key material).
+    static func hmacSHA256(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) {
+        var state = crypto_auth_hmacsha256_state()
         var emptyKey: UInt8 = 0
         if let base = key.baseAddress, key.count > 0 {
             crypto_auth_hmacsha256_init(&state, base.assumingMemoryBound(to: UInt8.self), key.count)
@@ -14,22 +21,17 @@ enum Primitives {
             crypto_auth_hmacsha256_init(&state, &emptyKey, 0)
         }
         crypto_auth_hmacsha256_update(&state, message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count))
-        crypto_auth_hmacsha256_final(&state, &out)
+        crypto_auth_hmacsha256_final(&state, out)
         sodium_memzero(&state, MemoryLayout<crypto_auth_hmacsha256_state>.size)
-        return out
     }
 
-    /// HKDF-SHA256 (RFC 5869) producing 32 bytes, as age uses it.
+    /// HKDF-SHA256 (RFC 5869) producing 32 bytes, as age uses it. The
+    /// intermediate key and the result live only in wiped storage.
     static func hkdf(ikm: SecretBytes, salt: [UInt8], info: String) -> SecretBytes {
-        let prk = salt.withUnsafeBytes { hmacSHA256(key: $0, message: ikm.bytes) }
-        let prkSecret = SecretBytes(copying: prk)
-        var scratch = prk
-        sodium_memzero(&scratch, scratch.count)
-        let block = Array(info.utf8) + [1]
-        let okm = block.withUnsafeBytes { hmacSHA256(key: prkSecret.bytes, message: $0) }
-        let result = SecretBytes(copying: okm)
-        var okmScratch = okm
-        sodium_memzero(&okmScratch, okmScratch.count)
+        let prk = SecretBytes(count: 32)
+        salt.withUnsafeBytes { hmacSHA256(key: $0, message: ikm.bytes, into: prk.mutableBase) }
+        let result = SecretBytes(count: 32)
+        (Array(info.utf8) + [1]).withUnsafeBytes { hmacSHA256(key: prk.bytes, message: $0, into: result.mutableBase) }
         return result
     }
 

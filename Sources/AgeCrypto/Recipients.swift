@@ -71,7 +71,7 @@ public struct ScryptRecipient: AgeRecipient {
     let workFactor: Int
 
     public init(passphrase: String, workFactor: Int = 18) {
-        self.passphrase = SecretBytes(copying: Array(passphrase.utf8))
+        self.passphrase = SecretBytes(copying: passphrase.utf8)
         self.workFactor = workFactor
     }
 
@@ -92,7 +92,7 @@ public struct ScryptIdentity: AgeIdentity {
     let maxWorkFactor: Int
 
     public init(passphrase: String, maxWorkFactor: Int = 22) {
-        self.passphrase = SecretBytes(copying: Array(passphrase.utf8))
+        self.passphrase = SecretBytes(copying: passphrase.utf8)
         self.maxWorkFactor = maxWorkFactor
     }
 

@@ -34,3 +34,11 @@ public final class SecretBytes: @unchecked Sendable {
 
     var isAllZero: Bool { sodium_is_zero(base, count) == 1 }
 }
+
+/// Wipes an array's own buffer. The caller must hold the only reference
+/// (a fresh local `var`), or a copy would be made and wiped instead.
+func wipe(_ bytes: inout [UInt8]) {
+    bytes.withUnsafeMutableBytes { buffer in
+        if let base = buffer.baseAddress { sodium_memzero(base, buffer.count) }
+    }
+}
