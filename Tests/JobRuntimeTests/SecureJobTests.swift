@@ -203,19 +203,46 @@ struct SecureJobTests {
 @Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
 struct PinnedToolTests {
     func runWithManifest(_ session: SiteSession, name: String, pin: (String) -> String) async throws -> (String, String) {
+        try await runWithEnvironment(session, name: name) { workdir in
+            let sum = String(try await session.ssh.run(["sha256sum", "/usr/bin/age"]).stdoutText.prefix(64))
+            let manifest = workdir + "/tools.manifest"
+            try await session.ssh.writeFileAtomically(manifest,
+                                                      data: Data("# name url sha256\nage file:///usr/bin/age \(pin(sum))\n".utf8))
+            return "HPCS_TOOLS_MANIFEST=\(manifest)"
+        }
+    }
+
+    /// A prepared job submitted with plain sbatch and one more variable in
+    /// its environment, as a login session's settings would give it.
+    func runWithEnvironment(_ session: SiteSession, name: String,
+                            variable: (String) async throws -> String) async throws -> (String, String) {
         let prepared = try await session.submitter.prepare(session.request(session.spec(workdir: session.workdir(name))),
                                                            on: session.ssh, dryRun: true)
         let plan = prepared.plan
         let (_, recipient) = try OutputKeys.generate(submissionID: plan.submissionID, paths: session.paths)
         try await session.ssh.makeDirectories(plan.spec.workdir)
         try await Uploader.upload(plan, sbatch: prepared.sbatch, recipient: recipient.description, to: session.ssh)
-        let sum = String(try await session.ssh.run(["sha256sum", "/usr/bin/age"]).stdoutText.prefix(64))
-        let manifest = plan.spec.workdir + "/tools.manifest"
-        try await session.ssh.writeFileAtomically(manifest, data: Data("# name url sha256\nage file:///usr/bin/age \(pin(sum))\n".utf8))
-        let submit = try await session.ssh.run(["sbatch", "--parsable", "--export=ALL,HPCS_TOOLS_MANIFEST=\(manifest)", plan.sbatchPath])
+        let setting = try await variable(plan.spec.workdir)
+        let submit = try await session.ssh.run(["sbatch", "--parsable", "--export=ALL,\(setting)", plan.sbatchPath])
         let jobID = submit.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         let state = try await session.waitFinal(jobID).state
         return (state, String(decoding: try await session.ssh.readFile(plan.logFile), as: UTF8.self))
+    }
+
+    /// sbatch passes the login node's TMPDIR, often on a shared file system:
+    /// the job's secrets never go there.
+    @Test func anInheritedTMPDIRIsNotTheScratch() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        var shared = ""
+        let (state, log) = try await runWithEnvironment(session, name: "tmpdir") { workdir in
+            shared = workdir + "/shared-tmp"
+            try await session.ssh.makeDirectories(shared)
+            return "TMPDIR=\(shared)"
+        }
+        #expect(state == "COMPLETED", "\(log)")
+        let scratch = try #require(log.firstMatch(of: /\(scratch (\/[^)]+)\)/).map { String($0.1) })
+        #expect(!scratch.hasPrefix(shared) && (scratch.hasPrefix("/dev/shm/") || scratch.hasPrefix("/tmp/")), "\(scratch)")
     }
 
     @Test func aMatchingPinIsUsed() async throws {
