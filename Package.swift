@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Dependencies point one way, downward: C bridges → leaves (SecureShell,
@@ -58,7 +59,7 @@ let package = Package(
         .testTarget(name: "SecureShellTests", dependencies: ["SecureShell", "SiteTestSupport"]),
         .testTarget(name: "AgeCryptoTests", dependencies: ["AgeCrypto", "SiteTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: ["Slurm"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "JobPreparationTests", dependencies: ["JobPreparation", "SiteTestSupport"]),
+        .testTarget(name: "JobPreparationTests", dependencies: ["JobPreparation", "SecureShell", "SiteTestSupport"]),
         .testTarget(name: "JobRuntimeTests", dependencies: ["JobRuntime", "JobPreparation", "History", "SiteTestSupport"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
@@ -68,3 +69,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (Scripts/fuzz): one libFuzzer binary, only in a fuzz build
+// (HPCS_FUZZ=1, its own scratch path), so the normal build never sees it.
+if ProcessInfo.processInfo.environment["HPCS_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "hpcs-fuzz", dependencies: ["AgeCrypto", "JobPreparation", "JobRuntime", "SecureShell", "Slurm", "TerminalUI"],
+        path: "Tests/Fuzz/Sources", swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

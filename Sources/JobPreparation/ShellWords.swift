@@ -8,15 +8,22 @@ public enum ShellWords {
         public var description: String { "unterminated \(quote) quote; close it or escape it with a backslash" }
     }
 
+    /// Works on Unicode scalars, as a shell works on bytes: a quote followed
+    /// by a combining mark is still a quote (as Characters they would merge).
     public static func split(_ text: String) throws -> [String] {
         var words: [String] = []
-        var current = ""
+        var current = String.UnicodeScalarView()
         var inWord = false
-        var iterator = Array(text).makeIterator()
-        while let char = iterator.next() {
-            switch char {
+        var iterator = text.unicodeScalars.makeIterator()
+        func finishWord() {
+            words.append(String(current))
+            current = String.UnicodeScalarView()
+            inWord = false
+        }
+        while let scalar = iterator.next() {
+            switch scalar {
             case " ", "\t", "\n":
-                if inWord { words.append(current); current = ""; inWord = false }
+                if inWord { finishWord() }
             case "'":
                 inWord = true
                 while true {
@@ -31,7 +38,7 @@ public enum ShellWords {
                     if next == "\"" { break }
                     if next == "\\" {
                         guard let escaped = iterator.next() else { throw Unterminated(quote: "\"") }
-                        if !"$`\"\\\n".contains(escaped) { current.append("\\") }
+                        if !"$`\"\\\n".unicodeScalars.contains(escaped) { current.append("\\") }
                         if escaped != "\n" { current.append(escaped) }
                         continue
                     }
@@ -42,10 +49,10 @@ public enum ShellWords {
                 if let next = iterator.next(), next != "\n" { current.append(next) }
             default:
                 inWord = true
-                current.append(char)
+                current.append(scalar)
             }
         }
-        if inWord { words.append(current) }
+        if inWord { finishWord() }
         return words
     }
 }

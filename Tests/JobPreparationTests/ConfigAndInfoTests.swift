@@ -1,5 +1,6 @@
 import Foundation
 import JobPreparation
+import SecureShell
 import Testing
 
 struct ConfigTests {
@@ -151,6 +152,15 @@ struct JobSpecTests {
 }
 
 struct ShellWordsTests {
+    /// Found by fuzzing (shell-words): a quote followed by a combining mark
+    /// merged into one Character and was no longer seen as a quote.
+    @Test func aQuoteBeforeACombiningMarkIsStillAQuote() throws {
+        for word in ["\u{065C}", "\u{0301}x", "a'\u{0301}", "\u{200D}"] {
+            #expect(try ShellWords.split(ShellQuote.quote(word)) == [word])
+        }
+        #expect(try ShellWords.split("'\u{0301}' \"\u{0301}\"") == ["\u{0301}", "\u{0301}"])
+    }
+
     @Test func splitsLikeAShell() throws {
         #expect(try ShellWords.split(#"--name "two words" it\'s 'single $x' "a\"b" \$HOME"#) ==
                 ["--name", "two words", "it's", "single $x", "a\"b", "$HOME"])
