@@ -39,6 +39,10 @@ enum SetupScreens {
                 return [.fetchInfo(info.active, path)]
             case .escape:
                 info.typedPath = nil
+            case .character("/") where typed.text.hasSuffix("/") && typed.cursor == typed.text.count:
+                // A "/" right after a "/" starts an absolute path over the
+                // prefilled folder, as in a file dialog: "/u/" + "/abs" is "/abs".
+                info.typedPath = TextFieldState("/")
             default:
                 _ = typed.handle(key)
                 info.typedPath = typed

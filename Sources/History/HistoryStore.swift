@@ -95,7 +95,7 @@ public final class HistoryStore: Sendable {
             if let byJob = try SubmissionRecord.filter(Column("jobID") == reference).order(Column("createdAt").desc).fetchOne(db) {
                 return byJob
             }
-            let matches = try SubmissionRecord.filter(Column("id").like(reference.replacingOccurrences(of: "%", with: "") + "%"))
+            let matches = try SubmissionRecord.filter(sql: "id LIKE ? ESCAPE '\\'", arguments: [Self.likeLiteral(reference) + "%"])
                 .limit(2).fetchAll(db)
             return matches.count == 1 ? matches[0] : nil
         }
@@ -112,13 +112,23 @@ public final class HistoryStore: Sendable {
                     : request.filter(Column("state") == state.uppercased())
             }
             if let text = filter.text, !text.isEmpty {
-                let pattern = "%\(text)%"
-                request = request.filter(Column("id").like(pattern) || Column("jobID").like(pattern)
-                                         || Column("spec").like(pattern) || Column("clusterHost").like(pattern))
+                // What the user sees and typed, not the stored JSON's key names.
+                let pattern = "%" + Self.likeLiteral(text) + "%"
+                let searched = ["id", "jobID", "clusterHost", "clusterUser", "state", "appInfoPath", "dataInfoPath",
+                                "json_extract(spec, '$.jobName')", "json_extract(spec, '$.workdir')",
+                                "json_extract(spec, '$.partition')", "json_extract(spec, '$.account')"]
+                request = request.filter(sql: searched.map { "\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR "),
+                                         arguments: StatementArguments(Array(repeating: pattern, count: searched.count)))
             }
             if let limit = filter.limit { request = request.limit(limit) }
             return try request.fetchAll(db)
         }
+    }
+
+    /// `text` matched literally by LIKE … ESCAPE '\': its %, _ and \ escaped.
+    static func likeLiteral(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
     }
 
     /// Records whose sbatch may have run without the job id being stored.

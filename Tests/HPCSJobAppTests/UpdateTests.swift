@@ -54,10 +54,19 @@ struct UpdateTests {
         state.infoFiles.list.setItems([".."] + Screens.entries.map(\.name))
         type(&state, "data")
         #expect(press(&state, .enter) == [.fetchInfo(.application, "/u/data.info.yaml")])
+        // Tab moves to the data slot; `/` opens the path field prefilled with
+        // the folder, and a typed absolute path replaces that prefill.
         _ = press(&state, .tab)
+        #expect(state.infoFiles.active == .data)
         _ = press(&state, .character("/"))
+        #expect(state.infoFiles.typedPath?.text == "/u/")
         type(&state, "/abs/x.info.yaml")
-        #expect(state.infoFiles.typedPath?.text == "/u//abs/x.info.yaml" || state.infoFiles.typedPath != nil)
+        #expect(state.infoFiles.typedPath?.text == "/abs/x.info.yaml")
+        #expect(press(&state, .enter) == [.fetchInfo(.data, "/abs/x.info.yaml")])
+        // A relative path still goes under the folder.
+        _ = press(&state, .character("/"))
+        type(&state, "sub/y.info.yaml")
+        #expect(press(&state, .enter) == [.fetchInfo(.data, "/u/sub/y.info.yaml")])
     }
 
     @Test func optionsShowInlineProblemsByField() {

@@ -48,6 +48,28 @@ struct HistoryStoreTests {
         #expect(try history.list(HistoryFilter(limit: 1)).map(\.id) == ["new"])
     }
 
+    /// Search looks at what the user sees (name, ids, cluster, state, paths),
+    /// not the stored JSON's key names, and takes %, _ and \ literally.
+    @Test func searchMatchesShownFieldsLiterally() throws {
+        let (history, dir) = try store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try history.insert(record("20261130-000000-aaaa"))
+        var percent = record("20261130-000001-bbbb")
+        percent.spec.jobName = "run_100%"
+        try history.insert(percent)
+        // Key names of the stored spec ("time", "nodes", "partition") match nothing by themselves.
+        for word in ["time", "nodes", "nodelist", "jobName"] { #expect(try history.list(HistoryFilter(text: word)).isEmpty, "\(word)") }
+        #expect(try history.list(HistoryFilter(text: "debug")).count == 2, "the partition is a shown field")
+        #expect(try history.list(HistoryFilter(text: "100%")).map(\.id) == [percent.id])
+        #expect(try history.list(HistoryFilter(text: "%")).map(\.id) == [percent.id])
+        #expect(try history.list(HistoryFilter(text: "jo__2026")).isEmpty, "_ is not a wildcard (it would match job_2026)")
+        #expect(try history.list(HistoryFilter(text: "login.example")).count == 2)
+        // Lookup by id prefix: _ and % are literal there too.
+        #expect(try history.find("20261130-000001")?.id == percent.id)
+        #expect(try history.find("2026113_-000001") == nil)
+        #expect(try history.find("%") == nil)
+    }
+
     @Test func reopeningKeepsEverythingAndFindsUnresolved() throws {
         let (history, dir) = try store()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -46,6 +46,14 @@ struct TemplateEngineTests {
         }
     }
 
+    /// The README's list of placeholder names is exactly what a template can use.
+    @Test func readmeListsEveryPlaceholderName() throws {
+        let readme = try String(contentsOf: LocalSite.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let match = try #require(readme.firstMatch(of: /Names: `([a-z_ \n]+)`/), "README has a `Names: …` list")
+        let listed = Set(match.1.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        #expect(listed == Set(try Sample.plan().templateValues.keys))
+    }
+
     @Test func bothShippedTemplatesUseOnlyKnownPlaceholders() throws {
         let known = Set(try Sample.plan().templateValues.keys)
         for name in ["hpcs", "plain"] {

@@ -95,9 +95,13 @@ struct SubmissionTests {
         defer { session.close() }
         let dir = session.workdir("malformed")
         try await session.ssh.makeDirectories(dir)
-        try await session.ssh.writeFileAtomically(dir + "/bad.info.yaml", data: Data("info:\n  path_at_rest: relative\n".utf8))
+        // Every field present, one of them wrong: the error names that field, not just the file.
+        let good = String(decoding: try await session.ssh.readFile(session.site.dataInfo), as: UTF8.self)
+        let bad = good.replacing(/path_at_rest: \S+/, with: "path_at_rest: relative/data.tgz.age")
+        #expect(bad != good)
+        try await session.ssh.writeFileAtomically(dir + "/bad.info.yaml", data: Data(bad.utf8))
         try await expectCleanFailure(session, session.request(session.spec(workdir: dir), data: dir + "/bad.info.yaml"),
-                                     reason: "info.")
+                                     reason: "info.path_at_rest")
     }
 
     @Test func invalidPartitionShowsSbatchsOwnError() async throws {

@@ -26,6 +26,12 @@ public struct LocalSite: Sendable {
         return FileManager.default.fileExists(atPath: envFile.path)
     }
 
+    /// True where nothing may be skipped (Scripts/test, CI).
+    public static var isRequired: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["CI"] == "true" || env["HPCS_REQUIRE_SITE"] == "1"
+    }
+
     public struct NotUp: Error, CustomStringConvertible {
         public var description: String { LocalSite.howToStart }
     }

@@ -5,7 +5,7 @@ import Testing
 /// What `Scripts/install` put under a prefix (Scripts/test installs into a
 /// temporary one and names it in HPCS_TEST_INSTALL_PREFIX): a binary that
 /// works away from the checkout, man pages, completions, an exact uninstall.
-@Suite(.enabled(if: InstalledPrefix.url != nil || InstalledPrefix.isRequired,
+@Suite(.enabled(if: InstalledPrefix.url != nil || LocalSite.isRequired,
                 "no installed prefix to check: run `Scripts/install --prefix DIR` and set HPCS_TEST_INSTALL_PREFIX=DIR"))
 struct InstallTests {
     func prefix() throws -> URL {
@@ -113,12 +113,6 @@ struct InstallTests {
 }
 
 enum InstalledPrefix {
-    /// Where the whole suite runs (Scripts/test, CI), the install is checked too.
-    static var isRequired: Bool {
-        let env = ProcessInfo.processInfo.environment
-        return env["CI"] == "true" || env["HPCS_REQUIRE_SITE"] == "1"
-    }
-
     static var url: URL? {
         ProcessInfo.processInfo.environment["HPCS_TEST_INSTALL_PREFIX"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
     }
