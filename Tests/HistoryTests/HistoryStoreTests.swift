@@ -29,6 +29,31 @@ struct HistoryStoreTests {
         #expect(back.stepTimes.keys.sorted() == ["preparing", "submitted"])
         #expect(back.spec.jobName == "job_a")
         #expect(try history.find("42")?.id == "a")
+
+        // Every field, set to a value of its own, comes back as it was stored.
+        let second = Date(timeIntervalSince1970: 1_800_000_000)
+        var full = record("b", created: second)
+        full.updatedAt = second
+        full.appInfo = InfoFile(pathAtRest: "/a.age", secretPath: "kv/a", accessRole: "ra", checksum: "c1", spiffeID: "spiffe://t/a")
+        full.dataInfo = InfoFile(pathAtRest: "/d.age", secretPath: "kv/d", accessRole: "rd", checksum: "c2", spiffeID: "spiffe://t/d")
+        full.spec.account = "acct"
+        full.spec.singularityFlags = ["--cleanenv", "a b"]
+        full.spec.applicationArguments = ["--in", "x y"]
+        full.sbatchText = "#!/bin/bash\necho\n"
+        full.remoteDir = "/home/alice/.hpcs-job/b"
+        full.identityFile = "/keys/b.key"
+        full.jobID = "43"
+        full.stage = .submitted
+        full.state = "COMPLETED"
+        full.exitCode = 3
+        full.failure = "none really"
+        full.stepTimes = ["preparing": second, "submitted": second.addingTimeInterval(5)]
+        full.logOffset = 1234
+        full.resultsDir = "/results/b"
+        full.remoteLog = "/w/job_b-b.out"
+        full.remoteOutput = "/w/output-b/encrypted_output.tgz"
+        try history.insert(full)
+        #expect(try history.record("b") == full)
         let mode = try FileManager.default.attributesOfItem(atPath: history.url.path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }

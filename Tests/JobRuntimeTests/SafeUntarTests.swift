@@ -35,6 +35,10 @@ struct SafeUntarTests {
         #expect(files.contains("out/big.bin") && files.contains("out/stdout") && files.contains("out/" + String(repeating: "n", count: 150) + ".txt"))
         #expect(try Data(contentsOf: target.appendingPathComponent("out/big.bin")) == Data(contentsOf: dir.appendingPathComponent("a.tgz.big")))
         #expect(try String(contentsOf: target.appendingPathComponent("out/stdout"), encoding: .utf8) == "hello\n")
+        // The inside link is a link, to its target, and reads through.
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: target.appendingPathComponent("out/link").path) == "big.bin")
+        #expect(try Data(contentsOf: target.appendingPathComponent("out/link")) == Data(contentsOf: dir.appendingPathComponent("a.tgz.big")))
+        #expect(files.contains("out/link") && files.contains("out/dir"))
     }
 
     @Test(arguments: [

@@ -62,11 +62,13 @@ struct AuthenticationTests {
         let result = try await ssh.run(["id", "-un"])
         ssh.close()
         #expect(result.stdoutText == site.user + "\n")
+        #expect(ssh.details.authenticatedWith == "password")
         await #expect {
             _ = try await site.connect(site.settings(identity: "/nonexistent/key"), interaction: NonInteractive(password: "wrong"))
         } throws: { error in
+            // OpenSSH's order: key files, then keyboard-interactive, password last.
             guard case let SSHError.authentication(_, offered, tried, _) = error else { return false }
-            return offered.contains("password") && tried.contains("password")
+            return offered.contains("password") && tried == ["publickey /nonexistent/key", "keyboard-interactive", "password"]
         }
     }
 
@@ -81,10 +83,12 @@ struct AuthenticationTests {
         let added = try Tool.run("/usr/bin/ssh-add", [site.identity], environment: ["SSH_AUTH_SOCK": socket])
         #expect(added.status == 0, "\(added.err)")
         let interaction = RecordingInteraction()
-        var settings = site.settings(identity: "/nonexistent/key", useAgent: true, agentSocket: socket)
+        // The key file would work too: the agent must be asked before it.
+        var settings = site.settings(identity: site.identity, useAgent: true, agentSocket: socket)
         settings.identitiesOnly = false
         let ssh = try await site.connect(settings, interaction: interaction)
         ssh.close()
+        #expect(ssh.details.authenticatedWith == "publickey (agent)")
         #expect(interaction.asked.isEmpty, "the agent's key was enough")
     }
 

@@ -32,6 +32,15 @@ struct SFTPTests {
             guard case let SSHError.sftp(status, path, _) = error else { return false }
             return status == 2 && path == dir + "/missing"
         }
+        // Remove through SFTP: a file, then the folders it leaves empty.
+        try await ssh.removeFile(dir + "/a/x.info.yaml")
+        #expect(try await ssh.stat(dir + "/a/x.info.yaml") == nil)
+        await #expect { try await ssh.removeDirectory(dir + "/a") } throws: { error in
+            guard case SSHError.sftp = error else { return false }
+            return true // not empty: refused, as rmdir would
+        }
+        for folder in ["/a/b/c", "/a/b", "/a"] { try await ssh.removeDirectory(dir + folder) }
+        #expect(try await ssh.stat(dir + "/a") == nil)
         _ = try await ssh.run(["rm", "-rf", "--", dir])
     }
 
