@@ -109,6 +109,56 @@ struct SecureJobTests {
         #expect(throws: AgeError.noMatch) { _ = try Age.decrypt(try Data(contentsOf: encrypted[1]), identities: keys[0]) }
     }
 
+    /// While the container runs: no secret on any command line, the scratch
+    /// private (0700). Cancelled then: nothing secret or decrypted left, no
+    /// volume left mounted.
+    @Test func aCancelledJobLeavesNoSecretAndShowsNoneOnCommandLines() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        var spec = session.spec(workdir: session.workdir("cancelled"))
+        spec.applicationArguments = ["--hold"]
+        let prepared = try await session.submitter.prepare(session.request(spec), on: session.ssh)
+        let record = try await session.submitter.submit(prepared, on: session.ssh)
+        let jobID = try #require(record.jobID)
+        let holding = prepared.plan.outputDirectory + "/holding"
+        let deadline = ContinuousClock.now + .seconds(150)
+        while try await session.ssh.stat(holding) == nil {
+            guard ContinuousClock.now < deadline else { Issue.record("the container never started"); return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let log = String(decoding: try await session.ssh.readFile(prepared.plan.logFile), as: UTF8.self)
+        let scratch = try #require(log.firstMatch(of: /\(scratch (\/[^)]+)\)/).map { String($0.1) })
+        let mode = try FileManager.default.attributesOfItem(atPath: scratch)[.posixPermissions] as? Int
+        #expect(mode == 0o700, "the scratch \(scratch) is private")
+        let exposed = Self.commandLinesHoldingSecrets(ofUser: session.site.user)
+        #expect(exposed.isEmpty, "secrets on command lines: \(exposed)")
+
+        _ = try await session.ssh.run(["scancel", jobID])
+        let final = try await session.waitFinal(jobID)
+        #expect(final.state == "CANCELLED", "\(final)")
+        // The trap has run once the job is gone from the node.
+        let outcome = Outcome(record: record, status: final,
+                              log: String(decoding: try await session.ssh.readFile(prepared.plan.logFile), as: UTF8.self))
+        try await expectNoSecretsLeft(session, outcome)
+        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        #expect(!mounts.contains(scratch), "a volume of the job is still mounted")
+    }
+
+    /// Command lines of the user's processes that hold key material: age
+    /// keys, Vault tokens, JWTs.
+    static func commandLinesHoldingSecrets(ofUser user: String) -> [String] {
+        guard let uid = getpwnam(user)?.pointee.pw_uid else { return ["no user \(user)"] }
+        var found: [String] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(entry) != nil {
+            var info = stat()
+            guard stat("/proc/\(entry)", &info) == 0, info.st_uid == uid,
+                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let line = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            if line.contains("AGE-SECRET-KEY-") || line.contains("hvs.") || line.contains("eyJ") { found.append(line) }
+        }
+        return found
+    }
+
     /// Submissions sharing one work directory (and job name) each write and
     /// read their own log and results.
     @Test func twoJobsInOneWorkdirKeepTheirOwnLogsAndResults() async throws {
