@@ -52,6 +52,86 @@ struct CommandLineTests {
                 || (try JSONSerialization.jsonObject(with: hpcsJob(["history", "--json"], home: home).stdout) as? [Any])?.isEmpty == true)
     }
 
+    /// The site's config with `[supercomputer] known-hosts` pointing elsewhere.
+    func config(_ site: LocalSite, knownHosts: String, in home: URL) throws -> String {
+        let text = try String(contentsOfFile: site.config, encoding: .utf8).replacingOccurrences(of: site.knownHosts, with: knownHosts)
+        let file = home.appendingPathComponent("kh-\(UUID().uuidString.prefix(6)).conf")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    @Test func acceptNewHostKeyWritesTheKeyAndTheNextRunKnowsIt() throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let knownHosts = home.appendingPathComponent("ssh/known_hosts")
+        let conf = try config(site, knownHosts: knownHosts.path, in: home)
+        let first = try hpcsJob(submitArguments(site, config: conf) + ["--dry-run", "--accept-new-host-key"], home: home)
+        #expect(first.status == 0, "\(first.err)")
+        let hostKey = try String(contentsOfFile: site["HPCS_SITE_ROOT"] + "/etc/ssh_host_ed25519_key.pub", encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        #expect(try String(contentsOf: knownHosts, encoding: .utf8) == "[\(site.host)]:\(site.port) \(hostKey)\n")
+        // Without the flag, the key written is the one recognised.
+        let second = try hpcsJob(submitArguments(site, config: conf) + ["--dry-run"], home: home)
+        #expect(second.status == 0, "\(second.err)")
+    }
+
+    /// logs, cancel, status and results by id, id prefix and job id; a
+    /// prefix with _ or % is literal.
+    @Test func logsCancelStatusAndResultsFindTheirSubmission() throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let held = try hpcsJob(submitArguments(site).map { $0 == "--mode 'fast run'" ? "--hold" : $0 } + ["--json"], home: home)
+        #expect(held.status == 0, "\(held.err)")
+        let heldObject = try #require(try JSONSerialization.jsonObject(with: held.stdout) as? [String: Any])
+        let heldID = try #require(heldObject["submission_id"] as? String)
+        let heldJob = try #require(heldObject["job_id"] as? String)
+        let cancelled = try hpcsJob(["cancel", heldJob], home: home)
+        #expect(cancelled.status == 0 && cancelled.out.contains("cancel requested for job \(heldJob)"), "\(cancelled.err)")
+
+        let done = try hpcsJob(submitArguments(site) + ["--json", "--follow"], home: home)
+        #expect(done.status == 0, "\(done.err)")
+        let id = try #require(String(decoding: done.stdout, as: UTF8.self).firstMatch(of: /"submission_id" : "([0-9a-f-]+)"/).map { String($0.1) })
+        let prefix = String(id.prefix(id.count - 3))
+        let logs = try hpcsJob(["logs", prefix], home: home)
+        #expect(logs.status == 0 && logs.out.contains("step 12/12"), "\(logs.err)")
+        let results = try hpcsJob(["results", prefix, "--output", home.appendingPathComponent("out").path], home: home)
+        #expect(results.status == 0 && results.out.contains("results in \(home.path)/out/\(id)/files"), "\(results.out)\(results.err)")
+        #expect(results.out.contains("argument: fast run"))
+        // The cancelled one settles as CANCELLED.
+        var state = ""
+        for _ in 0..<60 where state != "CANCELLED" {
+            let status = try hpcsJob(["status", heldID, "--json"], home: home)
+            state = ((try? JSONSerialization.jsonObject(with: status.stdout) as? [[String: Any]])?.first?["state"] as? String) ?? ""
+            if state != "CANCELLED" { Thread.sleep(forTimeInterval: 1) }
+        }
+        #expect(state == "CANCELLED")
+        // _ and % are not wildcards in a lookup.
+        let wildcard = try hpcsJob(["logs", String(id.prefix(8)) + "_"], home: home)
+        #expect(wildcard.status == 64 && wildcard.err.contains("no submission"), "\(wildcard.err)")
+    }
+
+    /// The plain template (an unencrypted Singularity run) on the site.
+    @Test func thePlainTemplateRunsOnTheSite() throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let dir = "\(site.workdir)/plain-\(UUID().uuidString.prefix(8))"
+        let made = try site.openSSH("""
+            set -e; mkdir -p \(dir)/image; printf '#!/bin/bash\\necho "plain run: $*"\\n' > \(dir)/image/entrypoint
+            chmod +x \(dir)/image/entrypoint; tar -C \(dir)/image -czf \(dir)/plain.sif .
+            sum=$(sha512sum \(dir)/plain.sif | cut -d' ' -f1)
+            printf 'info:\\n  path_at_rest: %s\\n  secret_path: none\\n  access_role: none\\n  checksum: %s\\n  spiffeID: spiffe://hpcs.local/c/plain\\n' \\
+              \(dir)/plain.sif "$sum" > \(dir)/plain.info.yaml
+            """)
+        #expect(made.status == 0, "\(made.err)")
+        let submitted = try hpcsJob(submitArguments(site).map { $0 == site.appInfo ? "\(dir)/plain.info.yaml" : $0 }
+                                        + ["--template", "plain", "--follow"], home: home)
+        #expect(submitted.status == 0, "\(submitted.err)")
+        #expect(submitted.out.contains("plain run: --mode fast run") && submitted.out.contains("step 2/2: done"), "\(submitted.out)")
+    }
+
     @Test func distinctExitCodes() throws {
         let site = try LocalSite.require()
         let home = try Tool.temporaryDirectory()
