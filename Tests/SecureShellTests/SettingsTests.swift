@@ -1,0 +1,69 @@
+import Foundation
+import SecureShell
+import SiteTestSupport
+import Testing
+
+/// Where connection settings come from, without a server.
+struct SettingsTests {
+    /// A known_hosts line without a port is the host on port 22, and only there.
+    @Test func aPlainKnownHostsLineIsPort22() throws {
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let blob = Data(base64Encoded: "AAAAC3NzaC1lZDI1NTE5AAAAIHfj0Yhr6Fxtx1O8JUoS4s+MaTHXxjRBh/B0Tx93IqzK") ?? Data()
+        let key = HostKey(blob: Array(blob))
+        let file = dir.appendingPathComponent("known_hosts")
+        try "login.example.org \(key.knownHostsText)\n".write(to: file, atomically: true, encoding: .utf8)
+        let knownHosts = try KnownHosts(files: [file.path])
+        #expect(knownHosts.verify(host: "login.example.org", port: 22, key: key) == .match)
+        #expect(knownHosts.verify(host: "login.example.org", port: 2222, key: key) == .unknown)
+        #expect(knownHosts.verify(host: "other.example.org", port: 22, key: key) == .unknown)
+    }
+
+    /// The HPCS config's values win over ~/.ssh/config's for the same host;
+    /// what it leaves out comes from ~/.ssh/config.
+    @Test func explicitValuesOverrideSSHConfig() {
+        let config = SSHConfigFile(text: """
+            Host login.example.org
+                HostName real-login.example.org
+                User fromconfig
+                Port 2200
+                IdentityFile ~/.ssh/from_config
+                ConnectTimeout 7
+                ServerAliveInterval 9
+            """)
+        let explicit = ConnectionSettings.resolve(alias: "login.example.org", user: "alice", port: 2222,
+                                                  identityFile: "/keys/explicit", knownHosts: "/kh", sshConfig: config)
+        #expect(explicit.host == "real-login.example.org" && explicit.user == "alice" && explicit.port == 2222)
+        #expect(explicit.identityFiles.first == "/keys/explicit" && explicit.knownHostsFiles == ["/kh"])
+        #expect(explicit.connectTimeout == .seconds(7) && explicit.serverAliveInterval == 9)
+        let fromConfig = ConnectionSettings.resolve(alias: "login.example.org", user: nil, port: nil, identityFile: nil,
+                                                    knownHosts: nil, sshConfig: config)
+        #expect(fromConfig.user == "fromconfig" && fromConfig.port == 2200)
+        #expect(fromConfig.identityFiles.first?.hasSuffix("/.ssh/from_config") == true)
+    }
+
+    /// ConnectTimeout bounds a server that accepts TCP but never speaks SSH.
+    @Test func connectTimeoutEndsASilentHandshake() async throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        #expect(bound == 0 && listen(fd, 4) == 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let settings = ConnectionSettings(host: "127.0.0.1", port: port, user: "nobody", connectTimeout: .seconds(1))
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await SSHConnection.connect(settings, interaction: NonInteractive())
+        } throws: { error in
+            guard let error = error as? SSHError else { return false }
+            return "\(error)".contains("handshake") || "\(error)".lowercased().contains("time")
+        }
+        // Far below the default 15 s; generous for a slow machine.
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+}
