@@ -140,5 +140,11 @@ struct AuthenticationTests {
         let result = try await ssh.run(["sh", "-c", "echo $SSH_CLIENT"])
         #expect(result.stdoutText.hasPrefix("127.0.0.1 "))
         #expect(ssh.localPort == nil, "the session runs over the tunnel, not its own TCP socket")
+        // Proof of the tunnel: the TCP connection the inner session arrived on
+        // was opened by the jump host's sshd, not by this process.
+        let clientPort = try #require(result.stdoutText.split(separator: " ").dropFirst().first.map(String.init))
+        let sockets = try Tool.run("/usr/bin/ss", ["-Htnp", "state", "established", "sport", "= :\(clientPort)"])
+        #expect(sockets.out.contains("\"sshd\""), "the connection from port \(clientPort) belongs to: \(sockets.out)")
+        #expect(!sockets.out.contains("pid=\(getpid()),"), "not to the test process")
     }
 }
