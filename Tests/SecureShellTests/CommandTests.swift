@@ -130,17 +130,19 @@ struct CommandTests {
         let ssh = try await site.connect(site.settings(keepalive: 2))
         defer { ssh.close() }
         let port = try #require(ssh.localPort)
-        let running = Task { try await ssh.run(["sleep", "60"]) }
-        try await Task.sleep(for: .milliseconds(300))
+        // The command is known to run once its first line arrives (no sleep-and-hope).
+        var iterator = ssh.stream(RemoteCommand(script: "echo started; sleep 60")).makeAsyncIterator()
+        _ = try await iterator.next()
         let started = ContinuousClock.now
         try site.killServerSide(ofLocalPort: port)
         await #expect {
-            _ = try await running.value
+            while try await iterator.next() != nil {}
         } throws: { error in
             guard let error = error as? SSHError else { return false }
             return error.isConnectionLost
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Noticed from the closed socket, not from the command's 60 s.
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(!ssh.isOpen)
         await #expect(throws: SSHError.self) { _ = try await ssh.run(["true"]) }
     }

@@ -13,12 +13,20 @@ struct IdleTests {
         let ssh = try await site.connect(site.settings(keepalive: 1))
         defer { ssh.close() }
         let wakeupsBefore = ssh.driver.wakeups.load(ordering: .relaxed)
-        try await Task.sleep(for: .seconds(10))
-        #expect(ssh.isOpen)
+        let started = ContinuousClock.now
+        // Wait for the event (the replies were read), not for a fixed time:
+        // past interval × (count + 1) = 4 s and at least one idle drain.
+        let deadline = started + .seconds(90)
+        while ssh.driver.idleDrains.load(ordering: .relaxed) < 1 || ContinuousClock.now - started < .seconds(5) {
+            guard ContinuousClock.now < deadline else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(ssh.driver.idleDrains.load(ordering: .relaxed) >= 1, "the keepalive replies were read")
+        #expect(ssh.isOpen, "answered keepalives keep the connection up past interval × count")
         // About one wake-up per keepalive second; a poll loop spinning on the
-        // unread reply would wake hundreds of thousands of times.
-        #expect(ssh.driver.wakeups.load(ordering: .relaxed) - wakeupsBefore < 200)
-        #expect(ssh.driver.idleDrains.load(ordering: .relaxed) >= 1)
+        // unread reply would wake hundreds of thousands of times a second.
+        let seconds = max(1, Double((ContinuousClock.now - started).components.seconds))
+        #expect(Double(ssh.driver.wakeups.load(ordering: .relaxed) - wakeupsBefore) / seconds < 20)
         let result = try await ssh.run(["echo", "still here"])
         #expect(result.stdoutText == "still here\n")
     }
@@ -53,8 +61,10 @@ struct IdleTests {
         let port = try #require(ssh.localPort)
         let wakeupsBefore = ssh.driver.wakeups.load(ordering: .relaxed)
         try site.killServerSide(ofLocalPort: port)
-        for _ in 0..<100 where ssh.isOpen { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!ssh.isOpen, "closed within 5 s; the keepalive limit is 60 s")
+        // Waits for the event; the deadline stays well under the 60 s keepalive limit.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ssh.isOpen, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!ssh.isOpen, "closed before the keepalive limit (60 s) could have done it")
         #expect(ssh.driver.wakeups.load(ordering: .relaxed) - wakeupsBefore < 100)
     }
 }
