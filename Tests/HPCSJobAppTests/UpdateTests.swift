@@ -1,6 +1,7 @@
 @testable import HPCSJobApp
 import Foundation
 import JobPreparation
+@testable import JobRuntime
 import SecureShell
 import Testing
 import TerminalUI
@@ -44,6 +45,34 @@ struct UpdateTests {
         let effects = press(&state, .function(2))
         #expect(state.screen == .options)
         #expect(effects.contains(.loadClusterChoices) && effects.contains { if case .verify = $0 { return true } else { return false } })
+    }
+
+    /// Preview: `e` hands the text to $EDITOR; the edit is shown with its
+    /// changed lines marked, it is what Enter then `y` submit, and the
+    /// confirmation lists exactly what goes where.
+    @Test func anEditedPreviewIsWhatGetsSubmittedAndTheConfirmationListsTheUploads() throws {
+        var state = Screens.base(120, 40)
+        state.screen = .preview
+        let config = try #require(Screens.config)
+        let plan = SubmissionPlan(submissionID: "20261130-000000-0a0b0c0d", config: config, application: Screens.info("app"),
+                                  data: Screens.info("data"),
+                                  spec: JobSpec(jobName: "j", partition: "p", time: "5", nodelist: "n", workdir: "/w"),
+                                  remoteHome: "/home/alice")
+        let prepared = PreparedSubmission(plan: plan, sbatch: "#!/bin/bash\necho one\necho two\n", recorded: false)
+        _ = Update.update(&state, .prepared(.success(prepared)))
+        #expect(press(&state, .character("e")) == [.openEditor(prepared.sbatch)])
+        let edited = "#!/bin/bash\necho one\necho TWO\n"
+        _ = Update.update(&state, .edited(edited))
+        #expect(state.preview.text == edited && state.preview.edited)
+        #expect(state.preview.changedLines == [2], "only the changed line is marked")
+        _ = press(&state, .enter)
+        #expect(state.prompt == .confirmSubmit)
+        let screen = AppView.render(state, theme: .builtIn).text
+        for line in ["/home/alice/.hpcs-job/20261130-000000-0a0b0c0d/ (0700)", "job.sbatch (your edited version) (0600)",
+                     "output_key.pub", "hpcs-client.conf", "sbatch --parsable --comment=hpcs-job:20261130-000000-0a0b0c0d"] {
+            #expect(screen.contains(line), "the confirmation names \(line)")
+        }
+        #expect(press(&state, .character("y")) == [.submit(prepared, edited: edited)])
     }
 
     @Test func pickingAFileFetchesItForTheActiveSlot() {

@@ -151,6 +151,19 @@ struct SubmissionTests {
         #expect(try await session.waitFinal(jobID).state == "COMPLETED", "the job sbatch queued ran")
     }
 
+    /// The preview's one-off edit is the script that is uploaded, run and recorded.
+    @Test func anEditedScriptIsWhatIsUploadedAndRecorded() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let prepared = try await session.submitter.prepare(session.request(session.spec(workdir: session.workdir("edited"))),
+                                                           on: session.ssh)
+        let edited = prepared.sbatch + "\n# edited in the preview\n"
+        let record = try await session.submitter.submit(prepared, editedSbatch: edited, on: session.ssh)
+        #expect(String(decoding: try await session.ssh.readFile(prepared.plan.sbatchPath), as: UTF8.self) == edited)
+        #expect(try session.history.record(record.id)?.sbatchText == edited)
+        #expect(try await session.waitFinal(try #require(record.jobID)).state == "COMPLETED")
+    }
+
     @Test func recoveryLooksOnlyAtRecordsOfItsOwnCluster() async throws {
         let session = try await SiteSession.open()
         defer { session.close() }
