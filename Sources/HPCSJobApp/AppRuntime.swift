@@ -97,16 +97,10 @@ final class AppRuntime {
 public enum HPCSJobApplication {
     public static func run(configPath: String?, themeName: String?, logLines: Int = 100_000) async -> Int32 {
         let paths = LocalPaths()
-        let environment = ProcessInfo.processInfo.environment
-        let (theme, themeProblem) = Theme.load(named: themeName ?? environment["HPCS_JOB_THEME"] ?? "default",
-                                               directories: [paths.userThemes] + Installation.dataDirectories("Themes"),
-                                               noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false)
-        var keys = Update.keyMap
-        var notices: [String] = themeProblem.map { [$0] } ?? []
-        let keyFile = paths.configHome.appendingPathComponent("keys.conf")
-        if let text = try? String(contentsOf: keyFile, encoding: .utf8) {
-            do { keys = try keys.patched(with: text) } catch { notices.append("\(keyFile.path): \(error); default keys used") }
-        }
+        let settings = startupSettings(paths: paths, environment: ProcessInfo.processInfo.environment, themeName: themeName)
+        let theme = settings.theme
+        let keys = settings.keys
+        var notices = settings.notices
         let history: HistoryStore?
         do {
             history = try HistoryStore(url: paths.historyDatabase)
@@ -140,6 +134,30 @@ public enum HPCSJobApplication {
             thread.stackSize = 8 << 20
             thread.start()
         }
+    }
+}
+
+extension HPCSJobApplication {
+    /// What the UI starts with: the theme (`--theme`, then HPCS_JOB_THEME,
+    /// then default; NO_COLOR honoured) and the keys (keys.conf patching the
+    /// defaults), each with a notice when the user's file could not be used.
+    struct StartupSettings {
+        let theme: Theme
+        let keys: KeyMap
+        let notices: [String]
+    }
+
+    static func startupSettings(paths: LocalPaths, environment: [String: String], themeName: String?) -> StartupSettings {
+        let (theme, themeProblem) = Theme.load(named: themeName ?? environment["HPCS_JOB_THEME"] ?? "default",
+                                               directories: [paths.userThemes] + Installation.dataDirectories("Themes"),
+                                               noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false)
+        var keys = Update.keyMap
+        var notices: [String] = themeProblem.map { [$0] } ?? []
+        let keyFile = paths.configHome.appendingPathComponent("keys.conf")
+        if let text = try? String(contentsOf: keyFile, encoding: .utf8) {
+            do { keys = try keys.patched(with: text) } catch { notices.append("\(keyFile.path): \(error); default keys used") }
+        }
+        return StartupSettings(theme: theme, keys: keys, notices: notices)
     }
 }
 

@@ -52,7 +52,7 @@ public struct Style: Equatable, Hashable, Sendable {
 
 /// Colours are chosen by role, never in widgets (as htop does).
 public enum Role: String, CaseIterable, Sendable {
-    case text, dim, border, title, focus, selection, hint, hintKey, header
+    case text, dim, border, title, focus, selection, hint, hintKey = "hint-key", header
     case statusOK = "status-ok", statusWarn = "status-warn", statusError = "status-error"
     case logStdout = "log-stdout", logStderr = "log-stderr", logStep = "log-step"
     case input, inputFocus = "input-focus", error, modal, highlight, progress
