@@ -104,12 +104,16 @@ public struct LogViewState: Sendable {
         }
     }
 
-    /// No escape, no control character (C0 but tab, DEL, C1 as UTF-8): the
-    /// common case, shown as it is without a character-by-character pass.
+    /// No escape, no control character (C0 but tab, DEL, C1 as UTF-8) and
+    /// nothing that could be an invisible formatting character (bidi
+    /// overrides, zero-width: E2 80/81 …, EF BB BF, D8 9C): the common case,
+    /// shown as it is without a character-by-character pass.
     static func isPlain<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
         var previous: UInt8 = 0
         for byte in bytes {
             if byte < 0x20 && byte != 0x09 || byte == 0x7F || previous == 0xC2 && (0x80...0x9F).contains(byte) { return false }
+            if previous == 0xE2 && (byte == 0x80 || byte == 0x81) || previous == 0xEF && byte == 0xBB
+                || previous == 0xD8 && byte == 0x9C { return false }
             previous = byte
         }
         return true
