@@ -1,5 +1,6 @@
 @testable import HPCSJobApp
 import Foundation
+import History
 import JobPreparation
 @testable import JobRuntime
 import SecureShell
@@ -73,6 +74,25 @@ struct UpdateTests {
             #expect(screen.contains(line), "the confirmation names \(line)")
         }
         #expect(press(&state, .character("y")) == [.submit(prepared, edited: edited)])
+    }
+
+    /// History: `/` filters as the user types (each keystroke asks for the
+    /// matching records), `s` cycles the state filter, letters go to the
+    /// filter while it is open; the answer replaces the list.
+    @Test func historyFilterAsksForMatchingRecordsAsYouType() {
+        var state = Screens.base(120, 40)
+        state.screen = .history
+        _ = press(&state, .character("/"))
+        #expect(state.history.filtering)
+        #expect(press(&state, .character("q")) == [.loadHistory(HistoryFilter(text: "q", state: nil))], "q types, not quits")
+        #expect(!state.quitting)
+        #expect(press(&state, .backspace, .character("x")).last == .loadHistory(HistoryFilter(text: "x", state: nil)))
+        #expect(press(&state, .enter) == [.loadHistory(HistoryFilter(text: "x", state: nil))])
+        #expect(!state.history.filtering)
+        #expect(press(&state, .character("s")) == [.loadHistory(HistoryFilter(text: "x", state: "PENDING"))])
+        let records = [Screens.record("20261130-000000-aaaa", name: "x-run", state: "PENDING", exit: nil, minutesAgo: 1)]
+        _ = Update.update(&state, .historyLoaded(records))
+        #expect(state.history.records.map(\.id) == ["20261130-000000-aaaa"])
     }
 
     @Test func pickingAFileFetchesItForTheActiveSlot() {

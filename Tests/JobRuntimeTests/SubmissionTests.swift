@@ -52,9 +52,12 @@ struct SubmissionTests {
     /// A failure leaves no remote files and a failed history row with the reason.
     func expectCleanFailure(_ session: SiteSession, _ request: SubmitRequest, reason: String) async throws {
         let before = try await session.ssh.run(RemoteCommand(script: "ls -1 ~/.hpcs-job 2>/dev/null | sort")).stdoutText
-        await #expect(throws: (any Error).self) {
+        await #expect {
             let prepared = try await session.submitter.prepare(request, on: session.ssh)
             _ = try await session.submitter.submit(prepared, on: session.ssh)
+        } throws: { error in
+            // The kinds the CLI maps to its documented exit codes, saying why.
+            (error is PreparationError || error is SubmissionFailed) && "\(error)".contains(reason)
         }
         let after = try await session.ssh.run(RemoteCommand(script: "ls -1 ~/.hpcs-job 2>/dev/null | sort")).stdoutText
         let newDirs = Set(after.split(separator: "\n")).subtracting(before.split(separator: "\n"))
