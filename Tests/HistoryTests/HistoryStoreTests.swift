@@ -98,9 +98,11 @@ struct HistoryStoreTests {
     @Test func reopeningKeepsEverythingAndFindsUnresolved() throws {
         let (history, dir) = try store()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try history.insert(record("x"))
+        try history.insert(record("x", created: Date(timeIntervalSince1970: 1_800_000_000)))
         try history.advance("x", to: .submitting)
+        let stored = try #require(try history.record("x"))
         let reopened = try HistoryStore(url: history.url)
+        #expect(try reopened.record("x") == stored, "the reopened store has the whole record")
         #expect(try reopened.unresolved().map(\.id) == ["x"])
     }
 }

@@ -110,13 +110,15 @@ struct SecureJobTests {
     }
 
     /// While the container runs: no secret on any command line, the scratch
-    /// private (0700). Cancelled then: nothing secret or decrypted left, no
-    /// volume left mounted.
-    @Test func aCancelledJobLeavesNoSecretAndShowsNoneOnCommandLines() async throws {
+    /// private (0700). Cancelled or out of time then: nothing secret or
+    /// decrypted left, no volume left mounted.
+    @Test(arguments: ["scancel", "time limit"])
+    func anInterruptedJobLeavesNoSecretAndShowsNoneOnCommandLines(_ ending: String) async throws {
         let session = try await SiteSession.open()
         defer { session.close() }
-        var spec = session.spec(workdir: session.workdir("cancelled"))
+        var spec = session.spec(workdir: session.workdir("interrupted"))
         spec.applicationArguments = ["--hold"]
+        if ending == "time limit" { spec.time = "1" }
         let prepared = try await session.submitter.prepare(session.request(spec), on: session.ssh)
         let record = try await session.submitter.submit(prepared, on: session.ssh)
         let jobID = try #require(record.jobID)
@@ -133,9 +135,10 @@ struct SecureJobTests {
         let exposed = Self.commandLinesHoldingSecrets(ofUser: session.site.user)
         #expect(exposed.isEmpty, "secrets on command lines: \(exposed)")
 
-        _ = try await session.ssh.run(["scancel", jobID])
-        let final = try await session.waitFinal(jobID)
-        #expect(final.state == "CANCELLED", "\(final)")
+        if ending == "scancel" { _ = try await session.ssh.run(["scancel", jobID]) }
+        // A time limit of one minute, then Slurm's TERM and up to KillWait.
+        let final = try await session.waitFinal(jobID, timeout: .seconds(240))
+        #expect(final.state == (ending == "scancel" ? "CANCELLED" : "TIMEOUT"), "\(final)")
         // The trap has run once the job is gone from the node.
         let outcome = Outcome(record: record, status: final,
                               log: String(decoding: try await session.ssh.readFile(prepared.plan.logFile), as: UTF8.self))

@@ -79,6 +79,8 @@ struct SubmissionTests {
         try await session.ssh.writeFileAtomically(dir + "/bad.info.yaml", data: Data(changed.utf8))
         try await expectCleanFailure(session, session.request(session.spec(workdir: dir), data: dir + "/bad.info.yaml"),
                                      reason: "SHA-512")
+        // Nothing was uploaded: the work directory holds only what the test put there.
+        #expect(try await session.ssh.list(dir).map(\.name).filter { $0 != "." && $0 != ".." } == ["bad.info.yaml"])
     }
 
     @Test func missingDataFileFails() async throws {
