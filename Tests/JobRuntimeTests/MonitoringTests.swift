@@ -40,8 +40,12 @@ struct MonitoringTests {
         let dir = session.workdir("follow")
         try await session.ssh.makeDirectories(dir)
         let log = dir + "/job.out"
-        // Lines over 24 s, some with multi-byte characters and colour.
-        let script = "for i in $(seq 1 240); do printf '\\033[32mline %04d ✓ ünï\\033[0m %s\\n' $i $(head -c 40 /dev/urandom | base64 -w0); sleep 0.1; done"
+        // Lines with multi-byte characters and colour, until the test has
+        // killed five connections and says stop (no bet on how long that takes;
+        // capped at ten minutes).
+        let stop = dir + "/stop"
+        let script = "i=0; while [ ! -e \(stop) ] && [ $i -lt 6000 ]; do i=$((i+1)); "
+            + "printf '\\033[32mline %04d ✓ ünï\\033[0m %s\\n' $i $(head -c 40 /dev/urandom | base64 -w0); sleep 0.1; done; echo last line"
         let jobID = try await session.sbatchWrap(script, name: "st_follow", extra: ["-o", log])
         let manager = ConnectionManager(settings: session.config.connectionSettings(sshConfig: SSHConfigFile(text: "")),
                                         interaction: NonInteractive())
@@ -68,6 +72,8 @@ struct MonitoringTests {
                 killedPorts.insert(port)
                 kills.withLock { $0 += 1 }
             }
+            _ = try await ssh.run(["touch", stop])
+            timeline.note("asked the job to stop")
         }
         let reconnects = Mutex(0)
         try await follower.run(isFinal: {
