@@ -136,26 +136,32 @@ public struct KnownHosts: Sendable {
 }
 
 /// OpenSSH's `*` and `?` patterns.
+/// OpenSSH's host patterns: `*` any run, `?` one character. Greedy with
+/// one backtrack point (the last `*`), so a pattern of many stars costs
+/// O(pattern × text), never exponential time (found by fuzzing ssh-config).
 enum Glob {
     static func matches(_ pattern: String, _ text: String) -> Bool {
-        matches(Array(pattern.utf8)[...], Array(text.utf8)[...])
-    }
-
-    private static func matches(_ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>) -> Bool {
-        guard let head = pattern.first else { return text.isEmpty }
-        switch head {
-        case UInt8(ascii: "*"):
-            let rest = pattern.dropFirst()
-            var index = text.startIndex
-            while true {
-                if matches(rest, text[index...]) { return true }
-                if index == text.endIndex { return false }
-                index += 1
+        let pattern = Array(pattern.utf8), text = Array(text.utf8)
+        var p = 0, t = 0
+        var star: Int?, resume = 0
+        while t < text.count {
+            if p < pattern.count, pattern[p] == UInt8(ascii: "?") || pattern[p] == text[t] && pattern[p] != UInt8(ascii: "*") {
+                p += 1
+                t += 1
+            } else if p < pattern.count, pattern[p] == UInt8(ascii: "*") {
+                star = p
+                resume = t
+                p += 1
+            } else if let star {
+                // Let the last star take one more character and try again.
+                p = star + 1
+                resume += 1
+                t = resume
+            } else {
+                return false
             }
-        case UInt8(ascii: "?"):
-            return !text.isEmpty && matches(pattern.dropFirst(), text.dropFirst())
-        default:
-            return text.first == head && matches(pattern.dropFirst(), text.dropFirst())
         }
+        while p < pattern.count, pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.count
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SecureShell
+@testable import SecureShell
 import SiteTestSupport
 import Testing
 
@@ -65,5 +65,26 @@ struct SettingsTests {
         }
         // Far below the default 15 s; generous for a slow machine.
         #expect(ContinuousClock.now - started < .seconds(10))
+    }
+}
+
+/// Host patterns as OpenSSH reads them.
+struct GlobTests {
+    @Test(arguments: [
+        ("*", "anything", true), ("*.example.org", "login.example.org", true), ("*.example.org", "example.org", false),
+        ("log?n", "login", true), ("log?n", "logn", false), ("a*b*c", "axxbyyc", true), ("a*b*c", "axxbyy", false),
+        ("", "", true), ("", "x", false), ("**", "", true), ("*?", "", false), ("[127.0.0.1]:2222", "[127.0.0.1]:2222", true),
+    ])
+    func patternsMatchAsOpenSSHs(pattern: String, text: String, expected: Bool) {
+        #expect(SSHConfigFile.block([pattern], matches: text) == expected)
+    }
+
+    /// Found by fuzzing: a pattern of many stars took exponential time.
+    @Test func manyStarsMatchInLinearTime() {
+        let pattern = "*?t" + String(repeating: "*", count: 60) + "h"
+        let started = ContinuousClock.now
+        #expect(!SSHConfigFile.block([pattern], matches: String(repeating: "a", count: 200)))
+        #expect(SSHConfigFile.block([pattern], matches: String(repeating: "a", count: 100) + "t" + String(repeating: "b", count: 99) + "h"))
+        #expect(ContinuousClock.now - started < .seconds(5), "exponential backtracking would take hours")
     }
 }
