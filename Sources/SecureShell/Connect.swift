@@ -30,8 +30,9 @@ enum LiveDrivers {
     }
 }
 
-/// Opens a TCP connection with a timeout, trying every address (IPv4 and IPv6).
-func openTCP(host: String, port: Int, timeout: Duration) throws -> Int32 {
+/// Resolves host:port for a stream socket (IPv4 and IPv6) and hands the
+/// address list to `body`; a name that does not resolve is a connect error.
+func withAddresses<T>(host: String, port: Int, _ body: (UnsafeMutablePointer<addrinfo>) throws -> T) throws -> T {
     var hints = addrinfo()
     hints.ai_family = AF_UNSPEC
     hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -41,6 +42,15 @@ func openTCP(host: String, port: Int, timeout: Duration) throws -> Int32 {
         throw SSHError.connect(host: host, port: port, reason: String(cString: gai_strerror(status)))
     }
     defer { freeaddrinfo(first) }
+    return try body(first)
+}
+
+/// Opens a TCP connection with a timeout, trying every address (IPv4 and IPv6).
+func openTCP(host: String, port: Int, timeout: Duration) throws -> Int32 {
+    try withAddresses(host: host, port: port) { first in try openTCP(first, host: host, port: port, timeout: timeout) }
+}
+
+private func openTCP(_ first: UnsafeMutablePointer<addrinfo>, host: String, port: Int, timeout: Duration) throws -> Int32 {
     var lastReason = "no address"
     var cursor: UnsafeMutablePointer<addrinfo>? = first
     let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)

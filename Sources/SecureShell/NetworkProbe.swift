@@ -1,4 +1,3 @@
-import CLibSSH2 // its headers bring the socket API, as in Connect.swift
 import Foundation
 
 /// The network steps under an SSH connection, one at a time, for diagnostics:
@@ -6,27 +5,20 @@ import Foundation
 public enum NetworkProbe {
     /// The numeric addresses `host` resolves to (IPv4 and IPv6).
     public static func addresses(of host: String, port: Int) throws -> [String] {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
-            throw SSHError.connect(host: host, port: port, reason: String(cString: gai_strerror(status)))
-        }
-        defer { freeaddrinfo(first) }
-        var found: [String] = []
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let info = cursor {
-            cursor = info.pointee.ai_next
-            var name = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            if getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &name, socklen_t(name.count), nil, 0,
-                           NI_NUMERICHOST) == 0 {
-                let text = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                if !found.contains(text) { found.append(text) }
+        try withAddresses(host: host, port: port) { first in
+            var found: [String] = []
+            var cursor: UnsafeMutablePointer<addrinfo>? = first
+            while let info = cursor {
+                cursor = info.pointee.ai_next
+                var name = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+                if getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &name, socklen_t(name.count), nil, 0,
+                               NI_NUMERICHOST) == 0 {
+                    let text = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    if !found.contains(text) { found.append(text) }
+                }
             }
+            return found
         }
-        return found
     }
 
     /// Opens a TCP connection and closes it again; how long it took.
