@@ -144,9 +144,13 @@ struct INIFile {
     struct Entry { let value: String; let line: Int }
     var sections: [String: [String: Entry]] = [:]
 
+    /// Accepts what Python's configparser (the reference client's) accepts
+    /// here: a UTF-8 byte-order mark, and CRLF line endings (in Swift "\r\n"
+    /// is one Character, so lines are split on any newline).
     init(text: String, path: String) throws {
         var current: String?
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        for (index, raw) in body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {

@@ -38,6 +38,17 @@ struct ConfigTests {
         }
     }
 
+    /// As the reference client's configparser: CRLF line endings and a UTF-8
+    /// byte-order mark are fine, and line numbers stay right.
+    @Test func crlfAndAByteOrderMarkAreAccepted() throws {
+        let crlf = Sample.configText.replacingOccurrences(of: "\n", with: "\r\n")
+        #expect(try HPCSConfig.parse(crlf, path: "/c.conf") == Sample.config().withPath("/c.conf"))
+        #expect(try HPCSConfig.parse("\u{FEFF}" + crlf, path: "/c.conf") == Sample.config().withPath("/c.conf"))
+        #expect {
+            _ = try HPCSConfig.parse(crlf.replacingOccurrences(of: "port = 2222", with: "port = twenty"), path: "/c.conf")
+        } throws: { error in (error as? PreparationError)?.line == 16 }
+    }
+
     @Test func plainHTTPIsAcceptedForThisMachineOnly() throws {
         for url in ["http://127.0.0.1:8200", "http://localhost:8200", "http://[::1]:8200", "https://vault.example.org"] {
             let text = Sample.configText.replacingOccurrences(of: "url = https://vault.example.org:8200", with: "url = \(url)")
@@ -167,5 +178,13 @@ struct ShellWordsTests {
         #expect(try ShellWords.split("  ") == [])
         #expect(try ShellWords.split("''") == [""])
         #expect(throws: ShellWords.Unterminated.self) { _ = try ShellWords.split("'open") }
+    }
+}
+
+extension HPCSConfig {
+    func withPath(_ path: String) -> HPCSConfig {
+        var copy = self
+        copy.path = path
+        return copy
     }
 }
