@@ -27,7 +27,9 @@ public struct Activity: Equatable, Sendable {
 
 /// A question only the user can answer, raised while connecting.
 public enum Prompt: Equatable, Sendable {
-    case hostKey(UnknownHostKey, selected: Int)
+    /// OpenSSH's question: the user types yes (or the fingerprint) to accept
+    /// and remember, once to accept for this connection only, no to refuse.
+    case hostKey(UnknownHostKey, answer: TextFieldState)
     case passphrase(file: String, field: TextFieldState)
     case keyboardInteractive(KeyboardInteractiveChallenge, fields: [TextFieldState], focus: Int)
     case confirmQuit

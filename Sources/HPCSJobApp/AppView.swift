@@ -89,13 +89,17 @@ public enum AppView {
 enum PromptView {
     static func draw(_ buffer: inout CellBuffer, _ prompt: Prompt, _ state: AppState, _ area: Rect, _ theme: Theme) {
         switch prompt {
-        case let .hostKey(key, selected):
-            Modal.draw(&buffer, title: "Unknown host key", lines: [
+        case let .hostKey(key, typed):
+            let inner = Modal.draw(&buffer, title: "Unknown host key", lines: [
                 "The authenticity of \(key.hostDescription) can't be established.",
                 "\(key.keyType) key fingerprint:", "  \(key.fingerprint)",
                 "Compare it with the fingerprint your site publishes before accepting.",
-                "Accepting always adds it to \(key.knownHostsFile).",
-            ], buttons: ["accept (o)nce", "(a)ccept always", "(r)efuse"], selectedButton: selected, area: area, theme: theme, width: 76)
+                "Type yes (or the fingerprint) to accept and add it to \(key.knownHostsFile),",
+                "once to accept for this connection only, no to refuse:", "",
+            ], buttons: ["Enter: answer", "Esc: refuse"], area: area, theme: theme, width: 76)
+            // On the empty last line of the text, however the lines above wrapped.
+            TextField.draw(&buffer, typed, area: Rect(x: inner.x, y: inner.maxY - 3, width: inner.width, height: 1), focused: true,
+                           theme: theme)
         case let .passphrase(file, field):
             let inner = Modal.draw(&buffer, title: "Key passphrase", lines: ["Passphrase for \(file):", ""], buttons: ["Enter: unlock", "Esc: skip key"],
                                    area: area, theme: theme)

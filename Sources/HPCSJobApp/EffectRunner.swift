@@ -243,7 +243,7 @@ struct UIInteraction: SSHInteraction {
     let runner: EffectRunner
 
     func decide(unknownHostKey: UnknownHostKey) async -> HostKeyDecision {
-        if case let .hostKey(decision) = await runner.ask(.hostKey(unknownHostKey, selected: 0)) { return decision }
+        if case let .hostKey(decision) = await runner.ask(.hostKey(unknownHostKey, answer: TextFieldState(""))) { return decision }
         return .refuse
     }
 

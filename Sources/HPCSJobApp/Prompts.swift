@@ -6,16 +6,23 @@ enum Prompts {
     static func handle(_ state: inout AppState, _ key: Key) -> [Effect] {
         guard let prompt = state.prompt else { return [] }
         switch prompt {
-        case let .hostKey(unknown, selected):
-            let choices: [HostKeyDecision] = [.acceptOnce, .acceptAndRemember, .refuse]
+        case .hostKey(let unknown, var typed):
             switch key {
-            case .left, .backTab: state.prompt = .hostKey(unknown, selected: max(0, selected - 1))
-            case .right, .tab: state.prompt = .hostKey(unknown, selected: min(2, selected + 1))
-            case .character("o"): return answer(&state, .hostKey(.acceptOnce))
-            case .character("a"): return answer(&state, .hostKey(.acceptAndRemember))
-            case .character("r"), .escape: return answer(&state, .hostKey(.refuse))
-            case .enter: return answer(&state, .hostKey(choices[selected]))
-            default: break
+            case .escape: return answer(&state, .hostKey(.refuse))
+            case .enter:
+                // Nothing is accepted by a key press alone, as in OpenSSH.
+                let text = typed.text.trimmingCharacters(in: .whitespaces)
+                switch text.lowercased() {
+                case "yes": return answer(&state, .hostKey(.acceptAndRemember))
+                case "once": return answer(&state, .hostKey(.acceptOnce))
+                case "no": return answer(&state, .hostKey(.refuse))
+                default:
+                    if text == unknown.fingerprint { return answer(&state, .hostKey(.acceptAndRemember)) }
+                    state.notice = "type yes (or the fingerprint) to accept, once for this connection only, no to refuse"
+                }
+            default:
+                _ = typed.handle(key)
+                state.prompt = .hostKey(unknown, answer: typed)
             }
         case .passphrase(let file, var field):
             switch key {

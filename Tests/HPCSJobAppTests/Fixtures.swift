@@ -80,7 +80,7 @@ enum Screens {
         list.append(("connect-loading", loading))
         var hostKey = state
         hostKey.prompt = .hostKey(UnknownHostKey(host: "login.example.org", port: 22, key: HostKey(blob: Array("fake-key".utf8)),
-                                                 knownHostsFile: "/home/alice/.ssh/known_hosts"), selected: 0)
+                                                 knownHostsFile: "/home/alice/.ssh/known_hosts"), answer: TextFieldState("ye"))
         list.append(("connect-hostkey", hostKey))
         var twoFactor = state
         twoFactor.prompt = .keyboardInteractive(KeyboardInteractiveChallenge(name: "", instruction: "Two-factor login",

@@ -156,13 +156,27 @@ struct UpdateTests {
         #expect(state.error == nil && state.options.fields[0].text == "my job" && state.screen == .runtime)
     }
 
-    @Test func hostKeyPromptAnswersWithTheChosenDecision() {
+    /// As OpenSSH: only a typed yes (or the fingerprint) accepts; Enter
+    /// alone, or any other answer, accepts nothing.
+    @Test func hostKeyPromptAcceptsOnlyATypedYesOrTheFingerprint() {
         var state = AppState()
         let key = UnknownHostKey(host: "h", port: 22, key: HostKey(blob: [0, 0, 0, 1, 65]), knownHostsFile: "/k")
-        _ = Update.update(&state, .prompt(.hostKey(key, selected: 0)))
-        _ = press(&state, .right)
+        _ = Update.update(&state, .prompt(.hostKey(key, answer: TextFieldState(""))))
+        #expect(press(&state, .enter).isEmpty, "Enter alone accepts nothing")
+        type(&state, "y")
+        #expect(press(&state, .enter).isEmpty && state.prompt != nil, "nor does y")
+        type(&state, "es")
         #expect(press(&state, .enter) == [.answerPrompt(.hostKey(.acceptAndRemember))])
-        _ = Update.update(&state, .prompt(.hostKey(key, selected: 0)))
+        _ = Update.update(&state, .prompt(.hostKey(key, answer: TextFieldState(""))))
+        type(&state, key.fingerprint)
+        #expect(press(&state, .enter) == [.answerPrompt(.hostKey(.acceptAndRemember))])
+        _ = Update.update(&state, .prompt(.hostKey(key, answer: TextFieldState(""))))
+        type(&state, "once")
+        #expect(press(&state, .enter) == [.answerPrompt(.hostKey(.acceptOnce))])
+        _ = Update.update(&state, .prompt(.hostKey(key, answer: TextFieldState(""))))
+        type(&state, "no")
+        #expect(press(&state, .enter) == [.answerPrompt(.hostKey(.refuse))])
+        _ = Update.update(&state, .prompt(.hostKey(key, answer: TextFieldState(""))))
         #expect(press(&state, .escape) == [.answerPrompt(.hostKey(.refuse))])
         _ = Update.update(&state, .prompt(.passphrase(file: "/id", field: TextFieldState(hidden: true))))
         type(&state, "secret")
