@@ -24,6 +24,15 @@ extension SessionDriver {
                 }
             }
             for file in settings.candidateIdentityFiles {
+                // Named for what it is, not reported as a key the server refused.
+                guard FileManager.default.fileExists(atPath: file) else {
+                    details.append("no such identity file \(file)")
+                    continue
+                }
+                guard FileManager.default.isReadableFile(atPath: file) else {
+                    details.append("identity file \(file) is not readable")
+                    continue
+                }
                 tried.append("publickey \(file)")
                 switch try authenticateWithKeyFile(file, user: user, interaction: interaction) {
                 case .success: return (offered, "publickey \(file)")

@@ -102,6 +102,16 @@ public struct ConnectionSettings: Sendable, Equatable {
     }
 
     /// Identity files to try: the configured ones, else OpenSSH's defaults that exist.
+    /// Identity files the user named that cannot be used (missing or
+    /// unreadable), to warn about before connecting, as `ssh -i` does.
+    public var unusableIdentityFiles: [(path: String, reason: String)] {
+        identityFiles.compactMap { file in
+            if !FileManager.default.fileExists(atPath: file) { return (file, "no such identity file") }
+            if !FileManager.default.isReadableFile(atPath: file) { return (file, "identity file not readable") }
+            return nil
+        }
+    }
+
     var candidateIdentityFiles: [String] {
         if !identityFiles.isEmpty { return identityFiles }
         return ["id_ed25519", "id_ecdsa", "id_rsa"].map { Self.home + "/.ssh/" + $0 }

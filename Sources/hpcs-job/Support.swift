@@ -109,8 +109,12 @@ func loadConfig(_ path: String) throws -> HPCSConfig {
 }
 
 func connect(_ config: HPCSConfig, acceptNewHostKey: Bool) async throws -> SSHConnection {
+    let settings = config.connectionSettings()
+    for (path, reason) in settings.unusableIdentityFiles {
+        Console.error("hpcs-job: warning: \(reason) \(path) (\(config.path) [supercomputer] identity-file or ~/.ssh/config IdentityFile)\n")
+    }
     do {
-        return try await SSHConnection.connect(config.connectionSettings(),
+        return try await SSHConnection.connect(settings,
                                                interaction: TerminalInteraction(acceptNewHostKeys: acceptNewHostKey))
     } catch {
         throw fail("\(error)", code: ExitCodes.connection)

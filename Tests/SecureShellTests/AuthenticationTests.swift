@@ -66,9 +66,11 @@ struct AuthenticationTests {
         await #expect {
             _ = try await site.connect(site.settings(identity: "/nonexistent/key"), interaction: NonInteractive(password: "wrong"))
         } throws: { error in
-            // OpenSSH's order: key files, then keyboard-interactive, password last.
-            guard case let SSHError.authentication(_, offered, tried, _) = error else { return false }
-            return offered.contains("password") && tried == ["publickey /nonexistent/key", "keyboard-interactive", "password"]
+            // OpenSSH's order: key files, then keyboard-interactive, password last; a
+            // missing key file is named as such, not as a key the server refused.
+            guard case let SSHError.authentication(_, offered, tried, detail) = error else { return false }
+            return offered.contains("password") && tried == ["keyboard-interactive", "password"]
+                && detail.contains("no such identity file /nonexistent/key")
         }
     }
 

@@ -76,6 +76,20 @@ struct CommandLineTests {
         #expect(second.status == 0, "\(second.err)")
     }
 
+    /// A missing identity file is named before connecting, and the failure says so too.
+    @Test func aMissingIdentityFileIsNamedAsSuch() throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let text = try String(contentsOfFile: site.config, encoding: .utf8).replacingOccurrences(of: site.identity, with: "/nonexistent/id_ed25519")
+        let conf = home.appendingPathComponent("missing-key.conf")
+        try text.write(to: conf, atomically: true, encoding: .utf8)
+        let result = try hpcsJob(submitArguments(site, config: conf.path) + ["--dry-run"], home: home)
+        #expect(result.status == 69)
+        #expect(result.err.hasPrefix("hpcs-job: warning: no such identity file /nonexistent/id_ed25519"), "\(result.err)")
+        #expect(!result.err.contains("publickey /nonexistent"), "not reported as a key the server refused: \(result.err)")
+    }
+
     /// logs, cancel, status and results by id, id prefix and job id; a
     /// prefix with _ or % is literal.
     @Test func logsCancelStatusAndResultsFindTheirSubmission() throws {
