@@ -68,8 +68,14 @@ struct ConfigTests {
             guard let error = error as? PreparationError else { return false }
             return error.line == 16 && error.field == "[supercomputer] port" && "\(error)".contains("/c.conf:16")
         }
-        #expect(throws: PreparationError.self) { _ = try HPCSConfig.parse("[vault\nurl=x", path: "/c.conf") }
-        #expect(throws: PreparationError.self) { _ = try HPCSConfig.parse("url = x", path: "/c.conf") }
+        #expect { _ = try HPCSConfig.parse("[vault\nurl=x", path: "/c.conf") } throws: { error in
+            let error = error as? PreparationError
+            return error?.kind == .config && error?.line == 1 && "\(error.map { "\($0)" } ?? "")".contains("section header")
+        }
+        #expect { _ = try HPCSConfig.parse("url = x", path: "/c.conf") } throws: { error in
+            let error = error as? PreparationError
+            return error?.kind == .config && error?.line == 1 && "\(error.map { "\($0)" } ?? "")".contains("outside any section")
+        }
     }
 }
 
@@ -113,7 +119,10 @@ struct InfoFileTests {
 
     @Test func notYamlOrNoInfoMapping() {
         for text in ["info: [unclosed", "other:\n  a: b", "- a\n- b", ""] {
-            #expect(throws: PreparationError.self) { _ = try InfoFile.parse(text, file: "x", trustDomain: "hpcs.example.org") }
+            #expect { _ = try InfoFile.parse(text, file: "x", trustDomain: "hpcs.example.org") } throws: { error in
+                let error = error as? PreparationError
+                return error?.kind == .infoFile && error?.file == "x"
+            }
         }
     }
 }

@@ -10,7 +10,12 @@ struct TemplateEngineTests {
             _ = try template.render(["job_name": .word("x")])
         } throws: { error in (error as? PreparationError)?.field == "{{ nope }}" && (error as? PreparationError)?.line == 2 }
         let required = Template(name: "t", text: "x={{ account }}")
-        #expect(throws: PreparationError.self) { _ = try required.render(["account": .absent]) }
+        #expect {
+            _ = try required.render(["account": .absent])
+        } throws: { error in
+            let error = error as? PreparationError
+            return error?.kind == .template && error?.field == "{{ account }}" && error?.line == 1
+        }
     }
 
     @Test func optionalLinesAreDroppedWhenAbsent() throws {
@@ -27,7 +32,13 @@ struct TemplateEngineTests {
         "cat <<A; cat <<B\nA\n{{ x }}\nB",
     ])
     func placeholdersOutsideWordPositionsAreTemplateErrors(text: String) {
-        #expect(throws: PreparationError.self) { _ = try Template(name: "t", text: text).render(["x": .word("v")]) }
+        #expect {
+            _ = try Template(name: "t", text: text).render(["x": .word("v")])
+        } throws: { error in
+            // A template error naming the placeholder (the exit code for these is 64, usage).
+            let error = error as? PreparationError
+            return error?.kind == .template && error?.field == "{{ x }}"
+        }
     }
 
     @Test func aListCannotBeAssignedToAScalar() throws {
@@ -42,7 +53,9 @@ struct TemplateEngineTests {
     @Test func sbatchLinesRefuseValuesThatCouldEscape() {
         let template = Template(name: "t", text: "#SBATCH --job-name={{ x }}")
         for value in ["a b", "a\nb", "x'y", "%j", "", "a#b"] {
-            #expect(throws: PreparationError.self) { _ = try template.render(["x": .word(value)]) }
+            #expect {
+                _ = try template.render(["x": .word(value)])
+            } throws: { error in (error as? PreparationError)?.field == "{{ x }}" }
         }
     }
 
