@@ -3,57 +3,99 @@ import Foundation
 
 extension SessionDriver {
     /// OpenSSH's order: agent, identity files, keyboard-interactive, password.
-    /// Returns the methods the server offered and the one that worked.
+    /// A method can end in partial success (`AuthenticationMethods
+    /// publickey,keyboard-interactive`: the key was accepted, a one-time code
+    /// is next): the server's remaining methods are read again after every
+    /// method that did not log in, and the chain goes on with them.
+    /// Returns the methods offered first and what logged in.
     func authenticate(settings: ConnectionSettings, interaction: SSHInteraction) throws -> (offered: [String], method: String) {
         let user = settings.user
-        let userLength = UInt32(user.utf8.count)
-        guard let list = libssh2_userauth_list(session, user, userLength) else {
+        guard var offered = remainingMethods(user) else {
             if libssh2_userauth_authenticated(session) != 0 { return ([], "none") } // "none" was enough
             throw lastError(during: "asking for authentication methods")
         }
-        let offered = String(cString: list).split(separator: ",").map(String.init)
-        var tried: [String] = []
-        var details: [String] = []
+        let firstOffered = offered
+        var chain = AuthenticationChain()
+        // Each round tries what the server offers now; a partial success starts the next round.
+        for _ in 0..<4 {
+            switch try authenticationRound(offered: offered, settings: settings, interaction: interaction, chain: &chain) {
+            case let .loggedIn(method):
+                return (firstOffered, (chain.accepted + [method]).joined(separator: ", then "))
+            case let .partial(method, remaining):
+                chain.accepted.append(method)
+                offered = remaining
+            case .refused:
+                throw SSHError.authentication(user: user, offered: firstOffered, tried: chain.tried, detail: chain.detail)
+            }
+        }
+        throw SSHError.authentication(user: user, offered: firstOffered, tried: chain.tried, detail: chain.detail)
+    }
 
+    /// What an authentication round ended in.
+    private enum RoundOutcome { case loggedIn(String), partial(String, remaining: [String]), refused }
+
+    /// The methods the server accepts now (nil when it answered otherwise).
+    private func remainingMethods(_ user: String) -> [String]? {
+        guard let list = libssh2_userauth_list(session, user, UInt32(user.utf8.count)) else { return nil }
+        return String(cString: list).split(separator: ",").map(String.init)
+    }
+
+    /// After a method that did not log in: was it accepted as one step of a chain?
+    private func partialSuccess(_ user: String, offered: [String]) -> [String]? {
+        guard libssh2_userauth_authenticated(session) == 0, let now = remainingMethods(user), !now.isEmpty,
+              now != offered else { return nil }
+        return now
+    }
+
+    private func authenticationRound(offered: [String], settings: ConnectionSettings, interaction: SSHInteraction,
+                                     chain: inout AuthenticationChain) throws -> RoundOutcome {
+        let user = settings.user
         if offered.contains("publickey") {
             if settings.useAgent, let socket = settings.agentSocket ?? ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] {
-                tried.append("agent")
+                chain.tried.append("agent")
                 if authenticateWithAgent(user: user, socket: socket,
                                          onlyKeysOf: settings.identitiesOnly ? settings.candidateIdentityFiles : nil) {
-                    return (offered, "publickey (agent)")
+                    return .loggedIn("publickey (agent)")
                 }
+                if let remaining = partialSuccess(user, offered: offered) { return .partial("publickey (agent)", remaining: remaining) }
             }
             for file in settings.candidateIdentityFiles {
                 // Named for what it is, not reported as a key the server refused.
                 guard FileManager.default.fileExists(atPath: file) else {
-                    details.append("no such identity file \(file)")
+                    chain.note("no such identity file \(file)")
                     continue
                 }
                 guard FileManager.default.isReadableFile(atPath: file) else {
-                    details.append("identity file \(file) is not readable")
+                    chain.note("identity file \(file) is not readable")
                     continue
                 }
-                tried.append("publickey \(file)")
+                chain.tried.append("publickey \(file)")
                 switch try authenticateWithKeyFile(file, user: user, interaction: interaction) {
-                case .success: return (offered, "publickey \(file)")
-                case let .failure(detail): details.append(detail)
+                case .success: return .loggedIn("publickey \(file)")
+                case let .failure(detail):
+                    if let remaining = partialSuccess(user, offered: offered) {
+                        return .partial("publickey \(file)", remaining: remaining)
+                    }
+                    chain.note(detail)
                 }
             }
         }
         if offered.contains("keyboard-interactive") {
-            tried.append("keyboard-interactive")
-            if authenticateKeyboardInteractive(user: user, interaction: interaction) { return (offered, "keyboard-interactive") }
+            chain.tried.append("keyboard-interactive")
+            if authenticateKeyboardInteractive(user: user, interaction: interaction) { return .loggedIn("keyboard-interactive") }
+            if let remaining = partialSuccess(user, offered: offered) { return .partial("keyboard-interactive", remaining: remaining) }
+            chain.note("keyboard-interactive: not accepted (a wrong or missing answer)")
         }
         if offered.contains("password") {
             if let password = awaitAnswer({ await interaction.password(user: user, host: settings.host) }) {
-                tried.append("password")
-                let rc = libssh2_userauth_password_ex(session, user, userLength, password,
+                chain.tried.append("password")
+                let rc = libssh2_userauth_password_ex(session, user, UInt32(user.utf8.count), password,
                                                       UInt32(password.utf8.count), nil)
-                if rc == 0 { return (offered, "password") }
+                if rc == 0 { return .loggedIn("password") }
+                if let remaining = partialSuccess(user, offered: offered) { return .partial("password", remaining: remaining) }
             }
         }
-        throw SSHError.authentication(user: user, offered: offered, tried: tried,
-                                      detail: details.joined(separator: "; "))
+        return .refused
     }
 
     private func authenticateWithAgent(user: String, socket: String, onlyKeysOf files: [String]?) -> Bool {
@@ -154,6 +196,20 @@ extension SessionDriver {
 
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
+
+/// What an authentication attempt went through, for its failure message:
+/// steps the server accepted are named as accepted, never as refused.
+struct AuthenticationChain {
+    var tried: [String] = []
+    var accepted: [String] = []
+    var notes: [String] = []
+
+    mutating func note(_ text: String) { notes.append(text) }
+
+    var detail: String {
+        (accepted.map { "accepted: \($0)" } + notes).joined(separator: "; ")
+    }
 }
 
 /// Just enough of the private key formats to know whether to ask for a passphrase.

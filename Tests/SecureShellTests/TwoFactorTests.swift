@@ -1,0 +1,47 @@
+import Foundation
+import SecureShell
+import SiteTestSupport
+import Testing
+
+/// The site's two-factor login node: `AuthenticationMethods
+/// publickey,keyboard-interactive`, a TOTP code from PAM.
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct TwoFactorTests {
+    func settings(_ site: LocalSite) -> ConnectionSettings {
+        var settings = site.settings()
+        settings.port = Int(site["HPCS_SITE_2FA_SSH_PORT"]) ?? 2223
+        return settings
+    }
+
+    func code(_ site: LocalSite) throws -> String {
+        try Tool.run("/usr/bin/oathtool", ["--totp", "-b", site["HPCS_SITE_TOTP_SECRET"]]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The key is accepted (partial success), then the code is asked for and logs in.
+    @Test func keyThenOneTimeCodeLogsIn() async throws {
+        let site = try LocalSite.require()
+        let interaction = RecordingInteraction(keyboardInteractive: try code(site))
+        let ssh = try await SSHConnection.connect(settings(site), interaction: interaction)
+        defer { ssh.close() }
+        #expect(try await ssh.run(["id", "-un"]).stdoutText == site.user + "\n")
+        #expect(ssh.details.offeredMethods == ["publickey"], "only the first step is offered at first")
+        #expect(ssh.details.authenticatedWith == "publickey \(site.identity), then keyboard-interactive")
+        #expect(interaction.asked.count == 1 && interaction.asked.first?.contains("Verification code") == true,
+                "the server's prompt was handed over: \(interaction.asked)")
+    }
+
+    /// A wrong code fails naming the key as accepted and the code as refused.
+    @Test func aWrongCodeNeverBlamesTheAcceptedKey() async throws {
+        let site = try LocalSite.require()
+        let wrong = String(format: "%06d", ((Int(try code(site)) ?? 0) + 500_000) % 1_000_000)
+        await #expect {
+            _ = try await SSHConnection.connect(settings(site), interaction: NonInteractive(keyboardInteractiveAnswers: [wrong]))
+        } throws: { error in
+            guard case let SSHError.authentication(_, offered, tried, detail) = error else { return false }
+            return offered == ["publickey"] && tried.contains("keyboard-interactive")
+                && detail.contains("accepted: publickey \(site.identity)") && detail.contains("keyboard-interactive: not accepted")
+                && !detail.contains("\(site.identity): not accepted")
+        }
+    }
+}
