@@ -6,11 +6,12 @@ import JobRuntime
 import SecureShell
 import TerminalUI
 
-/// Questions asked on the terminal when stdin is one; refusals otherwise.
+/// Questions asked on the controlling terminal (/dev/tty), as ssh asks them,
+/// even when stdin or stdout is a pipe; refusals when there is none.
 struct TerminalInteraction: SSHInteraction {
     let acceptNewHostKeys: Bool
 
-    var isTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+    var isTerminal: Bool { ControllingTerminal.isAvailable }
 
     func decide(unknownHostKey key: UnknownHostKey) async -> HostKeyDecision {
         if acceptNewHostKeys { return .acceptAndRemember }
@@ -23,38 +24,77 @@ struct TerminalInteraction: SSHInteraction {
                 """)
             return .refuse
         }
-        Console.error("""
+        let answer = ControllingTerminal.ask("""
             The authenticity of host \(key.hostDescription) can't be established.
             \(key.keyType) key fingerprint is \(key.fingerprint).
-            Are you sure you want to continue connecting (yes/no)? 
-            """)
-        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
-        return answer == "yes" ? .acceptAndRemember : .refuse
+            Are you sure you want to continue connecting (yes/no/[fingerprint])? 
+            """, echo: true)?.trimmingCharacters(in: .whitespaces)
+        return answer?.lowercased() == "yes" || answer == key.fingerprint ? .acceptAndRemember : .refuse
     }
 
     func passphrase(forKeyFile path: String, attempt: Int) async -> String? {
-        guard isTerminal, let text = getpass("Enter passphrase for key '\(path)': ") else { return nil }
-        return String(cString: text)
+        guard isTerminal else { return nil }
+        return ControllingTerminal.ask("Enter passphrase for key '\(path)': ", echo: false)
     }
 
     func respond(to challenge: KeyboardInteractiveChallenge) async -> [String]? {
         guard isTerminal else { return nil }
         // The server's texts are outside text: sanitised like everything else shown.
-        if !challenge.name.isEmpty { Console.error(challenge.name + "\n") }
-        if !challenge.instruction.isEmpty { Console.error(challenge.instruction + "\n") }
-        return challenge.prompts.map { prompt in
+        var heading = ""
+        if !challenge.name.isEmpty { heading += challenge.name + "\n" }
+        if !challenge.instruction.isEmpty { heading += challenge.instruction + "\n" }
+        var answers: [String] = []
+        for (index, prompt) in challenge.prompts.enumerated() {
             let text = TerminalSanitizer.plainText(prompt.text).replacingOccurrences(of: "\n", with: " ")
-            if prompt.echo {
-                Console.error(text)
-                return readLine() ?? ""
-            }
-            return getpass(text).map { String(cString: $0) } ?? ""
+            guard let answer = ControllingTerminal.ask((index == 0 ? heading : "") + text, echo: prompt.echo) else { return nil }
+            answers.append(answer)
         }
+        return answers
     }
 
     func password(user: String, host: String) async -> String? {
-        guard isTerminal, let text = getpass("\(user)@\(host)'s password: ") else { return nil }
-        return String(cString: text)
+        guard isTerminal else { return nil }
+        return ControllingTerminal.ask("\(user)@\(host)'s password: ", echo: false)
+    }
+}
+
+/// The process's controlling terminal.
+enum ControllingTerminal {
+    static var isAvailable: Bool {
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
+    /// Shows `prompt` (sanitised) and reads one line, without echo when asked.
+    static func ask(_ prompt: String, echo: Bool) -> String? {
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var saved = termios()
+        let canHideEcho = !echo && tcgetattr(fd, &saved) == 0
+        if canHideEcho {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(fd, TCSAFLUSH, &quiet)
+        }
+        defer {
+            if canHideEcho {
+                tcsetattr(fd, TCSAFLUSH, &saved)
+                _ = write(fd, "\n", 1)
+            }
+        }
+        let shown = Array(TerminalSanitizer.plainText(prompt).utf8)
+        _ = shown.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1 {
+            if byte == 0x0A { break }
+            if byte != 0x0D { line.append(byte) }
+        }
+        defer { for index in line.indices { line[index] = 0 } }
+        return String(decoding: line, as: UTF8.self)
     }
 }
 
@@ -116,6 +156,11 @@ func connect(_ config: HPCSConfig, acceptNewHostKey: Bool) async throws -> SSHCo
     do {
         return try await SSHConnection.connect(settings,
                                                interaction: TerminalInteraction(acceptNewHostKeys: acceptNewHostKey))
+    } catch let SSHError.authentication(user, offered, tried, detail) where tried.contains("keyboard-interactive")
+                && !ControllingTerminal.isAvailable {
+        let error = SSHError.authentication(user: user, offered: offered, tried: tried, detail: detail)
+        throw fail("\(error); the server asks for a code (keyboard-interactive) and there is no terminal to ask on: "
+                   + "run hpcs-job in a terminal", code: ExitCodes.connection)
     } catch {
         throw fail("\(error)", code: ExitCodes.connection)
     }

@@ -37,16 +37,54 @@ struct TmuxEndToEndTests {
     /// Starts the real binary on the site's config in this test's tmux
     /// server, with a private HOME; `then` runs in the pane after it exits.
     /// Returns the HOME, for `cleanUp`.
-    func launchApp(_ site: LocalSite, width: Int, height: Int, then: String = "") throws -> URL {
+    func launchApp(_ site: LocalSite, width: Int, height: Int, then: String = "", arguments: String? = nil) throws -> URL {
         let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build)")
         let home = try Tool.temporaryDirectory()
         let command = "env TERM=xterm-256color HOME=\(home.path) XDG_DATA_HOME=\(home.path)/data XDG_CONFIG_HOME=\(home.path)/config "
-            + "\(binary) --config \(site.config)" + then
+            + "\(binary) \(arguments ?? "--config \(site.config)")" + then
         // The tmux server outlives this call: no pipes for it to hold open.
         try Tool.runDetached(tmuxPath, ["-S", socket, "new-session", "-d", "-s", session,
                                         "-x", String(width), "-y", String(height), command])
         return home
+    }
+
+    func oneTimeCode(_ site: LocalSite) throws -> String {
+        try Tool.run("/usr/bin/oathtool", ["--totp", "-b", site["HPCS_SITE_TOTP_SECRET"]]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `hpcs-job submit` on the two-factor login node: the key is accepted,
+    /// the server's prompt shows in the terminal, the typed code (not echoed)
+    /// logs in, and the job is submitted.
+    @Test func submitOnTheTwoFactorNodeAsksForTheCodeInTheTerminal() async throws {
+        let site = try LocalSite.require()
+        let arguments = "submit --config \(site["HPCS_SITE_2FA_CONFIG"]) -p \(site.partition) -t 5 -w \(site.node) "
+            + "-s \(site.workdir)/tmux-2fa-\(UUID().uuidString.prefix(6)) -ai \(site.appInfo) -di \(site.dataInfo)"
+        let home = try launchApp(site, width: 160, height: 30, then: "; echo \"exit status $?\"; sleep 120", arguments: arguments)
+        defer { cleanUp(home: home) }
+        try await waitFor("Verification code:")
+        let code = try oneTimeCode(site)
+        try type(code)
+        try send("Enter")
+        let screen = try await waitFor("exit status", seconds: 90)
+        #expect(screen.contains("exit status 0") && screen.contains("submitted ") && screen.contains(" as job "), "\(screen)")
+        #expect(!screen.contains(code), "the code is not echoed")
+    }
+
+    /// The TUI connects to the two-factor node the same way: its prompt asks for the code.
+    @Test func theTUIConnectsToTheTwoFactorNode() async throws {
+        let site = try LocalSite.require()
+        let home = try launchApp(site, width: 120, height: 36, arguments: "--config \(site["HPCS_SITE_2FA_CONFIG"])")
+        defer { cleanUp(home: home) }
+        try await waitFor("Connect to the login node")
+        try send("Enter")
+        try await waitFor("Verification code")
+        try type(try oneTimeCode(site))
+        try send("Enter")
+        // Connected: the remote browser of the login node, and the top bar names the node.
+        let screen = try await waitFor("● \(site.user)@127.0.0.1:\(site["HPCS_SITE_2FA_SSH_PORT"])")
+        #expect(screen.contains("Login node:"), "\(screen)")
     }
 
     func cleanUp(home: URL) {

@@ -76,6 +76,21 @@ struct CommandLineTests {
         #expect(second.status == 0, "\(second.err)")
     }
 
+    /// On the two-factor node with no terminal to ask on: exit 69, naming
+    /// keyboard-interactive and the key that was accepted.
+    @Test func aOneTimeCodeWithoutATerminalFailsSayingSo() throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        // setsid: no controlling terminal, even when the tests run in one.
+        let result = try Tool.run("/usr/bin/setsid", ["--wait", binary] + submitArguments(site, config: site["HPCS_SITE_2FA_CONFIG"])
+                                    + ["--dry-run"], stdin: Data(), environment: [
+            "HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent("data").path, "PATH": "/usr/bin:/bin"])
+        #expect(result.status == 69)
+        #expect(result.err.contains("keyboard-interactive") && result.err.contains("no terminal")
+                && result.err.contains("accepted: publickey \(site.identity)"), "\(result.err)")
+    }
+
     /// A missing identity file is named before connecting, and the failure says so too.
     @Test func aMissingIdentityFileIsNamedAsSuch() throws {
         let site = try LocalSite.require()
