@@ -141,6 +141,11 @@ extension SessionDriver {
             if error.isConnectionLost { throw error }
             // A wrong passphrase fails the signature step; ask again (3 tries, as OpenSSH).
             if encrypted, attempt < 3 { continue }
+            if rc != LIBSSH2_ERROR_FILE, !LibSSH2.signsRSAWithSHA2, PrivateKeyFile.isRSA(file, contents: contents) {
+                return .failure("\(file) is an RSA key, and the server refused its SHA-1 (ssh-rsa) signature, the only kind "
+                                + "libssh2 \(LibSSH2.version) can make (OpenSSH 8.8 and later refuse it): use an ed25519 or ECDSA "
+                                + "key (ssh-keygen -t ed25519, then add it on the cluster), or libssh2 1.11 or newer")
+            }
             return .failure("\(file): \(rc == LIBSSH2_ERROR_FILE ? "unusable key or wrong passphrase" : "not accepted")")
         }
     }
@@ -214,6 +219,21 @@ struct AuthenticationChain {
 
 /// Just enough of the private key formats to know whether to ask for a passphrase.
 enum PrivateKeyFile {
+    /// Whether an identity file holds an RSA key: its .pub says so, or the
+    /// PEM header does, or the OpenSSH container's public part does.
+    static func isRSA(_ file: String, contents: Data) -> Bool {
+        if let pub = FileManager.default.contents(atPath: file + ".pub") {
+            return String(decoding: pub, as: UTF8.self).hasPrefix("ssh-rsa ")
+        }
+        let text = String(decoding: contents, as: UTF8.self)
+        if text.contains("BEGIN RSA PRIVATE KEY") { return true }
+        guard text.contains("BEGIN OPENSSH PRIVATE KEY") else { return false }
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        guard let decoded = Data(base64Encoded: body) else { return false }
+        // The public key (type first) follows the cipher and KDF names, unencrypted.
+        return decoded.prefix(256).range(of: Data("ssh-rsa".utf8)) != nil
+    }
+
     static func isEncrypted(_ contents: Data) -> Bool {
         let text = String(decoding: contents, as: UTF8.self)
         if text.contains("Proc-Type: 4,ENCRYPTED") || text.contains("BEGIN ENCRYPTED PRIVATE KEY") { return true }

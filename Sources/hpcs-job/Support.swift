@@ -159,7 +159,7 @@ func connect(_ config: HPCSConfig, acceptNewHostKey: Bool) async throws -> SSHCo
     } catch let SSHError.authentication(user, offered, tried, detail) where tried.contains("keyboard-interactive")
                 && !ControllingTerminal.isAvailable {
         let error = SSHError.authentication(user: user, offered: offered, tried: tried, detail: detail)
-        throw fail("\(error); the server asks for a code (keyboard-interactive) and there is no terminal to ask on: "
+        throw fail("\(error); the server asks questions (keyboard-interactive: a one-time code or a password) and there is no terminal to ask them on: "
                    + "run hpcs-job in a terminal", code: ExitCodes.connection)
     } catch {
         throw fail("\(error)", code: ExitCodes.connection)

@@ -45,3 +45,38 @@ struct TwoFactorTests {
         }
     }
 }
+
+/// Users' other key types on the real sshd (OpenSSH 9.2).
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct KeyTypeTests {
+    @Test func anECDSAKeyLogsIn() async throws {
+        let site = try LocalSite.require()
+        let identity = site["HPCS_SITE_ECDSA_IDENTITY"]
+        let ssh = try await SSHConnection.connect(site.settings(identity: identity), interaction: NonInteractive())
+        defer { ssh.close() }
+        #expect(ssh.details.authenticatedWith == "publickey \(identity)")
+        #expect(try await ssh.run(["id", "-un"]).stdoutText == site.user + "\n")
+    }
+
+    /// With libssh2 before 1.11 an RSA key can only sign with SHA-1, which
+    /// OpenSSH 8.8 and later refuse: the failure says exactly that and how
+    /// to fix it. With 1.11 or newer the RSA key logs in.
+    @Test func anRSAKeyLogsInOrFailsSayingWhy() async throws {
+        let site = try LocalSite.require()
+        let identity = site["HPCS_SITE_RSA_IDENTITY"]
+        let settings = site.settings(identity: identity)
+        if LibSSH2.signsRSAWithSHA2 {
+            let ssh = try await SSHConnection.connect(settings, interaction: NonInteractive())
+            ssh.close()
+            #expect(ssh.details.authenticatedWith == "publickey \(identity)")
+            return
+        }
+        await #expect {
+            _ = try await SSHConnection.connect(settings, interaction: NonInteractive())
+        } throws: { error in
+            guard case let SSHError.authentication(_, _, tried, detail) = error else { return false }
+            return tried.first == "publickey \(identity)" && detail.contains("\(identity) is an RSA key")
+                && detail.contains("SHA-1") && detail.contains("libssh2 \(LibSSH2.version)") && detail.contains("ed25519")
+        }
+    }
+}
