@@ -19,6 +19,9 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var useAgent: Bool
     /// The agent's socket; nil means `SSH_AUTH_SOCK`.
     public var agentSocket: String?
+    /// ProxyCommand (tokens expanded): run with /bin/sh -c, its stdin and
+    /// stdout carry the connection. Takes precedence over ProxyJump, as in OpenSSH.
+    public var proxyCommand: String?
 
     public init(host: String, port: Int = 22, user: String, identityFiles: [String] = [],
                 identitiesOnly: Bool = false, knownHostsFiles: [String] = [],
@@ -62,7 +65,10 @@ public struct ConnectionSettings: Sendable, Equatable {
             connectTimeout: found.connectTimeout.map { .seconds($0) } ?? .seconds(15),
             serverAliveInterval: found.serverAliveInterval ?? 15,
             serverAliveCountMax: found.serverAliveCountMax ?? 3)
-        if let jump = found.proxyJump, jump.lowercased() != "none" {
+        if let command = found.proxyCommand, command.lowercased() != "none" {
+            settings.proxyCommand = expand(command, alias: alias, host: host, user: login)
+                .replacingOccurrences(of: "%p", with: String(settings.port))
+        } else if let jump = found.proxyJump, jump.lowercased() != "none" {
             settings.jumpHosts = jump.split(separator: ",").map { spec in
                 let (jumpUser, jumpHost, jumpPort) = parseJump(String(spec))
                 return resolve(alias: jumpHost, user: jumpUser, port: jumpPort, identityFile: nil,
@@ -94,14 +100,16 @@ public struct ConnectionSettings: Sendable, Equatable {
     static func expand(_ value: String, alias: String, host: String? = nil, user: String? = nil) -> String {
         var out = value
         if out.hasPrefix("~/") { out = home + out.dropFirst() }
+        // %% first stands aside, so a literal "%%h" stays "%h".
+        out = out.replacingOccurrences(of: "%%", with: "\u{0}")
         out = out.replacingOccurrences(of: "%d", with: home)
             .replacingOccurrences(of: "%h", with: host ?? alias)
             .replacingOccurrences(of: "%n", with: alias)
         if let user { out = out.replacingOccurrences(of: "%r", with: user) }
-        return out.replacingOccurrences(of: "%%", with: "%")
+        out = out.replacingOccurrences(of: "%u", with: ProcessInfo.processInfo.environment["USER"] ?? NSUserName())
+        return out.replacingOccurrences(of: "\u{0}", with: "%")
     }
 
-    /// Identity files to try: the configured ones, else OpenSSH's defaults that exist.
     /// Identity files the user named that cannot be used (missing or
     /// unreadable), to warn about before connecting, as `ssh -i` does.
     public var unusableIdentityFiles: [(path: String, reason: String)] {
@@ -112,6 +120,7 @@ public struct ConnectionSettings: Sendable, Equatable {
         }
     }
 
+    /// Identity files to try: the configured ones, else OpenSSH's defaults that exist.
     var candidateIdentityFiles: [String] {
         if !identityFiles.isEmpty { return identityFiles }
         return ["id_ed25519", "id_ecdsa", "id_rsa"].map { Self.home + "/.ssh/" + $0 }

@@ -15,9 +15,16 @@ public struct SSHConfigFile: Sendable {
     var blocks: [Block]
 
     public init(text: String) {
+        self.init(text: text, includeBase: ConnectionSettings.home + "/.ssh", depth: 0)
+    }
+
+    /// `includeBase` resolves relative `Include` paths (~/.ssh for the
+    /// user's file, /etc/ssh for the system's); included files are read in
+    /// place, in glob order, at most 16 deep.
+    init(text: String, includeBase: String, depth: Int) {
         var blocks = [Block(patterns: ["*"], options: [])]
         var skipping = false
-        for rawLine in text.split(whereSeparator: \.isNewline) {
+        for rawLine in Self.expandIncludes(text, base: includeBase, depth: depth) {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let (key, value) = Self.split(line)
@@ -38,7 +45,39 @@ public struct SSHConfigFile: Sendable {
     /// Reads a file; a missing file is an empty configuration.
     public static func load(path: String) -> SSHConfigFile {
         guard let data = FileManager.default.contents(atPath: path) else { return SSHConfigFile(text: "") }
-        return SSHConfigFile(text: String(decoding: data, as: UTF8.self))
+        let base = path.hasPrefix("/etc/ssh/") ? "/etc/ssh" : ConnectionSettings.home + "/.ssh"
+        return SSHConfigFile(text: String(decoding: data, as: UTF8.self), includeBase: base, depth: 0)
+    }
+
+    /// The file's lines with every `Include` replaced by the files it names.
+    static func expandIncludes(_ text: String, base: String, depth: Int) -> [Substring] {
+        var lines: [Substring] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let (key, value) = split(trimmed)
+            guard key == "include", depth < 16 else {
+                if key != "include" { lines.append(line) }
+                continue
+            }
+            for pattern in value.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+                var path = String(pattern)
+                if path.hasPrefix("~/") { path = ConnectionSettings.home + path.dropFirst() }
+                if !path.hasPrefix("/") { path = base + "/" + path }
+                for file in globbed(path) {
+                    guard let data = FileManager.default.contents(atPath: file) else { continue }
+                    lines += expandIncludes(String(decoding: data, as: UTF8.self), base: base, depth: depth + 1)
+                }
+            }
+        }
+        return lines
+    }
+
+    /// Files matching a glob pattern, sorted, as OpenSSH reads them.
+    static func globbed(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
     }
 
     static func split(_ line: String) -> (String, String) {
@@ -69,6 +108,7 @@ public struct SSHConfigFile: Sendable {
                 case "serveraliveinterval": result.serverAliveInterval = result.serverAliveInterval ?? Int(value)
                 case "serveralivecountmax": result.serverAliveCountMax = result.serverAliveCountMax ?? Int(value)
                 case "proxyjump": result.proxyJump = result.proxyJump ?? value
+                case "proxycommand": result.proxyCommand = result.proxyCommand ?? value
                 default: continue // unknown directives are not fatal
                 }
             }
@@ -101,4 +141,5 @@ public struct ResolvedHost: Sendable, Equatable {
     public var serverAliveInterval: Int?
     public var serverAliveCountMax: Int?
     public var proxyJump: String?
+    public var proxyCommand: String?
 }

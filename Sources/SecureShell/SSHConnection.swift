@@ -53,8 +53,13 @@ public final class SSHConnection: Sendable {
     /// (ProxyJump) are connected first and tunnelled through.
     public static func connect(_ settings: ConnectionSettings, interaction: SSHInteraction) async throws -> SSHConnection {
         var jump: SSHConnection?
+        var proxy: ProxyCommandProcess?
         var socket: Int32 = -1
-        if let last = settings.jumpHosts.last {
+        if let command = settings.proxyCommand {
+            let started = try ProxyCommandProcess(command)
+            proxy = started
+            socket = started.socket
+        } else if let last = settings.jumpHosts.last {
             var outer = last
             outer.jumpHosts = Array(settings.jumpHosts.dropLast())
             let jumpConnection = try await connect(outer, interaction: interaction)
@@ -67,6 +72,7 @@ public final class SSHConnection: Sendable {
                                    keepaliveInterval: settings.serverAliveInterval,
                                    keepaliveCountMax: settings.serverAliveCountMax)
         if let jump { driver.onClose.append { jump.close() } }
+        if let proxy { driver.onClose.append { proxy.end() } }
         let fd = socket
         let details = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ConnectionDetails, Error>) in
             driver.start { driver in

@@ -109,6 +109,35 @@ struct CommandLineTests {
         #expect(result.err.contains("is an RSA key") && result.err.contains("SHA-1") && result.err.contains("ed25519"), "\(result.err)")
     }
 
+    /// A host alias from a file pulled in by `Include` in ~/.ssh/config,
+    /// reached through a ProxyCommand: the HPCS config names only the alias
+    /// and the user, and the job is submitted.
+    @Test func anIncludedAliasThroughAProxyCommandSubmits() throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let marker = home.appendingPathComponent("proxy-ran")
+        let configD = home.appendingPathComponent(".ssh/config.d")
+        try FileManager.default.createDirectory(at: configD, withIntermediateDirectories: true)
+        try "Include config.d/*.conf\n".write(to: home.appendingPathComponent(".ssh/config"), atomically: true, encoding: .utf8)
+        try """
+            Host hpcs-proxied
+                HostName \(site.host)
+                Port \(site.port)
+                IdentityFile \(site.identity)
+                UserKnownHostsFile \(site.knownHosts)
+                ProxyCommand touch \(marker.path); exec nc %h %p
+            """.write(to: configD.appendingPathComponent("hpcs.conf"), atomically: true, encoding: .utf8)
+        let original = try String(contentsOfFile: site.config, encoding: .utf8)
+        let cluster = try #require(original.range(of: "[supercomputer]"))
+        let conf = home.appendingPathComponent("alias.conf")
+        try (original[..<cluster.lowerBound] + "[supercomputer]\naddress = hpcs-proxied\nusername = \(site.user)\n")
+            .write(to: conf, atomically: true, encoding: .utf8)
+        let result = try hpcsJob(submitArguments(site, config: conf.path), home: home)
+        #expect(result.status == 0 && result.out.contains("submitted "), "\(result.err)")
+        #expect(FileManager.default.fileExists(atPath: marker.path), "the connection went through the ProxyCommand")
+    }
+
     /// A missing identity file is named before connecting, and the failure says so too.
     @Test func aMissingIdentityFileIsNamedAsSuch() throws {
         let site = try LocalSite.require()
