@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobRuntime
+import SecureShell
 import TerminalUI
 
 struct Doctor: AsyncParsableCommand {
@@ -16,6 +17,8 @@ struct Doctor: AsyncParsableCommand {
 
     @Option(name: .long, help: "The HPCS client configuration (INI).") var config: String
     @Flag(name: .long, help: "Accept and remember an unknown host key.") var acceptNewHostKey = false
+    @Option(name: .customLong("ssh-config"), help: "Use this ssh_config file instead of ~/.ssh/config (like ssh -F).")
+    var sshConfig: String?
     @Flag(name: .long, help: "Look for the job's tools on a compute node (through srun).") var onComputeNode = false
     @Option(name: [.customShort("p"), .long], help: "Partition for the test submission and srun (default: the cluster's default).") var partition: String?
     @Option(name: [.customShort("A"), .long], help: "Account for the test submission and srun.") var account: String?
@@ -23,6 +26,7 @@ struct Doctor: AsyncParsableCommand {
 
     func run() async throws {
         var doctor = SiteDoctor(configPath: config, interaction: TerminalInteraction(acceptNewHostKeys: acceptNewHostKey))
+        doctor.sshConfig = try sshConfigFile(sshConfig)
         doctor.onComputeNode = onComputeNode
         doctor.partition = partition
         doctor.account = account

@@ -32,12 +32,14 @@ struct HistoryCommand: AsyncParsableCommand {
 /// Options shared by the commands that act on past submissions.
 struct RecordOptions: ParsableArguments {
     @Flag(name: .long, help: "Accept and remember an unknown host key.") var acceptNewHostKey = false
+    @Option(name: .customLong("ssh-config"), help: "Use this ssh_config file instead of ~/.ssh/config (like ssh -F).")
+    var sshConfig: String?
 }
 
 /// Connects to the cluster a record was submitted to, with its own config.
 func connection(for record: SubmissionRecord, options: RecordOptions) async throws -> (SSHConnection, HPCSConfig) {
     let config = try loadConfig(record.configPath)
-    return (try await connect(config, acceptNewHostKey: options.acceptNewHostKey), config)
+    return (try await connect(config, acceptNewHostKey: options.acceptNewHostKey, sshConfigPath: options.sshConfig), config)
 }
 
 /// Polls the records' jobs once and stores what changed.
@@ -97,10 +99,10 @@ struct Logs: AsyncParsableCommand {
     func run() async throws {
         let history = try openHistory()
         let record = try findRecord(id, in: history)
-        let (ssh, config) = try await connection(for: record, options: options)
+        let (ssh, _) = try await connection(for: record, options: options)
         defer { ssh.close() }
         if follow {
-            try await followLog(record, history: history, connection: ssh, config: config)
+            try await followLog(record, history: history, connection: ssh)
         } else {
             do {
                 let data = try await ssh.readFile(record.logPath, limit: 1 << 30)
@@ -113,9 +115,9 @@ struct Logs: AsyncParsableCommand {
 }
 
 /// Follows a job's log to stdout until the job is final and the log drained.
-func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SSHConnection, config: HPCSConfig) async throws {
+func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SSHConnection) async throws {
     guard let jobID = record.jobID else { throw fail("\(record.id) has no job id", code: ExitCodes.usage) }
-    let manager = ConnectionManager(settings: config.connectionSettings(),
+    let manager = ConnectionManager(settings: connection.settings, // as connected (--ssh-config included)
                                     interaction: TerminalInteraction(acceptNewHostKeys: false), initial: connection)
     let local = LocalPaths().logs.appendingPathComponent("\(record.id).log")
     try? FileManager.default.removeItem(at: local) // print the whole log from the start

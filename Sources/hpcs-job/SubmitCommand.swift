@@ -34,6 +34,8 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .long, help: "SBATCH template name.") var template = "hpcs"
     @Flag(name: .long, help: "Print the SBATCH and stop; only validation contacts the cluster.") var dryRun = false
     @Flag(name: .long, help: "Accept and remember an unknown host key (like OpenSSH's accept-new).") var acceptNewHostKey = false
+    @Option(name: .customLong("ssh-config"), help: "Use this ssh_config file instead of ~/.ssh/config (like ssh -F).")
+    var sshConfig: String?
     @Flag(name: .long, help: "Print one JSON object.") var json = false
 
     /// A word list split with shell rules; an error names the option it came from.
@@ -64,7 +66,7 @@ struct Submit: AsyncParsableCommand {
         if let problem = spec.problems().first { throw fail("\(problem)", code: ExitCodes.usage) }
         let history = try openHistory()
         let submitter = Submitter(history: history, paths: LocalPaths(), templates: TemplateStore.standard())
-        let connection = try await connect(config, acceptNewHostKey: acceptNewHostKey)
+        let connection = try await connect(config, acceptNewHostKey: acceptNewHostKey, sshConfigPath: sshConfig)
         defer { connection.close() }
         _ = try? await submitter.recover(on: connection, cluster: connection.settings)
         let request = SubmitRequest(config: config, appInfoPath: applicationInfo, dataInfoPath: dataInfo, spec: spec)
@@ -85,7 +87,7 @@ struct Submit: AsyncParsableCommand {
             } else {
                 Console.output("submitted \(record.id) as job \(record.jobID ?? "?") (remote dir \(record.remoteDir ?? "?"))")
             }
-            if follow { try await followLog(record, history: history, connection: connection, config: config) }
+            if follow { try await followLog(record, history: history, connection: connection) }
         } catch let error as ExitCode {
             throw error
         } catch {

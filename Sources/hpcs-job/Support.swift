@@ -148,8 +148,17 @@ func loadConfig(_ path: String) throws -> HPCSConfig {
     }
 }
 
-func connect(_ config: HPCSConfig, acceptNewHostKey: Bool) async throws -> SSHConnection {
-    let settings = config.connectionSettings()
+/// `--ssh-config FILE` (like `ssh -F`): this file instead of ~/.ssh/config.
+func sshConfigFile(_ path: String?) throws -> SSHConfigFile? {
+    guard let path else { return nil }
+    guard FileManager.default.isReadableFile(atPath: path) else {
+        throw fail("--ssh-config \(path): no such readable file", code: ExitCodes.config)
+    }
+    return SSHConfigFile.load(path: path)
+}
+
+func connect(_ config: HPCSConfig, acceptNewHostKey: Bool, sshConfigPath: String? = nil) async throws -> SSHConnection {
+    let settings = config.connectionSettings(sshConfig: try sshConfigFile(sshConfigPath))
     for (path, reason) in settings.unusableIdentityFiles {
         Console.error("hpcs-job: warning: \(reason) \(path) (\(config.path) [supercomputer] identity-file or ~/.ssh/config IdentityFile)\n")
     }

@@ -138,6 +138,30 @@ struct CommandLineTests {
         #expect(FileManager.default.fileExists(atPath: marker.path), "the connection went through the ProxyCommand")
     }
 
+    /// `--ssh-config FILE` (like ssh -F) is read instead of ~/.ssh/config.
+    @Test func anSSHConfigFileGivenOnTheCommandLineIsUsed() throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let file = home.appendingPathComponent("my_ssh_config")
+        try """
+            Host cluster-by-flag
+                HostName \(site.host)
+                Port \(site.port)
+                IdentityFile \(site.identity)
+                UserKnownHostsFile \(site.knownHosts)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let original = try String(contentsOfFile: site.config, encoding: .utf8)
+        let cluster = try #require(original.range(of: "[supercomputer]"))
+        let conf = home.appendingPathComponent("flag.conf")
+        try (original[..<cluster.lowerBound] + "[supercomputer]\naddress = cluster-by-flag\nusername = \(site.user)\n")
+            .write(to: conf, atomically: true, encoding: .utf8)
+        let result = try hpcsJob(submitArguments(site, config: conf.path) + ["--dry-run", "--ssh-config", file.path], home: home)
+        #expect(result.status == 0, "\(result.err)")
+        let missing = try hpcsJob(submitArguments(site, config: conf.path) + ["--dry-run", "--ssh-config", "/nonexistent"], home: home)
+        #expect(missing.status == 78 && missing.err.contains("--ssh-config /nonexistent"), "\(missing.err)")
+    }
+
     /// A missing identity file is named before connecting, and the failure says so too.
     @Test func aMissingIdentityFileIsNamedAsSuch() throws {
         let site = try LocalSite.require()
