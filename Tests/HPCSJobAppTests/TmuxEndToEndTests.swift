@@ -49,11 +49,6 @@ struct TmuxEndToEndTests {
         return home
     }
 
-    func oneTimeCode(_ site: LocalSite) throws -> String {
-        try Tool.run("/usr/bin/oathtool", ["--totp", "-b", site["HPCS_SITE_TOTP_SECRET"]]).out
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// `hpcs-job submit` on the two-factor login node: the key is accepted,
     /// the server's prompt shows in the terminal, the typed code (not echoed)
     /// logs in, and the job is submitted.
@@ -64,7 +59,7 @@ struct TmuxEndToEndTests {
         let home = try launchApp(site, width: 160, height: 30, then: "; echo \"exit status $?\"; sleep 120", arguments: arguments)
         defer { cleanUp(home: home) }
         try await waitFor("Verification code:")
-        let code = try oneTimeCode(site)
+        let code = try site.oneTimeCode()
         try type(code)
         try send("Enter")
         let screen = try await waitFor("exit status", seconds: 90)
@@ -80,7 +75,7 @@ struct TmuxEndToEndTests {
         try await waitFor("Connect to the login node")
         try send("Enter")
         try await waitFor("Verification code")
-        try type(try oneTimeCode(site))
+        try type(try site.oneTimeCode())
         try send("Enter")
         // Connected: the remote browser of the login node, and the top bar names the node.
         let screen = try await waitFor("● \(site.user)@127.0.0.1:\(site["HPCS_SITE_2FA_SSH_PORT"])")

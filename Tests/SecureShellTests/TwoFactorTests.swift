@@ -13,15 +13,10 @@ struct TwoFactorTests {
         return settings
     }
 
-    func code(_ site: LocalSite) throws -> String {
-        try Tool.run("/usr/bin/oathtool", ["--totp", "-b", site["HPCS_SITE_TOTP_SECRET"]]).out
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// The key is accepted (partial success), then the code is asked for and logs in.
     @Test func keyThenOneTimeCodeLogsIn() async throws {
         let site = try LocalSite.require()
-        let interaction = RecordingInteraction(keyboardInteractive: try code(site))
+        let interaction = RecordingInteraction(keyboardInteractive: try site.oneTimeCode())
         let ssh = try await SSHConnection.connect(settings(site), interaction: interaction)
         defer { ssh.close() }
         #expect(try await ssh.run(["id", "-un"]).stdoutText == site.user + "\n")
@@ -34,7 +29,7 @@ struct TwoFactorTests {
     /// A wrong code fails naming the key as accepted and the code as refused.
     @Test func aWrongCodeNeverBlamesTheAcceptedKey() async throws {
         let site = try LocalSite.require()
-        let wrong = String(format: "%06d", ((Int(try code(site)) ?? 0) + 500_000) % 1_000_000)
+        let wrong = String(format: "%06d", ((Int(try site.oneTimeCode()) ?? 0) + 500_000) % 1_000_000)
         await #expect {
             _ = try await SSHConnection.connect(settings(site), interaction: NonInteractive(keyboardInteractiveAnswers: [wrong]))
         } throws: { error in

@@ -26,6 +26,12 @@ public struct LocalSite: Sendable {
         return FileManager.default.fileExists(atPath: envFile.path)
     }
 
+    /// A current TOTP code for the two-factor login node (codes may be reused within their window).
+    public func oneTimeCode() throws -> String {
+        try Tool.run("/usr/bin/oathtool", ["--totp", "-b", self["HPCS_SITE_TOTP_SECRET"]]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// True where nothing may be skipped (Scripts/test, CI).
     public static var isRequired: Bool {
         let env = ProcessInfo.processInfo.environment
