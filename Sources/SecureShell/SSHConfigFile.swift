@@ -64,12 +64,30 @@ public struct SSHConfigFile: Sendable {
                 if path.hasPrefix("~/") { path = ConnectionSettings.home + path.dropFirst() }
                 if !path.hasPrefix("/") { path = base + "/" + path }
                 for file in globbed(path) {
-                    guard let data = FileManager.default.contents(atPath: file) else { continue }
+                    guard let data = readIncludedFile(file) else { continue }
                     lines += expandIncludes(String(decoding: data, as: UTF8.self), base: base, depth: depth + 1)
                 }
             }
         }
         return lines
+    }
+
+    /// A regular file of at most 1 MiB ("Include /dev/zero" must not hang),
+    /// read with plain POSIX calls.
+    static func readIncludedFile(_ path: String) -> Data? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= 1 << 20 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var total = 0
+        while total < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress.map { $0 + total }, $0.count - total) }
+            guard count > 0 else { break }
+            total += count
+        }
+        return Data(bytes.prefix(total))
     }
 
     /// Files matching a glob pattern, sorted, as OpenSSH reads them.

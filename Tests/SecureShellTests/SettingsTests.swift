@@ -88,3 +88,24 @@ struct GlobTests {
         #expect(ContinuousClock.now - started < .seconds(5), "exponential backtracking would take hours")
     }
 }
+
+/// `Include` as OpenSSH reads it.
+struct IncludeTests {
+    @Test func includedFilesAreReadInPlaceInGlobOrder() throws {
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "Host b.example.org\n    User from-b\n".write(to: dir.appendingPathComponent("20-b.conf"), atomically: true, encoding: .utf8)
+        try "Host *.example.org\n    Port 2201\n    User from-a\n".write(to: dir.appendingPathComponent("10-a.conf"),
+                                                                           atomically: true, encoding: .utf8)
+        let config = SSHConfigFile(text: "Include \(dir.path)/*.conf\nHost *\n    Port 22\n", includeBase: "/nonexistent", depth: 0)
+        let resolved = config.resolve(alias: "b.example.org")
+        #expect(resolved.port == 2201 && resolved.user == "from-a", "first value wins, in glob order")
+    }
+
+    /// Found by fuzzing: devices, directories and huge files are not read
+    /// (and Foundation's file reading leaked on some special files).
+    @Test func onlySmallRegularFilesAreIncluded() {
+        let config = SSHConfigFile(text: "Include /dev/zero /dev /proc/self/stat\nHost x\n    HostName y\n", includeBase: "/", depth: 0)
+        #expect(config.resolve(alias: "x").hostName == "y")
+    }
+}
