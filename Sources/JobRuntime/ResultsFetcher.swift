@@ -75,11 +75,15 @@ public enum ResultsFetcher {
             return results(in: target, extracted)
         } catch {
             // Whatever went wrong, the download is kept beside any earlier results.
+            let failure = error
             let kept = parent.appendingPathComponent("\(record.id).incomplete")
-            if (try? refuseForeign(kept)) != nil, (try? swapIntoPlace(staging, kept)) != nil {
-                throw Failure(message: "\(error); the encrypted file is kept at \(kept.path)/encrypted_output.tgz")
+            do {
+                try refuseForeign(kept)
+                try swapIntoPlace(staging, kept)
+            } catch {
+                throw Failure(message: "\(failure); the encrypted file is kept at \(encrypted.path)")
             }
-            throw Failure(message: "\(error); the encrypted file is kept at \(encrypted.path)")
+            throw Failure(message: "\(failure); the encrypted file is kept at \(kept.path)/encrypted_output.tgz")
         }
     }
 

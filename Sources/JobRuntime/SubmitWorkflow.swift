@@ -158,12 +158,19 @@ public struct Submitter: Sendable {
             // Recorded before sbatch runs: a crash from here on is recovered by the comment tag.
             try history.advance(id, to: .submitting)
         } catch {
-            markFailed(id, error)
-            if uploaded || !(error is PreparationError) { await Uploader.removeSubmissionDirectory(plan, from: host) }
-            if let keyFile { try? FileManager.default.removeItem(at: keyFile) }
+            await undo(plan, error, removingRemoteFiles: uploaded || !(error is PreparationError), keyFile: keyFile, on: host)
             throw error
         }
         return try await runSbatch(plan, on: host, events: events)
+    }
+
+    /// A submission that certainly did not reach Slurm: marked failed, its
+    /// remote files and its key removed.
+    private func undo(_ plan: SubmissionPlan, _ error: Error, removingRemoteFiles: Bool, keyFile: URL?,
+                      on host: RemoteHost) async {
+        markFailed(plan.submissionID, error)
+        if removingRemoteFiles { await Uploader.removeSubmissionDirectory(plan, from: host) }
+        if let keyFile { try? FileManager.default.removeItem(at: keyFile) }
     }
 
     /// sbatch, once everything is uploaded. Only a clear refusal (sbatch
@@ -188,9 +195,7 @@ public struct Submitter: Sendable {
         guard code == 0 else {
             let message = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
             let refusal = SubmissionFailed(message: message.isEmpty ? "exit status \(code)" : message)
-            markFailed(id, refusal)
-            await Uploader.removeSubmissionDirectory(plan, from: host)
-            try? FileManager.default.removeItem(at: paths.keyFile(submissionID: id))
+            await undo(plan, refusal, removingRemoteFiles: true, keyFile: paths.keyFile(submissionID: id), on: host)
             throw refusal
         }
         let jobID: String

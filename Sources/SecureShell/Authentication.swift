@@ -61,12 +61,8 @@ extension SessionDriver {
             }
             for file in settings.candidateIdentityFiles {
                 // Named for what it is, not reported as a key the server refused.
-                guard FileManager.default.fileExists(atPath: file) else {
-                    chain.note("no such identity file \(file)")
-                    continue
-                }
-                guard FileManager.default.isReadableFile(atPath: file) else {
-                    chain.note("identity file \(file) is not readable")
+                if let problem = ConnectionSettings.identityFileProblem(file) {
+                    chain.note("\(problem) \(file)")
                     continue
                 }
                 chain.tried.append("publickey \(file)")

@@ -113,11 +113,14 @@ public struct ConnectionSettings: Sendable, Equatable {
     /// Identity files the user named that cannot be used (missing or
     /// unreadable), to warn about before connecting, as `ssh -i` does.
     public var unusableIdentityFiles: [(path: String, reason: String)] {
-        identityFiles.compactMap { file in
-            if !FileManager.default.fileExists(atPath: file) { return (file, "no such identity file") }
-            if !FileManager.default.isReadableFile(atPath: file) { return (file, "identity file not readable") }
-            return nil
-        }
+        identityFiles.compactMap { file in Self.identityFileProblem(file).map { (file, $0) } }
+    }
+
+    /// Why an identity file cannot be used, or nil when it can.
+    static func identityFileProblem(_ file: String) -> String? {
+        if !FileManager.default.fileExists(atPath: file) { return "no such identity file" }
+        if !FileManager.default.isReadableFile(atPath: file) { return "identity file not readable" }
+        return nil
     }
 
     /// Identity files to try: the configured ones, else OpenSSH's defaults that exist.
