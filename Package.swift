@@ -49,7 +49,7 @@ let package = Package(
 
         // Benchmarks against reference tools (Scripts/bench); not shipped.
         .executableTarget(name: "hpcs-bench", dependencies: [
-            "AgeCrypto", "SecureShell", "JobPreparation", "JobRuntime", "TerminalUI", "HPCSJobApp",
+            "AgeCrypto", "SecureShell", "JobPreparation", "JobRuntime", "TerminalUI", "HPCSJobApp", "History",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "SlurmTests", dependencies: ["Slurm"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JobPreparationTests", dependencies: ["JobPreparation", "SecureShell", "SiteTestSupport"]),
         .testTarget(name: "JobRuntimeTests", dependencies: ["JobRuntime", "JobPreparation", "History", "SiteTestSupport"]),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "HPCSJobAppTests", dependencies: ["HPCSJobApp", "TerminalUI", "JobPreparation", "JobRuntime", "History",
                                                       "Slurm", "SecureShell", "SiteTestSupport"],

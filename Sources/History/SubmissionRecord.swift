@@ -74,25 +74,9 @@ public struct SubmissionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     /// The tag sbatch puts on the job, to find it again after a crash.
     public var slurmComment: String { "hpcs-job:\(id)" }
 
-    public var isFinished: Bool {
-        stage == .failed || (state.map { ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
-                                          "PREEMPTED", "BOOT_FAIL", "DEADLINE"].contains($0) } ?? false)
-    }
-}
+    /// Slurm's words for a job that will not run again.
+    public static let finalStates: Set<String> = ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
+                                                  "PREEMPTED", "BOOT_FAIL", "DEADLINE"]
 
-/// What the history list can be narrowed to.
-public struct HistoryFilter: Sendable, Equatable {
-    public var text: String?
-    public var state: String?
-    public var since: Date?
-    public var until: Date?
-    public var limit: Int?
-
-    public init(text: String? = nil, state: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int? = nil) {
-        self.text = text
-        self.state = state
-        self.since = since
-        self.until = until
-        self.limit = limit
-    }
+    public var isFinished: Bool { stage == .failed || state.map(Self.finalStates.contains) ?? false }
 }

@@ -7,28 +7,6 @@ import SecureShell
 import Slurm
 import TerminalUI
 
-struct HistoryCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "List past submissions, newest first.")
-
-    @Option(name: .long, help: "Only submissions whose id, job id, name or host contains this.") var filter: String?
-    @Option(name: .long, help: "Only this state (e.g. COMPLETED, or failed).") var state: String?
-    @Option(name: .long, help: "At most this many.") var limit: Int?
-    @Flag(name: .long, help: "Print a JSON array.") var json = false
-
-    func run() async throws {
-        let records = try openHistory().list(HistoryFilter(text: filter, state: state, limit: limit))
-        if json { return try printJSON(records.map(\.jsonObject)) }
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        for record in records {
-            let state = record.stage == .failed ? "failed: \(record.failure ?? "")" : (record.state ?? record.stage.rawValue)
-            Console.output([record.id, formatter.string(from: record.createdAt), record.spec.jobName, record.jobID ?? "-",
-                   "\(record.clusterUser)@\(record.clusterHost)", state, record.exitCode.map(String.init) ?? "-"]
-                .joined(separator: "\t"))
-        }
-    }
-}
-
 /// Options shared by the commands that act on past submissions.
 struct RecordOptions: ParsableArguments {
     @Flag(name: .long, help: "Accept and remember an unknown host key.") var acceptNewHostKey = false

@@ -200,16 +200,7 @@ func jsonEscapingInvisibles(_ json: String) -> String {
 }
 
 extension SubmissionRecord {
-    var jsonObject: [String: Any] {
-        var object: [String: Any] = [
-            "submission_id": id, "job_id": jobID ?? NSNull(), "job_name": spec.jobName, "state": state ?? (stage == .failed ? "FAILED_TO_SUBMIT" : NSNull()),
-            "stage": stage.rawValue, "created_at": ISO8601DateFormatter().string(from: createdAt),
-            "cluster": "\(clusterUser)@\(clusterHost):\(clusterPort)", "remote_dir": remoteDir ?? NSNull(),
-            "exit_code": exitCode ?? NSNull(), "workdir": spec.workdir,
-        ]
-        if let failure { object["failure"] = failure }
-        return object
-    }
+    var jsonObject: [String: Any] { HistoryEntry(self).jsonObject }
 }
 
 /// Finds a submission by id, id prefix or job id.
