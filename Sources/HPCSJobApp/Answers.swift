@@ -121,9 +121,12 @@ enum Answers {
             state.activity = nil
             state.monitor.resultsError = "\(error)"
             state.error = "\(error)"
-        case let .historyLoaded(records):
-            state.history.records = records
-            state.history.selected = min(state.history.selected, max(0, records.count - 1))
+        case let .historyPage(page):
+            return HistoryScreen.apply(&state, page)
+        case let .historyCount(count):
+            return HistoryScreen.apply(&state, count)
+        case let .historyRecord(record):
+            HistoryScreen.apply(&state, record: record)
         case let .failed(text):
             state.activity = nil
             state.error = text

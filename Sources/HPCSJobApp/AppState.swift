@@ -119,15 +119,6 @@ public struct MonitorState: Sendable {
     public var resultsError: String?
 }
 
-public struct HistoryState: Equatable, Sendable {
-    public var records: [SubmissionRecord] = []
-    public var selected = 0
-    public var filter = TextFieldState()
-    public var filtering = false
-    public var stateFilter: String?
-    public var showDetails = false
-}
-
 /// Everything the UI shows. Drawing reads it only; `update` changes it.
 public struct AppState: Sendable {
     public var screen = Screen.connect

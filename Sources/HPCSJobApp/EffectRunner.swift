@@ -126,8 +126,17 @@ final class EffectRunner: Sendable {
             } catch {
                 send(.results(.failure(PreparationError(.submission, "\(error)"))))
             }
-        case let .loadHistory(filter):
-            send(.historyLoaded((try? history?.list(filter)) ?? []))
+        case let .loadHistory(request):
+            guard let history else { return }
+            do {
+                let page = try request.answer(from: history)
+                send(.historyPage(page))
+                if let count = try request.count(after: page, from: history) { send(.historyCount(count)) }
+            } catch {
+                send(.failed("history: \(error)"))
+            }
+        case let .loadHistoryRecord(id):
+            if let record = try? history?.record(id) { send(.historyRecord(record)) }
         case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit:
             break
         }

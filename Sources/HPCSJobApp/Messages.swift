@@ -31,7 +31,9 @@ public enum Message: Sendable {
     case cancelResult(String)
     case resultsProgress(Double?)
     case results(Result<JobResults, PreparationError>)
-    case historyLoaded([SubmissionRecord])
+    case historyPage(HistoryPage)
+    case historyCount(HistoryCount)
+    case historyRecord(SubmissionRecord)
     case failed(String)
 }
 
@@ -51,7 +53,8 @@ public enum Effect: Equatable, Sendable {
     case stopMonitor
     case cancel(jobID: String)
     case fetchResults(SubmissionRecord)
-    case loadHistory(HistoryFilter)
+    case loadHistory(HistoryRequest)
+    case loadHistoryRecord(String)
     case quit
 }
 

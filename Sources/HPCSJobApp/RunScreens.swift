@@ -75,55 +75,54 @@ enum RunScreens {
     }
 
     static func historyKey(_ state: inout AppState, _ key: Key) -> [Effect] {
-        var history = state.history
-        defer { state.history = history }
-        if history.filtering {
+        if state.history.filtering {
             switch key {
-            case .enter, .escape:
-                history.filtering = false
-                return [.loadHistory(HistoryFilter(text: history.filter.text, state: history.stateFilter))]
+            case .enter: state.history.filtering = false; return []
+            case .escape:
+                state.history.filtering = false
+                guard !state.history.filter.text.isEmpty else { return [] }
+                state.history.filter = TextFieldState()
+                return HistoryScreen.refilter(&state)
             default:
-                _ = history.filter.handle(key)
-                return [.loadHistory(HistoryFilter(text: history.filter.text, state: history.stateFilter))]
+                let before = state.history.filter.text
+                _ = state.history.filter.handle(key)
+                return state.history.filter.text == before ? [] : HistoryScreen.refilter(&state)
             }
         }
-        let record = history.records.indices.contains(history.selected) ? history.records[history.selected] : nil
+        if HistoryScreen.move(&state, key) { return HistoryScreen.selectionMoved(&state) }
+        let entry = state.history.selectedEntry
+        let record = state.history.record
+        // Actions need the whole record; it follows the selection within milliseconds.
+        func loaded() -> SubmissionRecord? {
+            if record == nil, entry != nil { state.notice = "loading the selected submission…" }
+            return record
+        }
         switch key {
-        case .up, .character("k"): history.selected = max(0, history.selected - 1)
-        case .down, .character("j"): history.selected = min(max(0, history.records.count - 1), history.selected + 1)
-        case .home: history.selected = 0
-        case .end: history.selected = max(0, history.records.count - 1)
-        case .character("/"): history.filtering = true
+        case .character("/"): state.history.filtering = true
         case .character("s"):
             let states: [String?] = [nil, "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "failed"]
-            let index = states.firstIndex(of: history.stateFilter) ?? 0
-            history.stateFilter = states[(index + 1) % states.count]
-            return [.loadHistory(HistoryFilter(text: history.filter.text, state: history.stateFilter))]
-        case .character("d"), .character(" "): history.showDetails.toggle()
+            let index = states.firstIndex(of: state.history.stateFilter) ?? 0
+            state.history.stateFilter = states[(index + 1) % states.count]
+            return HistoryScreen.refilter(&state)
+        case .character("d"), .character(" "): state.history.showDetails.toggle()
         case .escape:
-            if history.showDetails { history.showDetails = false; return [] }
-            state.history = history
+            if state.history.showDetails { state.history.showDetails = false; return [] }
             Navigation.back(&state)
-            history = state.history
         case .enter, .character("m"):
-            guard let record, record.jobID != nil else { return [] }
+            guard entry?.jobID != nil, let record = loaded() else { return [] }
             return attach(&state, record)
         case .character("r"):
-            guard let record, record.jobID != nil else { return [] }
-            state.history = history
+            guard entry?.jobID != nil, let record = loaded() else { return [] }
             var effects = attach(&state, record)
             state.activity = Activity(label: "fetching results", fraction: 0)
             effects.append(.fetchResults(record))
-            history = state.history
             return effects
         case .character("c"):
-            guard let record, let jobID = record.jobID, !record.isFinished else { return [] }
+            guard let entry, let jobID = entry.jobID, !entry.isFinished else { return [] }
             state.prompt = .confirmCancel(jobID: jobID)
         case .character("N"):
-            guard let record else { return [] }
-            state.history = history
+            guard let record = loaded() else { return [] }
             resubmit(&state, record)
-            history = state.history
         default: break
         }
         return []

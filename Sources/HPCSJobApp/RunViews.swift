@@ -83,44 +83,48 @@ enum RunViews {
 
     static func history(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
         let history = state.history
-        var title = "Past submissions (\(history.records.count))"
+        var title = history.counting ? "Past submissions (\(history.total)+, counting…)" : "Past submissions (\(history.total))"
         if !history.filter.text.isEmpty { title += " · /\(history.filter.text)" }
         if let stateFilter = history.stateFilter { title += " · state \(stateFilter)" }
         let (listArea, detailArea) = history.showDetails ? area.splitRows(area.height / 2) : (area, Rect(x: 0, y: 0, width: 0, height: 0))
         let inner = Frame.draw(&buffer, listArea, title: title, focused: true, theme: theme)
-        var tableArea = inner
         if history.filtering {
-            let (row, rest) = inner.splitRows(1)
+            let row = inner.splitRows(1).0
             buffer.write("/", x: row.x, y: row.y, style: theme[.hintKey])
             TextField.draw(&buffer, history.filter, area: Rect(x: row.x + 1, y: row.y, width: row.width - 1, height: 1), focused: true, theme: theme)
-            tableArea = rest
         }
+        let tableArea = HistoryScreen.tableArea(state)
         let wide = inner.width >= 120
         let columns: [Table.Column] = [.init("Time (UTC)", width: 16), .init("Name", width: wide ? 24 : 14), .init("Job", width: 8),
                                        .init("Cluster", width: wide ? 30 : 14), .init("State", width: 12), .init("Exit", width: 4)]
             + (wide ? [.init("Submission", width: 26)] : [])
-        let rows = history.records.map { record -> [String] in
-            let stateText = record.stage == .failed ? "not submitted" : (record.state ?? record.stage.rawValue)
-            return [utcMinute(record.createdAt), record.spec.jobName, record.jobID ?? "—",
-                    "\(record.clusterUser)@\(record.clusterHost)", stateText, record.exitCode.map(String.init) ?? "—"]
-                + (wide ? [record.id] : [])
-        }
-        if rows.isEmpty {
+        if history.total == 0 {
             Frame.line(&buffer, "No submissions yet" + (history.filter.text.isEmpty && history.stateFilter == nil ? "" : " match"),
                        at: tableArea, row: 1, style: theme[.dim])
         }
-        let offset = max(0, history.selected - (tableArea.height - 2))
-        Table.draw(&buffer, columns: columns, rows: rows, selected: rows.isEmpty ? nil : history.selected, offset: offset,
-                   area: tableArea, focused: true, theme: theme) { index in
-            let record = history.records[index]
-            if record.stage == .failed || ["FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"].contains(record.state ?? "") {
+        // Only the visible rows are built; rows not paged in yet show as "…".
+        let visible = history.top..<min(history.total, history.top + HistoryScreen.visibleRows(state))
+        let rows = visible.map { position -> [String] in
+            guard let entry = history.entry(at: position) else { return ["…"] }
+            let stateText = entry.stage == .failed ? "not submitted" : (entry.state ?? entry.stage.rawValue)
+            return [utcMinute(entry.createdAt), entry.jobName, entry.jobID ?? "—",
+                    "\(entry.clusterUser)@\(entry.clusterHost)", stateText, entry.exitCode.map(String.init) ?? "—"]
+                + (wide ? [entry.id] : [])
+        }
+        Table.draw(&buffer, columns: columns, rows: rows, selected: rows.isEmpty ? nil : history.selected - history.top, offset: 0,
+                   area: tableArea, focused: true, theme: theme) { row in
+            guard let entry = history.entry(at: history.top + row) else { return .dim }
+            if entry.stage == .failed || ["FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"].contains(entry.state ?? "") {
                 return .statusError
             }
-            return record.state == "COMPLETED" ? .statusOK : .text
+            return entry.state == "COMPLETED" ? .statusOK : .text
         }
-        guard history.showDetails, history.records.indices.contains(history.selected) else { return }
-        let record = history.records[history.selected]
-        let details = Frame.draw(&buffer, detailArea, title: "Submission \(record.id)", focused: false, theme: theme)
+        guard history.showDetails, let entry = history.selectedEntry else { return }
+        let details = Frame.draw(&buffer, detailArea, title: "Submission \(entry.id)", focused: false, theme: theme)
+        guard let record = history.record else {
+            Frame.line(&buffer, "loading…", at: details, row: 0, style: theme[.dim])
+            return
+        }
         var lines: [String] = [
             "Job \(record.jobID ?? "—") on \(record.clusterUser)@\(record.clusterHost):\(record.clusterPort) · stage \(record.stage.rawValue)",
             "Spec: -J \(record.spec.jobName) -N \(record.spec.nodes) -p \(record.spec.partition) -t \(record.spec.time) -w \(record.spec.nodelist) -s \(record.spec.workdir)",

@@ -56,7 +56,7 @@ public enum Update {
                 case "next": return Navigation.next(&state)
                 case "history":
                     state.screen = .history
-                    return [.loadHistory(HistoryFilter(text: state.history.filter.text, state: state.history.stateFilter))]
+                    return HistoryScreen.reload(&state)
                 case "quit":
                     if state.submissionInFlight { state.prompt = .confirmQuit; return [] }
                     state.quitting = true
@@ -86,8 +86,9 @@ public enum Update {
             let row = y - Layout.listTop
             if row >= 0 { state.infoFiles.list.selected = state.infoFiles.list.offset + row }
         case (.history, .click):
-            let row = y - Layout.listTop - 1
-            if row >= 0, row < state.history.records.count { state.history.selected = row }
+            guard let position = HistoryScreen.position(atRow: y, state) else { return [] }
+            state.history.selected = position
+            return HistoryScreen.selectionMoved(&state)
         default: break
         }
         return []

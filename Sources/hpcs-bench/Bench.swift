@@ -13,7 +13,8 @@ import TerminalUI
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hpcs-bench", abstract: "hpcs-job benchmarks against reference tools, as ratios.",
-        subcommands: [AgeBench.self, SFTPBench.self, LogBench.self, UIBench.self, AgeWorker.self, FollowWorker.self])
+        subcommands: [AgeBench.self, SFTPBench.self, LogBench.self, UIBench.self, HistoryBench.self, AgeWorker.self, FollowWorker.self,
+                      HistoryWorker.self])
 }
 
 /// One child process's wall time and peak RSS (wait4), run to completion.

@@ -48,6 +48,16 @@ enum Screens {
         RemoteFileInfoFactory.make("image.sif.age"), RemoteFileInfoFactory.make("projects", directory: true),
     ]
 
+    /// History as it looks once the store answered: a page holding `records`, one of them selected and loaded.
+    static func showHistory(_ state: inout AppState, _ records: [SubmissionRecord], selected: Int) {
+        state.history.window = records.map(HistoryEntry.init)
+        state.history.windowStart = 0
+        state.history.total = records.count
+        state.history.countedFor = state.history.query
+        state.history.selected = selected
+        state.history.selectedRecord = records.indices.contains(selected) ? records[selected] : nil
+    }
+
     static func record(_ id: String, name: String, state: String?, exit: Int?, stage: SubmissionStage = .submitted,
                        minutesAgo: Double) -> SubmissionRecord {
         var record = SubmissionRecord(id: id, createdAt: Date(timeIntervalSince1970: 1_790_000_000 - minutesAgo * 60),
@@ -167,16 +177,16 @@ enum Screens {
         var history = base(width, height)
         history.screen = .history
         list.append(("history-empty", history))
-        history.history.records = [
+        let records = [
             record("20260101-000300-abcd0004", name: "hpcs_alice", state: "RUNNING", exit: nil, minutesAgo: 3),
             record("20260101-000200-abcd0003", name: "analysis", state: "COMPLETED", exit: 0, minutesAgo: 60),
             record("20260101-000100-abcd0002", name: "timeout_run", state: "TIMEOUT", exit: 0, minutesAgo: 600),
             record("20260101-000000-abcd0001", name: "bad_checksum", state: nil, exit: nil, stage: .failed, minutesAgo: 6000),
         ]
-        history.history.selected = 1
+        showHistory(&history, records, selected: 1)
         list.append(("history-filled", history))
         history.history.showDetails = true
-        history.history.selected = 3
+        showHistory(&history, records, selected: 3)
         list.append(("history-details", history))
         history.showHelp = true
         list.append(("history-help", history))

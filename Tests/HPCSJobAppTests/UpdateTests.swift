@@ -78,21 +78,34 @@ struct UpdateTests {
 
     /// History: `/` filters as the user types (each keystroke asks for the
     /// matching records), `s` cycles the state filter, letters go to the
-    /// filter while it is open; the answer replaces the list.
+    /// filter while it is open; only the answer to the latest request is taken.
     @Test func historyFilterAsksForMatchingRecordsAsYouType() {
         var state = Screens.base(120, 40)
         state.screen = .history
+        func request(_ text: String?, _ stateFilter: String? = nil) -> Effect {
+            .loadHistory(HistoryRequest(filter: HistoryFilter(text: text, state: stateFilter), generation: state.history.generation,
+                                        around: 0, keep: nil))
+        }
         _ = press(&state, .character("/"))
         #expect(state.history.filtering)
-        #expect(press(&state, .character("q")) == [.loadHistory(HistoryFilter(text: "q", state: nil))], "q types, not quits")
+        #expect(press(&state, .character("q")) == [request("q")], "q types, not quits")
         #expect(!state.quitting)
-        #expect(press(&state, .backspace, .character("x")).last == .loadHistory(HistoryFilter(text: "x", state: nil)))
-        #expect(press(&state, .enter) == [.loadHistory(HistoryFilter(text: "x", state: nil))])
+        #expect(press(&state, .backspace, .character("x")).last == request("x"))
+        #expect(press(&state, .enter).isEmpty, "Enter keeps the filter; the list already matches it")
         #expect(!state.history.filtering)
-        #expect(press(&state, .character("s")) == [.loadHistory(HistoryFilter(text: "x", state: "PENDING"))])
+        #expect(press(&state, .character("s")) == [request("x", "PENDING")])
         let records = [Screens.record("20261130-000000-aaaa", name: "x-run", state: "PENDING", exit: nil, minutesAgo: 1)]
-        _ = Update.update(&state, .historyLoaded(records))
-        #expect(state.history.records.map(\.id) == ["20261130-000000-aaaa"])
+        let stale = HistoryPage(generation: state.history.generation - 1, offset: 0, entries: [], total: 0, keptAt: nil)
+        _ = Update.update(&state, .historyPage(stale))
+        let page = HistoryPage(generation: state.history.generation, offset: 0, entries: records.map(HistoryEntry.init), total: 1,
+                               keptAt: nil)
+        #expect(Update.update(&state, .historyPage(page)) == [.loadHistoryRecord("20261130-000000-aaaa")])
+        #expect(state.history.window.map(\.id) == ["20261130-000000-aaaa"] && state.history.total == 1)
+        _ = Update.update(&state, .historyPage(stale))
+        #expect(state.history.total == 1, "a reply to an older request is dropped")
+        // Esc in the filter clears it (and asks again), then leaves the filter.
+        _ = press(&state, .character("/"))
+        #expect(press(&state, .escape) == [request(nil, "PENDING")] && !state.history.filtering && state.history.filter.text.isEmpty)
     }
 
     @Test func pickingAFileFetchesItForTheActiveSlot() {
@@ -205,7 +218,7 @@ struct UpdateTests {
     @Test func historyActions() {
         var state = AppState()
         state.screen = .history
-        state.history.records = [Screens.record("s1", name: "one", state: "RUNNING", exit: nil, minutesAgo: 1)]
+        Screens.showHistory(&state, [Screens.record("s1", name: "one", state: "RUNNING", exit: nil, minutesAgo: 1)], selected: 0)
         #expect(press(&state, .character("c")).isEmpty && state.prompt == .confirmCancel(jobID: "4001"))
         #expect(press(&state, .character("y")) == [.cancel(jobID: "4001")])
         let attach = press(&state, .enter)
