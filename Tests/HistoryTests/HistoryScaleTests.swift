@@ -110,6 +110,26 @@ struct HistoryScaleTests {
                                     limit: 50).map(\.jobName) == ["sweep_19", "sweep_17", "sweep_15"])
     }
 
+    /// Rare, common and everywhere words take three different query plans;
+    /// each must give the same answer as reading every record would.
+    @Test func everyQueryPlanGivesTheSameAnswer() throws {
+        let dir = directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let history = try HistoryStore(url: dir.appendingPathComponent("history.sqlite"))
+        let count = FilterClause.commonLimit + 1000
+        try history.insert(contentsOf: (0..<count).map { record($0) })
+        for text in ["sweep_12", "sweep_1", "sweep", "weep_2 s"] {
+            let words = text.split(separator: " ").map(String.init)
+            let expected = (0..<count).reversed().filter { index in words.allSatisfy { "sweep_\(index)".contains($0) } }
+            #expect(try history.count(HistoryFilter(text: text)) == expected.count, "\(text)")
+            let middle = max(0, expected.count / 2 - 5)
+            let page = try history.entries(HistoryFilter(text: text), offset: middle, limit: 10).map(\.jobName)
+            #expect(page == expected.dropFirst(middle).prefix(10).map { "sweep_\($0)" }, "\(text)")
+            let completed = expected.filter { $0 % 2 == 0 }
+            #expect(try history.count(HistoryFilter(text: text, state: "COMPLETED")) == completed.count, "\(text)")
+        }
+    }
+
     /// A history written before the search index existed: the migration
     /// adds it once, in one transaction, and every record stays as it was.
     @Test func migrationFromTheEarlierSchemaKeepsRecordsAndIndexesThem() throws {
