@@ -75,9 +75,12 @@ struct FilterClause {
     /// then the search rows alone are counted, without visiting submissions.
     private(set) var textOnlyCount: (sql: String, arguments: StatementArguments)?
 
-    /// Matches up to this many go through the index; more, and the list is
-    /// walked in its order checking each row, which stops after one page.
+    /// Up to `sparseLimit` matches: read them by rowid and sort. Up to
+    /// `commonLimit`: walk the list in order, checking each row against the
+    /// set of matches. More: walk the list checking each row's text, which
+    /// stops after a page because matches are everywhere.
     static let sparseLimit = 5000
+    static let commonLimit = 20000
 
     init(_ filter: HistoryFilter, _ db: Database) throws {
         if let since = filter.since { add("createdAt >= ?", [since]) }
@@ -97,10 +100,15 @@ struct FilterClause {
             // Words of three characters or more, as quoted strings (never query syntax), through the trigram index.
             let match = long.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " AND ")
             let candidates = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM submission_search WHERE text MATCH ? LIMIT ?)",
-                                              arguments: [match, Self.sparseLimit + 1]) ?? 0
-            if candidates <= Self.sparseLimit {
-                add("rowid IN (SELECT rowid FROM submission_search WHERE text MATCH ?)", [match])
+                                              arguments: [match, Self.commonLimit + 1]) ?? 0
+            if candidates <= Self.commonLimit {
                 let short = words.filter { $0.unicodeScalars.count < 3 }
+                if conditions.isEmpty, short.isEmpty {
+                    textOnlyCount = ("SELECT count(*) FROM submission_search WHERE text MATCH ?", [match])
+                }
+                // `+rowid`: no lookups by rowid; the planner walks an index in list order instead.
+                add((candidates <= Self.sparseLimit ? "rowid" : "+rowid") + " IN (SELECT rowid FROM submission_search WHERE text MATCH ?)",
+                    [match])
                 if !short.isEmpty {
                     add("EXISTS (SELECT 1 FROM submission_text t WHERE t.row = submission.rowid AND "
                         + Array(repeating: "t.text LIKE ? ESCAPE '\\'", count: short.count).joined(separator: " AND ") + ")",

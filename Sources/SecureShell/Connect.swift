@@ -119,8 +119,9 @@ extension SessionDriver {
         let timeoutMs = settings.connectTimeout.components.seconds * 1000
         libssh2_session_set_timeout(session, Int(max(1000, timeoutMs)))
 
-        let knownHosts = try KnownHosts(files: settings.knownHostsFiles)
-        preferKnownHostKeyTypes(knownHosts.knownKeyTypes(host: settings.host, port: settings.port))
+        let knownHosts = try KnownHosts(files: settings.knownHostsFiles + settings.globalKnownHostsFiles)
+        let name = settings.knownHostsName
+        preferKnownHostKeyTypes(knownHosts.knownKeyTypes(host: name.host, port: name.port))
         if libssh2_session_handshake(session, fd) != 0 { throw lastError(during: "the SSH handshake") }
         let (hostKey, wasKnown) = try verifyHostKey(knownHosts, settings: settings, interaction: interaction)
         let (offered, method) = try authenticate(settings: settings, interaction: interaction)
@@ -163,18 +164,30 @@ extension SessionDriver {
             throw lastError(during: "reading the host key")
         }
         let key = HostKey(blob: raw.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) })
-        switch knownHosts.verify(host: settings.host, port: settings.port, key: key) {
+        let name = settings.knownHostsName
+        switch knownHosts.verify(host: name.host, port: name.port, key: key) {
         case .match:
             return (key, true)
         case let .mismatch(mismatch):
             throw SSHError.hostKeyChanged(mismatch)
         case .unknown:
             let file = settings.knownHostsFiles.first ?? ConnectionSettings.home + "/.ssh/known_hosts"
-            let unknown = UnknownHostKey(host: settings.host, port: settings.port, key: key, knownHostsFile: file)
-            switch awaitAnswer({ await interaction.decide(unknownHostKey: unknown) }) {
+            var unknown = UnknownHostKey(host: name.host, port: name.port, key: key, knownHostsFile: file)
+            let decision: HostKeyDecision
+            switch settings.strictHostKeyChecking {
+            case .yes:
+                unknown.refusedByStrictChecking = true
+                throw SSHError.hostKeyNotAccepted(unknown)
+            case .acceptNew: decision = .acceptAndRemember
+            case .ask:
+                let question = unknown
+                decision = awaitAnswer({ await interaction.decide(unknownHostKey: question) })
+            }
+            switch decision {
             case .refuse: throw SSHError.hostKeyNotAccepted(unknown)
             case .acceptOnce: return (key, false)
-            case .acceptAndRemember: try KnownHosts.append(host: settings.host, port: settings.port, key: key, to: file)
+            case .acceptAndRemember:
+                try KnownHosts.append(host: name.host, port: name.port, key: key, to: file, hashed: settings.hashKnownHosts)
             }
             return (key, false)
         }

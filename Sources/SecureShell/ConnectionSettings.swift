@@ -22,6 +22,37 @@ public struct ConnectionSettings: Sendable, Equatable {
     /// ProxyCommand (tokens expanded): run with /bin/sh -c, its stdin and
     /// stdout carry the connection. Takes precedence over ProxyJump, as in OpenSSH.
     public var proxyCommand: String?
+    /// The name host keys are looked up and recorded under, instead of the host's.
+    public var hostKeyAlias: String?
+    /// Read-only known_hosts files kept by the system.
+    public var globalKnownHostsFiles = ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"]
+    public var strictHostKeyChecking = StrictHostKeyChecking.ask
+    /// Record accepted keys under a hashed name (`|1|salt|hash`).
+    public var hashKnownHosts = false
+    /// What the ssh_config files said that hpcs-job does not honour.
+    public var configWarnings: [String] = []
+
+    /// What to do with a host key known_hosts does not have. A changed key
+    /// is refused whatever this says.
+    public enum StrictHostKeyChecking: String, Sendable, Equatable {
+        /// Refuse without asking.
+        case yes
+        /// Record it and go on without asking (also for `no` and `off`).
+        case acceptNew = "accept-new"
+        /// Ask the user.
+        case ask
+
+        init(configValue: String) {
+            switch configValue {
+            case "yes": self = .yes
+            case "accept-new", "no", "off": self = .acceptNew
+            default: self = .ask
+            }
+        }
+    }
+
+    /// The name known_hosts is searched for: HostKeyAlias as written, else `[host]:port` off port 22.
+    public var knownHostsName: (host: String, port: Int) { hostKeyAlias.map { ($0, 22) } ?? (host, port) }
 
     public init(host: String, port: Int = 22, user: String, identityFiles: [String] = [],
                 identitiesOnly: Bool = false, knownHostsFiles: [String] = [],
@@ -46,14 +77,20 @@ public struct ConnectionSettings: Sendable, Equatable {
         ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
     }
 
-    /// Settings for `alias`, with ~/.ssh/config applied under the explicit values.
+    /// The user's ~/.ssh/config, then /etc/ssh/ssh_config, as `ssh` reads them
+    /// when not given `-F`.
+    public static func standardSSHConfig() -> SSHConfigFile {
+        SSHConfigFile(combining: [SSHConfigFile.load(path: home + "/.ssh/config"), SSHConfigFile.load(path: "/etc/ssh/ssh_config")])
+    }
+
+    /// Settings for `alias`, with ssh_config applied under the explicit values.
     ///
     ///     let settings = ConnectionSettings.resolve(alias: "lumi", user: "alice", port: nil,
     ///                                               identityFile: nil, knownHosts: nil)
     public static func resolve(alias: String, user: String?, port: Int?, identityFile: String?,
                                knownHosts: String?, sshConfig: SSHConfigFile? = nil) -> ConnectionSettings {
-        let config = sshConfig ?? SSHConfigFile.load(path: home + "/.ssh/config")
-        let found = config.resolve(alias: alias)
+        let config = sshConfig ?? standardSSHConfig()
+        let found = config.resolve(alias: alias, user: user)
         let host = found.hostName.map { expand($0, alias: alias) } ?? alias
         let login = user ?? found.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
         let expandPath = { (path: String) in Self.expand(path, alias: alias, host: host, user: login) }
@@ -65,6 +102,11 @@ public struct ConnectionSettings: Sendable, Equatable {
             connectTimeout: found.connectTimeout.map { .seconds($0) } ?? .seconds(15),
             serverAliveInterval: found.serverAliveInterval ?? 15,
             serverAliveCountMax: found.serverAliveCountMax ?? 3)
+        settings.hostKeyAlias = found.hostKeyAlias
+        if let global = found.globalKnownHostsFiles { settings.globalKnownHostsFiles = global.map(expandPath) }
+        settings.strictHostKeyChecking = found.strictHostKeyChecking.map(StrictHostKeyChecking.init(configValue:)) ?? .ask
+        settings.hashKnownHosts = found.hashKnownHosts ?? false
+        settings.configWarnings = config.warnings
         if let command = found.proxyCommand, command.lowercased() != "none" {
             settings.proxyCommand = expand(command, alias: alias, host: host, user: login)
                 .replacingOccurrences(of: "%p", with: String(settings.port))

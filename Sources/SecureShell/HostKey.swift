@@ -33,6 +33,8 @@ public struct UnknownHostKey: Sendable, Equatable {
     public let key: HostKey
     /// The file an accepted key would be appended to.
     public let knownHostsFile: String
+    /// Refused without asking, because ssh_config says `StrictHostKeyChecking yes`.
+    public var refusedByStrictChecking = false
 
     public init(host: String, port: Int, key: HostKey, knownHostsFile: String) {
         self.host = host

@@ -91,7 +91,7 @@ public struct KnownHosts: Sendable {
     }
 
     /// Appends `name type base64` to `file`, creating it (0600, directory 0700).
-    public static func append(host: String, port: Int, key: HostKey, to file: String) throws {
+    public static func append(host: String, port: Int, key: HostKey, to file: String, hashed: Bool = false) throws {
         let url = URL(fileURLWithPath: file)
         let manager = FileManager.default
         do {
@@ -103,7 +103,8 @@ public struct KnownHosts: Sendable {
             var text = ""
             let size = lseek(descriptor, 0, SEEK_END)
             if size > 0, let existing = manager.contents(atPath: file), existing.last != 0x0A { text += "\n" }
-            text += "\(lookupName(host: host, port: port)) \(key.knownHostsText)\n"
+            let name = lookupName(host: host, port: port)
+            text += "\(hashed ? hashedName(name) : name) \(key.knownHostsText)\n"
             let bytes = Array(text.utf8)
             guard write(descriptor, bytes, bytes.count) == bytes.count else {
                 throw SSHError.localFile(path: file, reason: "cannot append host key: \(String(cString: strerror(errno)))")
@@ -113,6 +114,14 @@ public struct KnownHosts: Sendable {
         } catch {
             throw SSHError.localFile(path: file, reason: "\(error)")
         }
+    }
+
+    /// `|1|salt|HMAC-SHA1(salt, name)`, both base64, with a fresh 20-byte salt, as `HashKnownHosts yes` writes.
+    static func hashedName(_ name: String, salt: [UInt8]? = nil) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let salt = salt ?? (0..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let hash = Digest.hmacSHA1(key: salt, message: Array(name.utf8))
+        return "|1|\(Data(salt).base64EncodedString())|\(Data(hash).base64EncodedString())"
     }
 
     /// Whether a host field (comma-separated patterns, or a hashed name) matches `name`.

@@ -1,45 +1,111 @@
 import Foundation
 
-/// The parts of OpenSSH's `~/.ssh/config` that hpcs-job honours: `Host`
-/// blocks with patterns, `HostName`, `User`, `Port`, `IdentityFile`,
-/// `IdentitiesOnly`, `UserKnownHostsFile`, `ConnectTimeout`,
-/// `ServerAliveInterval`, `ServerAliveCountMax`, `ProxyJump`. Unknown
-/// directives are ignored; `Match` blocks are skipped. As in OpenSSH the
-/// first value obtained for a directive wins (IdentityFile accumulates).
+/// The parts of OpenSSH's ssh_config that hpcs-job honours: `Host` blocks
+/// with patterns and negation, `Match` on `all`, `host`, `originalhost`,
+/// `user` and `localuser` (other criteria: the block is skipped, with a
+/// warning), `Include`, and the directives `ResolvedHost` lists. Unknown
+/// directives are ignored. As in OpenSSH the first value obtained for a
+/// directive wins (IdentityFile accumulates).
 public struct SSHConfigFile: Sendable {
+    /// Options under conditions: a `Host` pattern list or `Match` criteria,
+    /// plus those of the blocks around the `Include` that read this one.
     struct Block: Sendable {
-        var patterns: [String]
-        var options: [(key: String, value: String)]
+        var conditions: [Condition]
+        var options: [(key: String, value: String)] = []
     }
 
-    var blocks: [Block]
+    enum Condition: Sendable {
+        case host([String])
+        case match([MatchCriterion])
+    }
+
+    struct MatchCriterion: Sendable {
+        enum Kind: String, Sendable { case all, host, originalhost, user, localuser }
+        var kind: Kind?
+        var negated: Bool
+        var patterns: String
+    }
+
+    var blocks: [Block] = []
+    /// What the files say that hpcs-job cannot honour, one line each.
+    public private(set) var warnings: [String] = []
 
     public init(text: String) {
         self.init(text: text, includeBase: ConnectionSettings.home + "/.ssh", depth: 0)
     }
 
     /// `includeBase` resolves relative `Include` paths (~/.ssh for the
-    /// user's file, /etc/ssh for the system's); included files are read in
-    /// place, in glob order, at most 16 deep.
+    /// user's file, /etc/ssh for the system's).
     init(text: String, includeBase: String, depth: Int) {
-        var blocks = [Block(patterns: ["*"], options: [])]
-        var skipping = false
-        for rawLine in Self.expandIncludes(text, base: includeBase, depth: depth) {
+        parse(text, base: includeBase, depth: depth, enclosing: [])
+    }
+
+    /// Several files read as one, in order (the user's, then the system's).
+    public init(combining files: [SSHConfigFile]) {
+        blocks = files.flatMap(\.blocks)
+        warnings = files.flatMap(\.warnings)
+    }
+
+    /// Reads a file's lines into blocks. An `Include` is read in place, in
+    /// glob order, at most 16 deep, under the conditions of the block it
+    /// sits in (so an Include inside a Host block that does not apply reads
+    /// nothing that applies); after it, that block goes on.
+    private mutating func parse(_ text: String, base: String, depth: Int, enclosing: [Condition]) {
+        var current = Block(conditions: enclosing)
+        for rawLine in text.split(whereSeparator: \.isNewline) {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let (key, value) = Self.split(line)
             switch key {
             case "host":
-                skipping = false
-                blocks.append(Block(patterns: value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init),
-                                    options: []))
+                blocks.append(current)
+                current = Block(conditions: enclosing + [.host(value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init))])
             case "match":
-                skipping = true
+                let criteria = Self.parseMatch(value)
+                for criterion in criteria where criterion.kind == nil {
+                    warnings.append("ssh_config: 'Match \(criterion.patterns)' is not supported by hpcs-job; that Match block is skipped")
+                }
+                blocks.append(current)
+                current = Block(conditions: enclosing + [.match(criteria)])
+            case "include":
+                guard depth < 16 else { continue }
+                blocks.append(current)
+                for pattern in value.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+                    var path = String(pattern)
+                    if path.hasPrefix("~/") { path = ConnectionSettings.home + path.dropFirst() }
+                    if !path.hasPrefix("/") { path = base + "/" + path }
+                    for file in Self.globbed(path) {
+                        guard let data = Self.readIncludedFile(file) else { continue }
+                        parse(String(decoding: data, as: UTF8.self), base: base, depth: depth + 1, enclosing: current.conditions)
+                    }
+                }
+                current = Block(conditions: current.conditions)
             default:
-                if !skipping { blocks[blocks.count - 1].options.append((key, value)) }
+                current.options.append((key, value))
             }
         }
-        self.blocks = blocks
+        blocks.append(current)
+    }
+
+    /// `Match` arguments: criteria, each with its pattern list; `!` negates.
+    /// An unsupported criterion is kept with no kind: it never holds.
+    static func parseMatch(_ text: String) -> [MatchCriterion] {
+        var words = ShellLikeWords.split(text)[...]
+        var criteria: [MatchCriterion] = []
+        while let word = words.popFirst() {
+            let negated = word.hasPrefix("!")
+            let name = (negated ? String(word.dropFirst()) : word).lowercased()
+            switch name {
+            case "all": criteria.append(MatchCriterion(kind: .all, negated: negated, patterns: ""))
+            case "host", "originalhost", "user", "localuser":
+                criteria.append(MatchCriterion(kind: MatchCriterion.Kind(rawValue: name), negated: negated, patterns: words.popFirst() ?? ""))
+            case "canonical", "final":
+                criteria.append(MatchCriterion(kind: nil, negated: negated, patterns: name))
+            default:
+                criteria.append(MatchCriterion(kind: nil, negated: negated, patterns: ([name] + [words.popFirst()].compactMap { $0 }).joined(separator: " ")))
+            }
+        }
+        return criteria
     }
 
     /// Reads a file; a missing file is an empty configuration.
@@ -47,29 +113,6 @@ public struct SSHConfigFile: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { return SSHConfigFile(text: "") }
         let base = path.hasPrefix("/etc/ssh/") ? "/etc/ssh" : ConnectionSettings.home + "/.ssh"
         return SSHConfigFile(text: String(decoding: data, as: UTF8.self), includeBase: base, depth: 0)
-    }
-
-    /// The file's lines with every `Include` replaced by the files it names.
-    static func expandIncludes(_ text: String, base: String, depth: Int) -> [Substring] {
-        var lines: [Substring] = []
-        for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            let (key, value) = split(trimmed)
-            guard key == "include", depth < 16 else {
-                if key != "include" { lines.append(line) }
-                continue
-            }
-            for pattern in value.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-                var path = String(pattern)
-                if path.hasPrefix("~/") { path = ConnectionSettings.home + path.dropFirst() }
-                if !path.hasPrefix("/") { path = base + "/" + path }
-                for file in globbed(path) {
-                    guard let data = readIncludedFile(file) else { continue }
-                    lines += expandIncludes(String(decoding: data, as: UTF8.self), base: base, depth: depth + 1)
-                }
-            }
-        }
-        return lines
     }
 
     /// A regular file of at most 1 MiB ("Include /dev/zero" must not hang),
@@ -107,10 +150,22 @@ public struct SSHConfigFile: Sendable {
         return (key, String(rest))
     }
 
-    /// What the file says for an alias, first value wins.
-    public func resolve(alias: String) -> ResolvedHost {
+    /// What the file says for an alias, first value wins. Blocks are taken in
+    /// order, so `Match host` and `Match user` see the values set above them;
+    /// `user` is the remote user given outside the file, if any.
+    public func resolve(alias: String, user: String? = nil) -> ResolvedHost {
         var result = ResolvedHost()
-        for block in blocks where Self.block(block.patterns, matches: alias) {
+        let localUser = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        for block in blocks where !block.options.isEmpty {
+            let host = result.hostName.map { ConnectionSettings.expand($0, alias: alias) } ?? alias
+            let context = (host: host, original: alias, user: user ?? result.user ?? localUser, localUser: localUser)
+            let applies = block.conditions.allSatisfy { condition in
+                switch condition {
+                case let .host(patterns): return Self.block(patterns, matches: alias)
+                case let .match(criteria): return !criteria.isEmpty && criteria.allSatisfy { Self.holds($0, context) }
+                }
+            }
+            guard applies else { continue }
             for (key, value) in block.options {
                 switch key {
                 case "hostname": result.hostName = result.hostName ?? value
@@ -127,11 +182,35 @@ public struct SSHConfigFile: Sendable {
                 case "serveralivecountmax": result.serverAliveCountMax = result.serverAliveCountMax ?? Int(value)
                 case "proxyjump": result.proxyJump = result.proxyJump ?? value
                 case "proxycommand": result.proxyCommand = result.proxyCommand ?? value
+                case "hostkeyalias": result.hostKeyAlias = result.hostKeyAlias ?? value
+                case "globalknownhostsfile":
+                    if result.globalKnownHostsFiles == nil { result.globalKnownHostsFiles = value.split(separator: " ").map(String.init) }
+                case "stricthostkeychecking": result.strictHostKeyChecking = result.strictHostKeyChecking ?? value.lowercased()
+                case "hashknownhosts": result.hashKnownHosts = result.hashKnownHosts ?? (value.lowercased() == "yes")
                 default: continue // unknown directives are not fatal
                 }
             }
         }
         return result
+    }
+
+    static func holds(_ criterion: MatchCriterion, _ context: (host: String, original: String, user: String, localUser: String)) -> Bool {
+        let result: Bool
+        switch criterion.kind {
+        case nil: return false
+        case .all: result = true
+        case .host: result = patternList(criterion.patterns, matches: context.host)
+        case .originalhost: result = patternList(criterion.patterns, matches: context.original)
+        case .user: result = patternList(criterion.patterns, matches: context.user)
+        case .localuser: result = patternList(criterion.patterns, matches: context.localUser)
+        }
+        return result != criterion.negated
+    }
+
+    /// A comma-separated pattern list, as OpenSSH's match_pattern_list: a
+    /// matching negated pattern wins, else any matching pattern.
+    static func patternList(_ list: String, matches text: String) -> Bool {
+        block(list.split(separator: ",").map(String.init), matches: text)
     }
 
     static func block(_ patterns: [String], matches alias: String) -> Bool {
@@ -160,4 +239,30 @@ public struct ResolvedHost: Sendable, Equatable {
     public var serverAliveCountMax: Int?
     public var proxyJump: String?
     public var proxyCommand: String?
+    public var hostKeyAlias: String?
+    public var globalKnownHostsFiles: [String]?
+    /// As written: yes, no/off, accept-new, ask.
+    public var strictHostKeyChecking: String?
+    public var hashKnownHosts: Bool?
+}
+
+/// Words of a `Match` line: whitespace-separated, double quotes group.
+enum ShellLikeWords {
+    static func split(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var quoted = false
+        var inWord = false
+        for char in text {
+            if char == "\"" { quoted.toggle(); inWord = true; continue }
+            if !quoted, char == " " || char == "\t" {
+                if inWord { words.append(current); current = ""; inWord = false }
+                continue
+            }
+            current.append(char)
+            inWord = true
+        }
+        if inWord { words.append(current) }
+        return words
+    }
 }

@@ -31,6 +31,10 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot connect to \(host) port \(port): \(reason)"
         case let .timeout(what):
             return "timed out: \(what)"
+        case let .hostKeyNotAccepted(key) where key.refusedByStrictChecking:
+            return "the host key of \(key.hostDescription) is not known and ssh_config says StrictHostKeyChecking yes "
+                + "(\(key.keyType) \(key.fingerprint)); verify it with the site's administrators and add it to "
+                + "\(key.knownHostsFile)"
         case let .hostKeyNotAccepted(key):
             return "the host key of \(key.hostDescription) is not known and was not accepted "
                 + "(\(key.keyType) \(key.fingerprint)); verify it with the site's administrators, "

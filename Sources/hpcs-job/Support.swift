@@ -158,7 +158,10 @@ func sshConfigFile(_ path: String?) throws -> SSHConfigFile? {
 }
 
 func connect(_ config: HPCSConfig, acceptNewHostKey: Bool, sshConfigPath: String? = nil) async throws -> SSHConnection {
-    let settings = config.connectionSettings(sshConfig: try sshConfigFile(sshConfigPath))
+    var settings = config.connectionSettings(sshConfig: try sshConfigFile(sshConfigPath))
+    // The command line wins over ssh_config, as `ssh -o` does.
+    if acceptNewHostKey { settings.strictHostKeyChecking = .acceptNew }
+    for warning in settings.configWarnings { Console.error("hpcs-job: warning: \(warning)\n") }
     for (path, reason) in settings.unusableIdentityFiles {
         Console.error("hpcs-job: warning: \(reason) \(path) (\(config.path) [supercomputer] identity-file or ~/.ssh/config IdentityFile)\n")
     }
