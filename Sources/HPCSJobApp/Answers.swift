@@ -130,6 +130,8 @@ enum Answers {
         case let .failed(text):
             state.activity = nil
             state.error = text
+        case let .notice(text):
+            state.notice = text
         case .input, .tick:
             break
         }

@@ -1,6 +1,7 @@
 import Foundation
 import History
 import JobPreparation
+import SecureShell
 import Synchronization
 import TerminalUI
 
@@ -95,7 +96,8 @@ final class AppRuntime {
 
 /// Entry point of the terminal UI.
 public enum HPCSJobApplication {
-    public static func run(configPath: String?, themeName: String?, logLines: Int = 100_000) async -> Int32 {
+    public static func run(configPath: String?, themeName: String?, logLines: Int = 100_000,
+                           sshConfig: SSHConfigFile? = nil) async -> Int32 {
         let paths = LocalPaths()
         let settings = startupSettings(paths: paths, environment: ProcessInfo.processInfo.environment, themeName: themeName)
         let theme = settings.theme
@@ -120,7 +122,7 @@ public enum HPCSJobApplication {
                 let backend = NcursesBackend()
                 let runtime = AppRuntime(backend: backend, state: initialState, theme: theme, keys: keyMap)
                 let mailbox = runtime.mailbox
-                let runner = EffectRunner(paths: paths, history: history, templates: TemplateStore.standard()) { message in
+                let runner = EffectRunner(paths: paths, history: history, templates: TemplateStore.standard(), sshConfig: sshConfig) { message in
                     mailbox.post(message)
                 }
                 runtime.attach(runner)

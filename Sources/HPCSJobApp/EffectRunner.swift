@@ -13,14 +13,18 @@ final class EffectRunner: Sendable {
     let paths: LocalPaths
     let history: HistoryStore?
     let templates: TemplateStore
+    /// `--ssh-config FILE` (like `ssh -F`); nil reads the user's and the system's.
+    let sshConfig: SSHConfigFile?
     private let manager = Mutex<ConnectionManager?>(nil)
     private let pendingAnswer = Mutex<CheckedContinuation<PromptAnswer, Never>?>(nil)
     private let monitorTask = Mutex<Task<Void, Never>?>(nil)
 
-    init(paths: LocalPaths, history: HistoryStore?, templates: TemplateStore, send: @escaping @Sendable (Message) -> Void) {
+    init(paths: LocalPaths, history: HistoryStore?, templates: TemplateStore, sshConfig: SSHConfigFile? = nil,
+         send: @escaping @Sendable (Message) -> Void) {
         self.paths = paths
         self.history = history
         self.templates = templates
+        self.sshConfig = sshConfig
         self.send = send
     }
 
@@ -149,14 +153,17 @@ final class EffectRunner: Sendable {
         do {
             let loaded = try HPCSConfig.load(path: path)
             config.withLock { $0 = loaded }
-            let newManager = ConnectionManager(settings: loaded.connectionSettings(), interaction: UIInteraction(runner: self))
+            let settings = loaded.connectionSettings(sshConfig: sshConfig)
+            let newManager = ConnectionManager(settings: settings, interaction: UIInteraction(runner: self))
             manager.withLock { old in old = newManager }
             let ssh = try await newManager.connection()
             let home = try? await ssh.homeDirectory()
             RecentConfigs.remember(path, paths: paths)
             if let submitter { _ = try? await submitter.recover(on: ssh, cluster: ssh.settings) }
-            let settings = newManager.settings
-            send(.connected(.success("\(settings.user)@\(settings.host):\(settings.port)"), home: home))
+            let target = newManager.settings
+            send(.connected(.success("\(target.user)@\(target.host):\(target.port)"), home: home))
+            // After the connection's own messages, so it stays on the status line.
+            if !settings.configWarnings.isEmpty { send(.notice(settings.configWarnings.joined(separator: " · "))) }
         } catch let error as SSHError {
             send(.connected(.failure(error), home: nil))
         } catch {

@@ -35,6 +35,8 @@ public enum Message: Sendable {
     case historyCount(HistoryCount)
     case historyRecord(SubmissionRecord)
     case failed(String)
+    /// A note for the status line that is not an error.
+    case notice(String)
 }
 
 /// Work the update asks for; run off the UI loop, answered with messages.

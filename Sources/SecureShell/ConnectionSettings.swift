@@ -89,6 +89,13 @@ public struct ConnectionSettings: Sendable, Equatable {
     ///                                               identityFile: nil, knownHosts: nil)
     public static func resolve(alias: String, user: String?, port: Int?, identityFile: String?,
                                knownHosts: String?, sshConfig: SSHConfigFile? = nil) -> ConnectionSettings {
+        resolve(alias: alias, user: user, port: port, identityFile: identityFile, knownHosts: knownHosts, sshConfig: sshConfig, depth: 0)
+    }
+
+    /// `depth` counts ProxyJump hops resolved so far: a config whose jump
+    /// hosts jump through each other (`Host *` with ProxyJump) stops there.
+    static func resolve(alias: String, user: String?, port: Int?, identityFile: String?,
+                        knownHosts: String?, sshConfig: SSHConfigFile?, depth: Int) -> ConnectionSettings {
         let config = sshConfig ?? standardSSHConfig()
         let found = config.resolve(alias: alias, user: user)
         let host = found.hostName.map { expand($0, alias: alias) } ?? alias
@@ -110,11 +117,11 @@ public struct ConnectionSettings: Sendable, Equatable {
         if let command = found.proxyCommand, command.lowercased() != "none" {
             settings.proxyCommand = expand(command, alias: alias, host: host, user: login)
                 .replacingOccurrences(of: "%p", with: String(settings.port))
-        } else if let jump = found.proxyJump, jump.lowercased() != "none" {
+        } else if let jump = found.proxyJump, jump.lowercased() != "none", depth < 8 {
             settings.jumpHosts = jump.split(separator: ",").map { spec in
                 let (jumpUser, jumpHost, jumpPort) = parseJump(String(spec))
                 return resolve(alias: jumpHost, user: jumpUser, port: jumpPort, identityFile: nil,
-                               knownHosts: knownHosts, sshConfig: config)
+                               knownHosts: knownHosts, sshConfig: config, depth: depth + 1)
             }
         }
         return settings

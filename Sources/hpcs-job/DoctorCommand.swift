@@ -17,7 +17,7 @@ struct Doctor: AsyncParsableCommand {
 
     @Option(name: .long, help: "The HPCS client configuration (INI).") var config: String
     @Flag(name: .long, help: "Accept and remember an unknown host key.") var acceptNewHostKey = false
-    @Option(name: .customLong("ssh-config"), help: "Use this ssh_config file instead of ~/.ssh/config (like ssh -F).")
+    @Option(name: .customLong("ssh-config"), help: "Use this ssh_config file instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F).")
     var sshConfig: String?
     @Flag(name: .long, help: "Look for the job's tools on a compute node (through srun).") var onComputeNode = false
     @Option(name: [.customShort("p"), .long], help: "Partition for the test submission and srun (default: the cluster's default).") var partition: String?

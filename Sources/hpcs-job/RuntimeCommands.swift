@@ -10,7 +10,7 @@ import TerminalUI
 /// Options shared by the commands that act on past submissions.
 struct RecordOptions: ParsableArguments {
     @Flag(name: .long, help: "Accept and remember an unknown host key.") var acceptNewHostKey = false
-    @Option(name: .customLong("ssh-config"), help: "Use this ssh_config file instead of ~/.ssh/config (like ssh -F).")
+    @Option(name: .customLong("ssh-config"), help: "Use this ssh_config file instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F).")
     var sshConfig: String?
 }
 

@@ -34,7 +34,7 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .long, help: "SBATCH template name.") var template = "hpcs"
     @Flag(name: .long, help: "Print the SBATCH and stop; only validation contacts the cluster.") var dryRun = false
     @Flag(name: .long, help: "Accept and remember an unknown host key (like OpenSSH's accept-new).") var acceptNewHostKey = false
-    @Option(name: .customLong("ssh-config"), help: "Use this ssh_config file instead of ~/.ssh/config (like ssh -F).")
+    @Option(name: .customLong("ssh-config"), help: "Use this ssh_config file instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F).")
     var sshConfig: String?
     @Flag(name: .long, help: "Print one JSON object.") var json = false
 

@@ -108,6 +108,36 @@ struct TmuxEndToEndTests {
         #expect(screen.contains("Login node:"), "\(screen)")
     }
 
+    /// `hpcs-job --ssh-config FILE` (like `ssh -F`): the TUI reaches a login
+    /// node whose alias only that file knows, and shows what the file says
+    /// that hpcs-job skips.
+    @Test func theTUIUsesTheSSHConfigGivenOnTheCommandLine() async throws {
+        let site = try LocalSite.require()
+        let files = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: files) }
+        let sshConfig = files.appendingPathComponent("ssh_config")
+        try """
+            Host tui-by-flag
+                HostName \(site.host)
+                Port \(site.port)
+                IdentityFile \(site.identity)
+                UserKnownHostsFile \(site.knownHosts)
+            Match exec "true"
+                Port 1
+            """.write(to: sshConfig, atomically: true, encoding: .utf8)
+        let original = try String(contentsOfFile: site.config, encoding: .utf8)
+        let cluster = try #require(original.range(of: "[supercomputer]"))
+        let conf = files.appendingPathComponent("alias.conf")
+        try (original[..<cluster.lowerBound] + "[supercomputer]\naddress = tui-by-flag\nusername = \(site.user)\n")
+            .write(to: conf, atomically: true, encoding: .utf8)
+        let home = try launchApp(site, width: 120, height: 36, arguments: "--config \(conf.path) --ssh-config \(sshConfig.path)")
+        defer { cleanUp(home: home) }
+        try await waitFor("Connect to the login node")
+        try send("Enter")
+        let screen = try await waitFor("● \(site.user)@\(site.host):\(site.port)")
+        #expect(screen.contains("Match exec"), "the skipped Match block is said: \(screen)")
+    }
+
     func cleanUp(home: URL) {
         _ = try? tmux(["kill-server"])
         try? FileManager.default.removeItem(atPath: socket)

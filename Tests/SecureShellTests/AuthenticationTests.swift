@@ -149,4 +149,37 @@ struct AuthenticationTests {
         #expect(sockets.out.contains("\"sshd\""), "the connection from port \(clientPort) belongs to: \(sockets.out)")
         #expect(!sockets.out.contains("pid=\(getpid()),"), "not to the test process")
     }
+
+    /// `ProxyJump a,b`: through a to b, through b to the target, each hop
+    /// a real SSH session; a `Host *` ProxyJump that would loop stops.
+    @Test func proxyJumpChainsSeveralHops() async throws {
+        let site = try LocalSite.require()
+        let config = SSHConfigFile(text: """
+            Host inner
+              HostName \(site.host)
+              Port \(site.port)
+              ProxyJump hop1,hop2
+            Host hop1 hop2
+              HostName \(site.host)
+              Port \(site.port)
+            Host *
+              IdentityFile \(site.identity)
+              UserKnownHostsFile \(site.knownHosts)
+              User \(site.user)
+            """)
+        let settings = ConnectionSettings.resolve(alias: "inner", user: nil, port: nil, identityFile: nil,
+                                                  knownHosts: nil, sshConfig: config)
+        #expect(settings.jumpHosts.count == 2)
+        let ssh = try await SSHConnection.connect(settings, interaction: NonInteractive())
+        defer { ssh.close() }
+        #expect(try await ssh.run(["true"]).status.succeeded)
+        #expect(ssh.localPort == nil)
+
+        let looping = SSHConfigFile(text: "Host *\n  ProxyJump loop\n")
+        let resolved = ConnectionSettings.resolve(alias: "x", user: "u", port: nil, identityFile: nil, knownHosts: nil, sshConfig: looping)
+        var depth = 0
+        var hop = resolved
+        while let next = hop.jumpHosts.first { depth += 1; hop = next }
+        #expect(depth == 8, "resolution stops after eight nested hops")
+    }
 }

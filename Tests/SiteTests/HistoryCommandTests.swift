@@ -76,27 +76,32 @@ struct HistoryCommandTests {
         let home = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: home) }
         let writer = try store(home)
-        let done = Mutex(false)
+        // The writer goes on until the reader has listed three times, so the
+        // listings overlap the writes however fast or slow this machine is.
+        let listed = Mutex(0)
+        let finished = Mutex<Int?>(nil)
         let writing = Thread {
-            for index in 0..<400 {
+            var index = 0
+            while listed.withLock({ $0 }) < 3 || index == 0, index < 20_000 {
                 try? writer.insert(self.record(index))
                 _ = try? writer.advance(self.record(index).id, to: .submitted) { $0.state = "RUNNING" }
+                index += 1
             }
-            done.withLock { $0 = true }
+            finished.withLock { $0 = index }
         }
         writing.start()
         var seen = 0
-        var listings = 0
-        while !done.withLock({ $0 }) || listings == 0 {
+        while finished.withLock({ $0 }) == nil {
             let listing = try hpcsJob(["history", "--jsonl"], home: home)
             #expect(listing.status == 0, "\(listing.err)")
             let entries = try lines(listing)
             #expect(entries.count >= seen)
             #expect(entries.allSatisfy { $0["submission_id"] is String && $0["job_name"] is String })
             seen = entries.count
-            listings += 1
+            listed.withLock { $0 += 1 }
         }
-        #expect(try lines(hpcsJob(["history", "--jsonl"], home: home)).count == 400)
-        #expect(listings >= 2)
+        let total = finished.withLock { $0 } ?? 0
+        #expect(try lines(hpcsJob(["history", "--jsonl"], home: home)).count == total)
+        #expect(listed.withLock { $0 } >= 3 && total > 0)
     }
 }
