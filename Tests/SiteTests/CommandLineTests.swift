@@ -163,6 +163,11 @@ struct CommandLineTests {
             .write(to: conf, atomically: true, encoding: .utf8)
         let result = try hpcsJob(submitArguments(site, config: conf.path) + ["--dry-run", "--ssh-config", file.path], home: home)
         #expect(result.status == 0, "\(result.err)")
+        // A real submission records the cluster the file led to, not the alias.
+        let submitted = try hpcsJob(submitArguments(site, config: conf.path) + ["--ssh-config", file.path], home: home)
+        #expect(submitted.status == 0, "\(submitted.err)")
+        let listed = try hpcsJob(["history", "--jsonl", "--limit", "1"], home: home)
+        #expect(listed.out.contains("\"cluster\":\"\(site.user)@\(site.host):\(site.port)\""), "\(listed.out)")
         let missing = try hpcsJob(submitArguments(site, config: conf.path) + ["--dry-run", "--ssh-config", "/nonexistent"], home: home)
         #expect(missing.status == 78 && missing.err.contains("--ssh-config /nonexistent"), "\(missing.err)")
     }

@@ -59,7 +59,13 @@ enum FuzzTargets {
 
     static func sshConfig(_ bytes: UnsafeRawBufferPointer) {
         let file = SSHConfigFile(text: text(bytes))
-        for alias in ["login", "a.example.org", "*", ""] { _ = file.resolve(alias: alias) }
+        for alias in ["login", "a.example.org", "*", ""] {
+            for user in [nil, "bob"] as [String?] {
+                let resolved = file.resolve(alias: alias, user: user)
+                promise(resolved == file.resolve(alias: alias, user: user), "resolving twice gave two answers")
+            }
+        }
+        promise(file.warnings.allSatisfy { $0.hasPrefix("ssh_config: 'Match ") }, "a warning that is not about a Match block")
     }
 
     static func knownHosts(_ bytes: UnsafeRawBufferPointer) {
