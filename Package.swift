@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "AgeCryptoTests", dependencies: ["AgeCrypto", "SiteTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: ["Slurm"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JobPreparationTests", dependencies: ["JobPreparation", "SecureShell", "SiteTestSupport"]),
-        .testTarget(name: "JobRuntimeTests", dependencies: ["JobRuntime", "JobPreparation", "History", "SiteTestSupport"]),
+        .testTarget(name: "JobRuntimeTests", dependencies: ["JobRuntime", "JobPreparation", "History", "Slurm", "SiteTestSupport"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "HPCSJobAppTests", dependencies: ["HPCSJobApp", "TerminalUI", "JobPreparation", "JobRuntime", "History",

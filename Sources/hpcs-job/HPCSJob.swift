@@ -11,7 +11,7 @@ struct HPCSJob: AsyncParsableCommand {
         abstract: "Prepare, submit, watch and collect secure HPCS jobs on a Slurm cluster over SSH.",
         discussion: "Without a subcommand the terminal UI opens.",
         version: VersionInfo.text,
-        subcommands: [Interactive.self, Submit.self, HistoryCommand.self, Status.self, Logs.self, Cancel.self,
+        subcommands: [Interactive.self, Submit.self, HistoryCommand.self, Jobs.self, Status.self, Logs.self, Cancel.self,
                       Results.self, Doctor.self, Manual.self],
         defaultSubcommand: Interactive.self)
 }

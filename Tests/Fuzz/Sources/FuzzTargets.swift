@@ -100,6 +100,11 @@ enum FuzzTargets {
         _ = try? SlurmParser.nodes(output)
         _ = SlurmParser.accounts(output)
         _ = try? StatusPoller.parse(output)
+        if let jobs = try? JobLister.parse(output) {
+            // Every row has a job id of digits and array punctuation, and a known state.
+            promise(jobs.allSatisfy { !$0.jobID.isEmpty && $0.jobID.allSatisfy { $0.isASCII } }, "a listed job id is not ASCII")
+            promise(jobs.allSatisfy { $0.submissionID.map { !$0.isEmpty } ?? true }, "an empty submission id")
+        }
         for line in output.split(separator: "\n").prefix(8) {
             guard let time = try? SlurmTime(parsing: String(line)) else { continue }
             promise((try? SlurmTime(parsing: time.normalized)) == time, "SlurmTime \(line) → \(time.normalized) does not re-parse")

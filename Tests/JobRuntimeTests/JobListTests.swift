@@ -1,0 +1,57 @@
+import Foundation
+@testable import JobRuntime
+import Slurm
+import Testing
+
+/// A user's job list: squeue's rows (arrays folded), then accounting's ended
+/// jobs, one command; hpcs-job's own jobs found by their comment tag.
+struct JobListTests {
+    let separator = SlurmCommand.separator
+
+    func line(_ fields: [String]) -> String { fields.joined(separator: separator) }
+
+    @Test func queueAndAccountingMergeIntoOneList() throws {
+        let queue = [
+            line(["4001", "hpcs_alice", "small", "RUNNING", "None", "1:02", "2:00:00", "1", "nid001", "hpcs-job:20261130-000000-abcd"]),
+            line(["4002_[3-9]", "sweep", "small", "PENDING", "JobHeldUser", "0:00", "10:00", "1", "", "(null)"]),
+            line(["4002_1", "sweep", "small", "RUNNING", "None", "0:10", "10:00", "1", "nid002", "a\(separator)comment"]),
+        ].joined(separator: "\n")
+        let accounting = [
+            line(["3990", "old", "small", "COMPLETED", "0:0", "00:00:03", "00:05:00", "1", "nid001", ""]),
+            line(["3995", "later", "large", "CANCELLED by 1001", "0:15", "00:01:00", "01:00:00", "2", "nid[003-004]", "hpcs-job:x"]),
+            line(["4001", "hpcs_alice", "small", "COMPLETED", "0:0", "00:01:02", "02:00:00", "1", "nid001", ""]),
+        ].joined(separator: "\n")
+        let jobs = try JobLister.parse(queue + "\n" + JobLister.marker + "\n" + accounting + "\n")
+        #expect(jobs.map(\.jobID) == ["4001", "4002_[3-9]", "4002_1", "3995", "3990"], "queue first; ended newest first; no job twice")
+        #expect(jobs[0].state == .running && jobs[0].submissionID == "20261130-000000-abcd")
+        #expect(jobs[1].isFoldedArray && jobs[1].reason == "JobHeldUser" && jobs[1].nodeList == nil && jobs[1].comment == nil)
+        #expect(jobs[2].comment == "a\(separator)comment", "a comment may hold the separator")
+        #expect(jobs[3].state == .cancelled && jobs[3].exitCode == SlurmExitCode(code: 0, signal: 15) && jobs[3].nodeCount == 2)
+        #expect(try JobLister.parse("").isEmpty && JobLister.parse(JobLister.marker + "\n").isEmpty)
+    }
+
+    @Test func badRowsAreErrorsNamingTheLine() {
+        #expect(throws: SlurmParseError.self) { try SlurmParser.queueJobs("4001\(separator)x") }
+        #expect(throws: SlurmParseError.self) {
+            try SlurmParser.queueJobs(line(["40;01", "n", "p", "RUNNING", "", "", "", "1", "", ""]))
+        }
+        #expect(throws: SlurmParseError.self) {
+            try SlurmParser.finishedJobs(line(["4001", "n", "p", "WEIRD", "0:0", "", "", "1", "", ""]))
+        }
+    }
+
+    @Test(arguments: [("30m", "now-30minutes"), ("12h", "now-12hours"), ("2d", "now-2days"), ("1w", "now-1weeks"),
+                      ("2026-11-01", "2026-11-01"), ("2026-11-01T10:00", "2026-11-01T10:00")])
+    func sinceBecomesSacctTime(text: String, expected: String) {
+        #expect(JobLister.sacctTime(text) == expected)
+    }
+
+    @Test func nonsenseSinceIsRefused() {
+        for text in ["yesterday", "2d; rm -rf ~", "-1d", "", "2026-11-01 10:00"] { #expect(JobLister.sacctTime(text) == nil, "\(text)") }
+    }
+
+    @Test func theCommandQuotesTheUserAndIsOneScript() {
+        let command = JobLister.command(user: "a'b", finishedSince: "now-2days").description
+        #expect(command.contains("'a'\\''b'") && command.contains(JobLister.marker))
+    }
+}
