@@ -30,7 +30,8 @@ enum Answers {
             state.connect.connectedTo = target
             state.connect.home = home
             state.notice = nil
-            state.screen = .infoFiles
+            // A user who went to History or Jobs while connecting stays there.
+            if state.screen == .connect { state.screen = .infoFiles }
             return [.list(home ?? "/"), .loadClusterChoices]
         case let .connected(.failure(error), _):
             state.activity = nil
@@ -127,6 +128,13 @@ enum Answers {
             return HistoryScreen.apply(&state, count)
         case let .historyRecord(record):
             HistoryScreen.apply(&state, record: record)
+        case let .jobsListed(result):
+            JobsScreen.apply(&state, result)
+        case let .jobOpened(.success(record)):
+            state.notice = nil
+            return RunScreens.attach(&state, record)
+        case let .jobOpened(.failure(failure)):
+            state.error = failure.message
         case let .failed(text):
             state.activity = nil
             state.error = text

@@ -6,16 +6,16 @@ import SecureShell
 import Slurm
 import TerminalUI
 
-/// The screens, in wizard order, then History.
+/// The screens, in wizard order, then History and the cluster's Jobs.
 public enum Screen: Int, CaseIterable, Sendable {
-    case connect, infoFiles, options, runtime, preview, monitor, history
+    case connect, infoFiles, options, runtime, preview, monitor, history, jobs
 
     var title: String {
-        ["Connect", "Info files", "Job options", "Runtime", "Preview", "Monitor", "History"][rawValue]
+        ["Connect", "Info files", "Job options", "Runtime", "Preview", "Monitor", "History", "Jobs"][rawValue]
     }
 
     var shortTitle: String {
-        ["Connect", "Info", "Options", "Runtime", "Preview", "Monitor", "History"][rawValue]
+        ["Connect", "Info", "Options", "Runtime", "Preview", "Monitor", "History", "Jobs"][rawValue]
     }
 }
 
@@ -34,6 +34,8 @@ public enum Prompt: Equatable, Sendable {
     case keyboardInteractive(KeyboardInteractiveChallenge, fields: [TextFieldState], focus: Int)
     case confirmQuit
     case confirmCancel(jobID: String)
+    /// Several jobs from the Jobs view, cancelled with one scancel.
+    case confirmCancelJobs([String])
     case confirmSubmit
 }
 
@@ -130,6 +132,7 @@ public struct AppState: Sendable {
     public var preview = PreviewState()
     public var monitor = MonitorState()
     public var history = HistoryState()
+    public var jobs = JobsState()
     public var activity: Activity?
     public var prompt: Prompt?
     public var error: String?
@@ -170,6 +173,7 @@ public struct AppState: Sendable {
         case .runtime: return runtime.editing != nil || runtime.section == .inputScripts || runtime.section == .outputScripts
         case .monitor: return monitor.searching != nil
         case .history: return history.filtering
+        case .jobs: return jobs.filtering
         case .preview: return false
         }
     }

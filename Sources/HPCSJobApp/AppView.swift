@@ -35,6 +35,7 @@ public enum AppView {
         case .preview: RunViews.preview(&buffer, state, body, theme)
         case .monitor: RunViews.monitor(&buffer, state, body, theme)
         case .history: RunViews.history(&buffer, state, body, theme)
+        case .jobs: JobsScreen.draw(&buffer, state, body, theme)
         }
         drawStatusLine(&buffer, state, statusLine, theme)
         KeyHintBar.draw(&buffer, hints: Hints.forScreen(state, keys: keys), area: hintLine, theme: theme)
@@ -123,6 +124,10 @@ enum PromptView {
         case let .confirmCancel(jobID):
             Modal.draw(&buffer, title: "Cancel job?", lines: ["scancel job \(jobID)?"], buttons: ["y: cancel it", "n: keep it"],
                        area: area, theme: theme)
+        case let .confirmCancelJobs(ids):
+            let listed = ids.count > 8 ? ids.prefix(8).joined(separator: " ") + " and \(ids.count - 8) more" : ids.joined(separator: " ")
+            Modal.draw(&buffer, title: ids.count == 1 ? "Cancel job?" : "Cancel \(ids.count) jobs?", lines: ["scancel \(listed)?"],
+                       buttons: ["y: cancel", "n: keep"], area: area, theme: theme)
         case .confirmSubmit:
             var lines = ["This uploads, each atomically, into:"]
             if let plan = state.preview.prepared?.plan {

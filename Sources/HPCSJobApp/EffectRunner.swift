@@ -18,6 +18,8 @@ final class EffectRunner: Sendable {
     private let manager = Mutex<ConnectionManager?>(nil)
     private let pendingAnswer = Mutex<CheckedContinuation<PromptAnswer, Never>?>(nil)
     private let monitorTask = Mutex<Task<Void, Never>?>(nil)
+    /// The Jobs view's polling loop, while it is shown.
+    let jobsTask = Mutex<Task<Void, Never>?>(nil)
 
     init(paths: LocalPaths, history: HistoryStore?, templates: TemplateStore, sshConfig: SSHConfigFile? = nil,
          send: @escaping @Sendable (Message) -> Void) {
@@ -55,6 +57,17 @@ final class EffectRunner: Sendable {
         }
         if case .stopMonitor = effect {
             monitorTask.withLock { $0?.cancel(); $0 = nil }
+            return
+        }
+        if case let .watchJobs(withEnded) = effect {
+            jobsTask.withLock { task in
+                task?.cancel()
+                task = Task { await self.watchJobs(withEnded: withEnded) }
+            }
+            return
+        }
+        if case .stopWatchingJobs = effect {
+            jobsTask.withLock { $0?.cancel(); $0 = nil }
             return
         }
         if case let .monitor(record) = effect {
@@ -141,7 +154,14 @@ final class EffectRunner: Sendable {
             }
         case let .loadHistoryRecord(id):
             if let record = try? history?.record(id) { send(.historyRecord(record)) }
-        case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit:
+        case let .openJob(job):
+            await openJob(job)
+        case let .cancelJobs(ids):
+            do {
+                try await JobCanceller.cancel(jobIDs: ids, on: try await connection())
+                send(.cancelResult("cancel requested for \(ids.count == 1 ? "job \(ids[0])" : "\(ids.count) jobs")"))
+            } catch { send(.failed("\(error)")) }
+        case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs:
             break
         }
     }

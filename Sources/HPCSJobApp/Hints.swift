@@ -18,10 +18,14 @@ enum Hints {
         case .preview: screen = [("↑↓ PgUp/PgDn", "scroll"), ("e", "$EDITOR"), ("r", "re-render"), ("Enter", "submit…"), ("Esc", "back")]
         case .monitor:
             screen = [("f", "follow"), ("w", "wrap"), ("/", "search"), ("n", "next match"), ("c", "cancel job"), ("r", "results"), ("Esc", "back")]
+        case .jobs:
+            screen = state.jobs.filtering ? [("Enter", "keep filter"), ("Esc", "clear")]
+                : [("Enter", "monitor"), ("/", "filter"), ("s", "state"), ("o", "sort"), ("a", "ended too"), ("Space", "mark"),
+                   ("c", "cancel"), ("Esc", "back")]
         case .history:
             screen = [("Enter", "monitor"), ("d", "details"), ("/", "filter"), ("s", "state"), ("r", "results"), ("c", "cancel"), ("N", "resubmit")]
         }
-        return screen.map { (key: $0.0, label: $0.1) } + [(keys.label(for: "help"), "help"), (keys.label(for: "history"), "history"), (keys.label(for: "quit"), "quit")].map { (key: $0.0, label: $0.1) }
+        return screen.map { (key: $0.0, label: $0.1) } + [(keys.label(for: "help"), "help"), (keys.label(for: "history"), "history"), (keys.label(for: "jobs"), "jobs"), (keys.label(for: "quit"), "quit")].map { (key: $0.0, label: $0.1) }
     }
 
     static func help(_ state: AppState, keys: KeyMap = Update.keyMap) -> [(key: String, label: String)] {

@@ -34,6 +34,9 @@ public enum Message: Sendable {
     case historyPage(HistoryPage)
     case historyCount(HistoryCount)
     case historyRecord(SubmissionRecord)
+    case jobsListed(Result<[JobSummary], JobsFailure>)
+    /// A job from the Jobs view, as a record the Monitor can follow.
+    case jobOpened(Result<SubmissionRecord, JobsFailure>)
     case failed(String)
     /// A note for the status line that is not an error.
     case notice(String)
@@ -57,6 +60,11 @@ public enum Effect: Equatable, Sendable {
     case fetchResults(SubmissionRecord)
     case loadHistory(HistoryRequest)
     case loadHistoryRecord(String)
+    /// List the user's jobs now and every few seconds until stopped.
+    case watchJobs(withEnded: Bool)
+    case stopWatchingJobs
+    case openJob(JobSummary)
+    case cancelJobs([String])
     case quit
 }
 

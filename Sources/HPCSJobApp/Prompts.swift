@@ -48,6 +48,12 @@ enum Prompts {
         case let .confirmCancel(jobID):
             state.prompt = nil
             if key == .character("y") || key == .enter { return [.cancel(jobID: jobID)] }
+        case let .confirmCancelJobs(ids):
+            state.prompt = nil
+            if key == .character("y") || key == .enter {
+                state.jobs.marked = []
+                return [.cancelJobs(ids)]
+            }
         case .confirmSubmit:
             state.prompt = nil
             if key == .character("y") || key == .enter, let prepared = state.preview.prepared {

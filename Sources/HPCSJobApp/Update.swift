@@ -12,6 +12,7 @@ public enum Update {
         "help": [.function(1), .character("?")],
         "next": [.function(2), .control("n")],
         "history": [.function(3), .control("r")],
+        "jobs": [.function(4)],
         "back": [.escape],
         "quit": [.control("q"), .character("q")],
         "focus-next": [.tab],
@@ -19,6 +20,14 @@ public enum Update {
     ])
 
     public static func update(_ state: inout AppState, _ message: Message, keys: KeyMap = keyMap) -> [Effect] {
+        let screenBefore = state.screen
+        var effects = dispatch(&state, message, keys: keys)
+        // Leaving the Jobs view stops its polling, however it was left.
+        if screenBefore == .jobs, state.screen != .jobs { effects.append(.stopWatchingJobs) }
+        return effects
+    }
+
+    static func dispatch(_ state: inout AppState, _ message: Message, keys: KeyMap) -> [Effect] {
         switch message {
         case let .input(.resize(width, height)):
             state.size = (width, height)
@@ -47,7 +56,7 @@ public enum Update {
         }
         if state.prompt != nil { return Prompts.handle(&state, key) }
         let typing = state.isTyping
-        let global = ["help", "next", "history", "quit"]
+        let global = ["help", "next", "history", "jobs", "quit"]
         if let action = keys.action(for: key, among: global) {
             let isLetter: Bool = { if case .character = key { return true } else { return false } }()
             if !(typing && isLetter) {
@@ -57,6 +66,8 @@ public enum Update {
                 case "history":
                     state.screen = .history
                     return HistoryScreen.reload(&state)
+                case "jobs":
+                    return JobsScreen.enter(&state)
                 case "quit":
                     if state.submissionInFlight { state.prompt = .confirmQuit; return [] }
                     state.quitting = true
@@ -73,6 +84,7 @@ public enum Update {
         case .preview: return RunScreens.previewKey(&state, key)
         case .monitor: return RunScreens.monitorKey(&state, key)
         case .history: return RunScreens.historyKey(&state, key)
+        case .jobs: return JobsScreen.key(&state, key)
         }
     }
 
@@ -89,6 +101,9 @@ public enum Update {
             guard let position = HistoryScreen.position(atRow: y, state) else { return [] }
             state.history.selected = position
             return HistoryScreen.selectionMoved(&state)
+        case (.jobs, .click):
+            guard let position = JobsScreen.position(atRow: y, state) else { return [] }
+            state.jobs.selected = position
         default: break
         }
         return []
@@ -122,7 +137,7 @@ enum Navigation {
         case .preview:
             state.prompt = .confirmSubmit
             return []
-        case .monitor, .history:
+        case .monitor, .history, .jobs:
             return []
         }
     }
@@ -134,7 +149,7 @@ enum Navigation {
         case .options: state.screen = .infoFiles
         case .runtime: state.screen = .options
         case .preview: state.screen = .runtime
-        case .monitor, .history: state.screen = state.connected ? .infoFiles : .connect
+        case .monitor, .history, .jobs: state.screen = state.connected ? .infoFiles : .connect
         }
     }
 }

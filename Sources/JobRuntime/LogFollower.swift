@@ -126,6 +126,13 @@ public enum JobCanceller {
         public var description: String { "scancel refused: \(message)" }
     }
 
+    /// Several jobs in one scancel (the Jobs view's marked jobs).
+    public static func cancel(jobIDs: [String], on host: RemoteHost) async throws {
+        let result = try await host.run(["scancel"] + jobIDs)
+        let stderr = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.status.succeeded else { throw Refused(message: stderr.isEmpty ? "exit status \(result.status.code ?? -1)" : stderr) }
+    }
+
     public static func cancel(jobID: String, on host: RemoteHost) async throws {
         // scancel exits 0 and says nothing for jobs that left the queue: check first.
         let queued = try await host.run(["squeue", "-h", "-j", jobID, "-o", "%T"])

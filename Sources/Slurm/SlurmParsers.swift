@@ -128,6 +128,13 @@ public enum SlurmParser {
         }
     }
 
+    /// The job's standard output path from `scontrol show job -o` (patterns
+    /// such as %j and %x already expanded by Slurm).
+    public static func standardOutput(_ output: String) -> String? {
+        guard let line = output.split(separator: "\n").first else { return nil }
+        return keyValues(line)["StdOut"].flatMap(none)
+    }
+
     /// `Key=Value Key2=Value with spaces …`: a key starts after a space and
     /// is made of letters, digits, `/`, `:` and `_` up to `=`.
     static func keyValues(_ line: Substring) -> [String: String] {

@@ -190,8 +190,33 @@ enum Screens {
         list.append(("history-details", history))
         history.showHelp = true
         list.append(("history-help", history))
+        // Jobs
+        var jobs = base(width, height)
+        connected(&jobs)
+        jobs.screen = .jobs
+        list.append(("jobs-asking", jobs))
+        jobs.jobs.loaded = true
+        jobs.jobs.jobs = jobSummaries
+        jobs.jobs.selected = 1
+        jobs.jobs.marked = ["4102"]
+        list.append(("jobs-filled", jobs))
+        jobs.jobs.error = "connection lost: not connected"
+        list.append(("jobs-error", jobs))
         return list
     }
+
+    static let jobSummaries = [
+        JobSummary(jobID: "4101", name: "hpcs_alice", partition: "small", state: .running, elapsed: "1:02", timeLimit: "2:00:00",
+                   nodeCount: 1, nodeList: "nid001", comment: "hpcs-job:20260101-000300-abcd0004"),
+        JobSummary(jobID: "4102", name: "plain_sweep", partition: "small", state: .running, elapsed: "0:10", timeLimit: "10:00",
+                   nodeCount: 2, nodeList: "nid[002-003]"),
+        JobSummary(jobID: "4103_[2-9]", name: "array", partition: "large", state: .pending, reason: "Priority", elapsed: "0:00",
+                   timeLimit: "1-00:00:00", nodeCount: 1),
+        JobSummary(jobID: "4090", name: "done", partition: "small", state: .completed, elapsed: "00:00:03", timeLimit: "00:05:00",
+                   nodeCount: 1, nodeList: "nid001", exitCode: SlurmExitCode(code: 0, signal: 0)),
+        JobSummary(jobID: "4091", name: "broken", partition: "small", state: .failed, elapsed: "00:00:01", timeLimit: "00:05:00",
+                   nodeCount: 1, nodeList: "nid004", exitCode: SlurmExitCode(code: 3, signal: 0)),
+    ]
 }
 
 enum RemoteFileInfoFactory {

@@ -138,6 +138,30 @@ struct TmuxEndToEndTests {
         #expect(screen.contains("Match exec"), "the skipped Match block is said: \(screen)")
     }
 
+    /// F4: the Jobs view lists a job submitted with plain sbatch; Enter
+    /// opens it in the Monitor, which follows its log.
+    @Test func theJobsViewShowsAPlainSbatchJobAndOpensItsLog() async throws {
+        let site = try LocalSite.require()
+        let name = "tmux_plain_\(getpid())"
+        let submitted = try site.openSSH("sbatch --parsable -p \(site.partition) -t 2 -J \(name) -o '%x-%j.out' "
+                                         + "--wrap 'echo hello-from-plain; sleep 60'")
+        let jobID = submitted.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? site.openSSH("scancel \(jobID); rm -f \(name)-\(jobID).out") }
+        let home = try launchApp(site, width: 160, height: 40)
+        defer { cleanUp(home: home) }
+        try await waitFor("Connect to the login node")
+        try send("Enter")
+        try await waitFor("● \(site.user)@")
+        try send("F4")
+        try await waitFor(name)
+        try send("/")
+        try type(name)
+        try send("Enter")
+        try send("Enter")
+        let screen = try await waitFor("hello-from-plain", seconds: 60)
+        #expect(screen.contains("6 Monitor") && screen.contains(jobID), "\(screen)")
+    }
+
     func cleanUp(home: URL) {
         _ = try? tmux(["kill-server"])
         try? FileManager.default.removeItem(atPath: socket)

@@ -289,3 +289,79 @@ struct KeyHintTests {
         #expect(AppView.render(state, theme: .builtIn, keys: keys).text.contains("Ctrl-X"))
     }
 }
+
+/// The Jobs view: F4 from anywhere starts its polling, leaving stops it;
+/// filter text is text; marked jobs are cancelled with one question.
+struct JobsViewTests {
+    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+        keys.flatMap { Update.update(&state, .input(.key($0))) }
+    }
+
+    @Test func f4OpensTheJobsViewAndLeavingStopsItsPolling() {
+        var state = Screens.base(120, 40)
+        Screens.connected(&state)
+        state.screen = .options
+        #expect(press(&state, .function(4)) == [.watchJobs(withEnded: false)] && state.screen == .jobs)
+        _ = Update.update(&state, .jobsListed(.success(Screens.jobSummaries)))
+        #expect(state.jobs.shown.count == 5)
+        #expect(press(&state, .character("a")) == [.watchJobs(withEnded: true)], "ended jobs too: the poll changes")
+        #expect(press(&state, .escape) == [.stopWatchingJobs] && state.screen != .jobs)
+    }
+
+    /// F4 while the connection is still being made: the view stays when it is made.
+    @Test func aScreenChosenWhileConnectingIsKept() {
+        var state = Screens.base(120, 40)
+        state.connect.configPath.set("/home/alice/hpcs-client.conf")
+        _ = press(&state, .enter)
+        _ = press(&state, .function(4))
+        _ = Update.update(&state, .connected(.success("alice@login:22"), home: "/home/alice"))
+        #expect(state.screen == .jobs && state.connected)
+        var waiting = Screens.base(120, 40)
+        waiting.connect.configPath.set("/home/alice/hpcs-client.conf")
+        _ = press(&waiting, .enter)
+        _ = Update.update(&waiting, .connected(.success("alice@login:22"), home: "/home/alice"))
+        #expect(waiting.screen == .infoFiles, "from Connect, a connection goes on to the info files")
+    }
+
+    @Test func typingInTheFilterIsText() {
+        var state = Screens.base(120, 40)
+        state.screen = .jobs
+        _ = Update.update(&state, .jobsListed(.success(Screens.jobSummaries)))
+        _ = press(&state, .character("/"))
+        for char in "qsweep" { _ = press(&state, .character(char)) }
+        #expect(!state.quitting && state.jobs.filter.text == "qsweep" && state.jobs.shown.isEmpty)
+        _ = press(&state, .backspace, .backspace, .backspace, .backspace, .backspace, .backspace)
+        for char in "sweep" { _ = press(&state, .character(char)) }
+        #expect(state.jobs.shown.map(\.jobID) == ["4102"])
+        _ = press(&state, .escape)
+        #expect(state.jobs.filter.text.isEmpty && state.jobs.shown.count == 5 && state.screen == .jobs)
+    }
+
+    @Test func markedJobsAreCancelledTogetherAndEndedOnesAreLeftOut() {
+        var state = Screens.base(120, 40)
+        state.screen = .jobs
+        _ = Update.update(&state, .jobsListed(.success(Screens.jobSummaries)))
+        _ = press(&state, .character(" "), .character(" "), .character(" "), .character(" "))
+        #expect(state.jobs.marked == ["4101", "4102", "4103_[2-9]", "4090"])
+        #expect(press(&state, .character("c")).isEmpty && state.prompt == .confirmCancelJobs(["4101", "4102", "4103_[2-9]"]))
+        #expect(press(&state, .character("y")) == [.cancelJobs(["4101", "4102", "4103_[2-9]"])] && state.jobs.marked.isEmpty)
+        // An ended job alone: nothing to cancel, and it says so.
+        _ = press(&state, .end)
+        #expect(press(&state, .character("c")).isEmpty && state.prompt == nil && state.notice?.contains("nothing to cancel") == true)
+    }
+
+    @Test func theSelectionStaysOnItsJobAcrossRefreshesAndEnterOpensIt() {
+        var state = Screens.base(120, 40)
+        state.screen = .jobs
+        _ = Update.update(&state, .jobsListed(.success(Screens.jobSummaries)))
+        _ = press(&state, .down, .down)
+        #expect(state.jobs.selectedJob?.jobID == "4103_[2-9]")
+        _ = Update.update(&state, .jobsListed(.success([Screens.jobSummaries[4]] + Screens.jobSummaries)))
+        #expect(state.jobs.selectedJob?.jobID == "4103_[2-9]" && state.jobs.selected == 3)
+        #expect(press(&state, .enter) == [.openJob(Screens.jobSummaries[2])])
+        let record = Screens.record("job-4103", name: "array", state: "PENDING", exit: nil, minutesAgo: 0)
+        #expect(Update.update(&state, .jobOpened(.success(record))) == [.monitor(record), .stopWatchingJobs] && state.screen == .monitor)
+        _ = Update.update(&state, .jobsListed(.failure(JobsFailure(message: "connection lost"))))
+        #expect(state.jobs.error == "connection lost")
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import History
+import JobPreparation
+import JobRuntime
+import SecureShell
+import Slurm
+
+extension EffectRunner {
+    /// Lists the user's jobs now and every five seconds, one remote command
+    /// each time, until the Jobs view is left.
+    func watchJobs(withEnded: Bool) async {
+        while !Task.isCancelled {
+            do {
+                let ssh = try await connection()
+                let jobs = try await JobLister.list(user: ssh.settings.user, finishedSince: withEnded ? "now-1days" : nil, on: ssh)
+                if Task.isCancelled { return }
+                send(.jobsListed(.success(jobs)))
+            } catch {
+                if Task.isCancelled { return }
+                send(.jobsListed(.failure(JobsFailure(message: "\(error)"))))
+            }
+            try? await Task.sleep(for: .seconds(5))
+        }
+    }
+
+    /// A job as a record the Monitor follows: hpcs-job's own from the
+    /// history; any other from `scontrol show job` (its log path, expanded
+    /// by Slurm), kept out of the history.
+    func openJob(_ job: JobSummary) async {
+        if let id = job.submissionID, let record = try? history?.record(id) {
+            return send(.jobOpened(.success(record)))
+        }
+        do {
+            let ssh = try await connection()
+            let shown = try await ssh.run(SlurmCommand.scontrolShowJob(job.jobID.components(separatedBy: "_[").first ?? job.jobID))
+            guard shown.status.succeeded, let log = SlurmParser.standardOutput(shown.stdoutText) else {
+                return send(.jobOpened(.failure(JobsFailure(message: "job \(job.jobID): Slurm no longer knows where its log is "
+                    + "(scontrol show job: \(shown.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)))"))))
+            }
+            let settings = ssh.settings
+            var record = SubmissionRecord(id: "job-\(job.jobID)", clusterHost: settings.host, clusterPort: settings.port,
+                                          clusterUser: settings.user, configPath: "", appInfoPath: "", dataInfoPath: "",
+                                          spec: JobSpec(jobName: job.name, partition: job.partition, time: job.timeLimit ?? "",
+                                                        nodelist: job.nodeList ?? "", workdir: ""))
+            record.jobID = job.jobID
+            record.stage = .submitted
+            record.state = job.state.rawValue
+            record.remoteLog = log
+            send(.jobOpened(.success(record)))
+        } catch {
+            send(.jobOpened(.failure(JobsFailure(message: "job \(job.jobID): \(error)"))))
+        }
+    }
+}
