@@ -79,10 +79,12 @@ struct FilterClause {
     /// `commonLimit`: walk the list in order, checking each row against the
     /// set of matches. More: walk the list checking each row's text, which
     /// stops after a page because matches are everywhere.
-    static let sparseLimit = 5000
-    static let commonLimit = 20000
+    struct Limits: Sendable {
+        var sparse = 5000
+        var common = 20000
+    }
 
-    init(_ filter: HistoryFilter, _ db: Database) throws {
+    init(_ filter: HistoryFilter, _ db: Database, limits: Limits = Limits()) throws {
         if let since = filter.since { add("createdAt >= ?", [since]) }
         if let until = filter.until { add("createdAt <= ?", [until]) }
         if let cluster = filter.cluster, !cluster.isEmpty { add("clusterHost = ?", [cluster]) }
@@ -100,14 +102,14 @@ struct FilterClause {
             // Words of three characters or more, as quoted strings (never query syntax), through the trigram index.
             let match = long.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " AND ")
             let candidates = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM submission_search WHERE text MATCH ? LIMIT ?)",
-                                              arguments: [match, Self.commonLimit + 1]) ?? 0
-            if candidates <= Self.commonLimit {
+                                              arguments: [match, limits.common + 1]) ?? 0
+            if candidates <= limits.common {
                 let short = words.filter { $0.unicodeScalars.count < 3 }
                 if conditions.isEmpty, short.isEmpty {
                     textOnlyCount = ("SELECT count(*) FROM submission_search WHERE text MATCH ?", [match])
                 }
                 // `+rowid`: no lookups by rowid; the planner walks an index in list order instead.
-                add((candidates <= Self.sparseLimit ? "rowid" : "+rowid") + " IN (SELECT rowid FROM submission_search WHERE text MATCH ?)",
+                add((candidates <= limits.sparse ? "rowid" : "+rowid") + " IN (SELECT rowid FROM submission_search WHERE text MATCH ?)",
                     [match])
                 if !short.isEmpty {
                     add("EXISTS (SELECT 1 FROM submission_text t WHERE t.row = submission.rowid AND "
@@ -143,7 +145,7 @@ extension HistoryStore {
     /// A page of the list, newest first: `limit` entries from position `offset`.
     public func entries(_ filter: HistoryFilter = HistoryFilter(), offset: Int = 0, limit: Int) throws -> [HistoryEntry] {
         try pool.read { db in
-            let clause = try FilterClause(filter, db)
+            let clause = try FilterClause(filter, db, limits: searchLimits)
             return try HistoryEntry.fetchAll(db, sql: "SELECT \(HistoryEntry.columns) FROM submission \(clause.whereSQL) \(Self.listOrder) LIMIT ? OFFSET ?",
                                       arguments: clause.arguments + [max(0, limit), max(0, offset)])
         }
@@ -152,7 +154,7 @@ extension HistoryStore {
     /// How many records match, without loading them.
     public func count(_ filter: HistoryFilter = HistoryFilter()) throws -> Int {
         try pool.read { db in
-            let clause = try FilterClause(filter, db)
+            let clause = try FilterClause(filter, db, limits: searchLimits)
             if let count = clause.textOnlyCount { return try Int.fetchOne(db, sql: count.sql, arguments: count.arguments) ?? 0 }
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM submission \(clause.whereSQL)", arguments: clause.arguments) ?? 0
         }
@@ -161,7 +163,7 @@ extension HistoryStore {
     /// Where the record `id` is in the filtered list, or nil when the filter excludes it.
     public func position(of id: String, in filter: HistoryFilter = HistoryFilter()) throws -> Int? {
         try pool.read { db in
-            var clause = try FilterClause(filter, db)
+            var clause = try FilterClause(filter, db, limits: searchLimits)
             guard let row = try Row.fetchOne(db, sql: "SELECT createdAt, rowid FROM submission WHERE id = ?", arguments: [id]) else {
                 return nil
             }
@@ -181,7 +183,7 @@ extension HistoryStore {
     public func forEachEntry(_ filter: HistoryFilter = HistoryFilter(), _ body: (HistoryEntry) throws -> Void) throws {
         let limit = filter.limit.map { " LIMIT \(max(0, $0))" } ?? ""
         try pool.read { db in
-            let clause = try FilterClause(filter, db)
+            let clause = try FilterClause(filter, db, limits: searchLimits)
             let cursor = try HistoryEntry.fetchCursor(db, sql: "SELECT \(HistoryEntry.columns) FROM submission \(clause.whereSQL) \(Self.listOrder)\(limit)",
                                                       arguments: clause.arguments)
             while let entry = try cursor.next() { try body(entry) }
@@ -192,7 +194,7 @@ extension HistoryStore {
     public func list(_ filter: HistoryFilter = HistoryFilter()) throws -> [SubmissionRecord] {
         let limit = filter.limit.map { " LIMIT \(max(0, $0))" } ?? ""
         return try pool.read { db in
-            let clause = try FilterClause(filter, db)
+            let clause = try FilterClause(filter, db, limits: searchLimits)
             return try SubmissionRecord.fetchAll(db, sql: "SELECT * FROM submission \(clause.whereSQL) \(Self.listOrder)\(limit)",
                                           arguments: clause.arguments)
         }

@@ -8,8 +8,16 @@ public final class HistoryStore: Sendable {
     let pool: DatabasePool
     public let url: URL
 
-    public init(url: URL) throws {
+    /// When search switches query plan (tests lower them to reach every plan with few records).
+    let searchLimits: FilterClause.Limits
+
+    public convenience init(url: URL) throws {
+        try self.init(url: url, searchLimits: FilterClause.Limits())
+    }
+
+    init(url: URL, searchLimits: FilterClause.Limits) throws {
         self.url = url
+        self.searchLimits = searchLimits
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm

@@ -14,11 +14,14 @@ public final class LogFollower: Sendable {
     public let localFile: URL
     private let connections: ConnectionManager
     private let offset = Mutex<Int64>(0)
+    /// Where following starts when not where the local copy ends (after a tail was shown).
+    private let startOffset: Int64?
 
-    public init(remotePath: String, localFile: URL, connections: ConnectionManager) {
+    public init(remotePath: String, localFile: URL, connections: ConnectionManager, startingAt startOffset: Int64? = nil) {
         self.remotePath = remotePath
         self.localFile = localFile
         self.connections = connections
+        self.startOffset = startOffset
     }
 
     /// Bytes received so far (the size of the local copy).
@@ -36,8 +39,8 @@ public final class LogFollower: Sendable {
         }
         let handle = try FileHandle(forWritingTo: localFile)
         defer { try? handle.close() }
-        let start = try handle.seekToEnd()
-        offset.withLock { $0 = Int64(start) }
+        let end = try handle.seekToEnd()
+        offset.withLock { $0 = startOffset ?? Int64(end) }
         let file = FileBox(handle)
 
         var connection = try await connections.connection()

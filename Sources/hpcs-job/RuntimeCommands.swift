@@ -70,17 +70,34 @@ struct Status: AsyncParsableCommand {
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print a job's log (escape sequences neutralised).")
 
-    @Argument(help: "Submission id, id prefix or job id.") var id: String
+    @Argument(help: "Submission id, id prefix or job id (any Slurm job id with --config).") var id: String
     @Flag(name: [.customShort("f"), .long], help: "Keep following until the job ends.") var follow = false
+    @Option(name: [.customShort("n"), .long], help: "Only the last N lines (read from the end, however large the log).")
+    var tail: Int?
+    @Option(name: .long, help: "For a job not in the history: the HPCS client configuration naming its cluster.") var config: String?
     @OptionGroup var options: RecordOptions
+
+    func validate() throws {
+        if let tail, tail < 0 { throw ValidationError("--tail takes a count of 0 or more lines") }
+    }
 
     func run() async throws {
         let history = try openHistory()
-        let record = try findRecord(id, in: history)
-        let (ssh, _) = try await connection(for: record, options: options)
+        let (record, ssh) = try await resolve(history)
         defer { ssh.close() }
+        var startOffset: Int64?
+        if let tail {
+            do {
+                let end = try await LogTail.read(path: record.logPath, lines: tail, on: ssh)
+                FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(end.data).utf8))
+                startOffset = end.size
+            } catch {
+                throw fail("\(error)", code: ExitCodes.connection)
+            }
+            if !follow { return }
+        }
         if follow {
-            try await followLog(record, history: history, connection: ssh)
+            try await followLog(record, history: history, connection: ssh, startingAt: startOffset)
         } else {
             do {
                 let data = try await ssh.readFile(record.logPath, limit: 1 << 30)
@@ -92,14 +109,49 @@ struct Logs: AsyncParsableCommand {
     }
 }
 
-/// Follows a job's log to stdout until the job is final and the log drained.
-func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SSHConnection) async throws {
+extension Logs {
+    /// The record and a connection to its cluster: from the history, or for
+    /// any Slurm job id with --config, from `scontrol show job` (its StdOut).
+    func resolve(_ history: HistoryStore) async throws -> (SubmissionRecord, SSHConnection) {
+        if let record = try history.find(id) { return (record, try await connection(for: record, options: options).0) }
+        guard let config else {
+            throw fail("no submission '\(id)' in \(history.url.path) (see `hpcs-job history`; for another job give --config)",
+                       code: ExitCodes.usage)
+        }
+        guard !id.isEmpty, id.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }) else {
+            throw fail("'\(id)' is not a Slurm job id", code: ExitCodes.usage)
+        }
+        let hpcs = try loadConfig(config)
+        let ssh = try await connect(hpcs, acceptNewHostKey: options.acceptNewHostKey, sshConfigPath: options.sshConfig)
+        let shown = try await ssh.run(SlurmCommand.scontrolShowJob(id))
+        guard shown.status.succeeded, let log = SlurmParser.standardOutput(shown.stdoutText) else {
+            ssh.close()
+            throw fail("job \(id): Slurm does not know it (any more): \(shown.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
+                       code: ExitCodes.usage)
+        }
+        var record = SubmissionRecord(id: "job-\(id)", clusterHost: ssh.settings.host, clusterPort: ssh.settings.port,
+                                      clusterUser: ssh.settings.user, configPath: config, appInfoPath: "", dataInfoPath: "",
+                                      spec: JobSpec(jobName: "", partition: "", time: "", nodelist: "", workdir: ""))
+        record.jobID = id
+        record.stage = .submitted
+        record.remoteLog = log
+        return (record, ssh)
+    }
+}
+
+/// Follows a job's log to stdout until the job is final and the log drained;
+/// from `startOffset` when a tail was printed first.
+func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SSHConnection, startingAt startOffset: Int64? = nil) async throws {
     guard let jobID = record.jobID else { throw fail("\(record.id) has no job id", code: ExitCodes.usage) }
     let manager = ConnectionManager(settings: connection.settings, // as connected (--ssh-config included)
                                     interaction: TerminalInteraction(acceptNewHostKeys: false), initial: connection)
-    let local = LocalPaths().logs.appendingPathComponent("\(record.id).log")
-    try? FileManager.default.removeItem(at: local) // print the whole log from the start
-    let follower = LogFollower(remotePath: record.logPath, localFile: local, connections: manager)
+    // The whole log is printed from the start into the kept local copy;
+    // after a tail, what follows goes to a scratch copy instead.
+    let local = startOffset == nil ? LocalPaths().logs.appendingPathComponent("\(record.id).log")
+        : FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-job-tail-\(getpid()).log")
+    try? FileManager.default.removeItem(at: local)
+    defer { if startOffset != nil { try? FileManager.default.removeItem(at: local) } }
+    let follower = LogFollower(remotePath: record.logPath, localFile: local, connections: manager, startingAt: startOffset)
     let decoder = UTF8StreamDecoder()
     try await follower.run(isFinal: {
         guard let ssh = try? await manager.connection(),
@@ -112,7 +164,7 @@ func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SS
     }, onBytes: { data in
         FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(decoder.decode(data)).utf8))
     })
-    _ = try? history.update(record.id) { $0.logOffset = follower.receivedBytes }
+    if startOffset == nil { _ = try? history.update(record.id) { $0.logOffset = follower.receivedBytes } }
 }
 
 struct Cancel: AsyncParsableCommand {

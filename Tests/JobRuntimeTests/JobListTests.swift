@@ -55,3 +55,17 @@ struct JobListTests {
         #expect(command.contains("'a'\\''b'") && command.contains(JobLister.marker))
     }
 }
+
+struct LogTailTests {
+    @Test func lastLinesAreCountedFromTheEnd() {
+        func last(_ text: String, _ count: Int, whole: Bool = false) -> String? {
+            LogTail.lastLines(Data(text.utf8), count: count, startsAtLineStart: whole).map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(last("a\nb\nc\n", 2) == "b\nc\n")
+        #expect(last("a\nb\nc", 2) == "b\nc", "a last line without its newline is a line")
+        #expect(last("cut\nb\n", 2) == nil, "the first line of a range may be cut: read further back")
+        #expect(last("whole\nb\n", 2, whole: true) == "whole\nb\n")
+        #expect(last("a\n", 5, whole: true) == "a\n" && last("", 3, whole: true) == "")
+        #expect(last("a\nb\n", 0) == "")
+    }
+}

@@ -23,12 +23,18 @@ final class RecordingInteraction: SSHInteraction, @unchecked Sendable {
     private var _asked: [String] = []
     let hostKeyAnswer: HostKeyDecision
     let passphraseAnswer: String?
-    let kbdAnswer: String?
+    /// Asked when the server asks: a one-time code is made then, not before
+    /// (on a loaded machine a code made early can lapse before it is sent).
+    let kbdAnswer: @Sendable () -> String?
 
-    init(hostKey: HostKeyDecision = .refuse, passphrase: String? = nil, keyboardInteractive: String? = nil) {
+    convenience init(hostKey: HostKeyDecision = .refuse, passphrase: String? = nil, keyboardInteractive: String? = nil) {
+        self.init(hostKey: hostKey, passphrase: passphrase, keyboardInteractiveAnswer: { keyboardInteractive })
+    }
+
+    init(hostKey: HostKeyDecision = .refuse, passphrase: String? = nil, keyboardInteractiveAnswer: @escaping @Sendable () -> String?) {
         hostKeyAnswer = hostKey
         passphraseAnswer = passphrase
-        kbdAnswer = keyboardInteractive
+        kbdAnswer = keyboardInteractiveAnswer
     }
 
     var asked: [String] { lock.withLock { _asked } }
@@ -46,7 +52,7 @@ final class RecordingInteraction: SSHInteraction, @unchecked Sendable {
 
     func respond(to challenge: KeyboardInteractiveChallenge) async -> [String]? {
         note("kbd \(challenge.prompts.map(\.text).joined(separator: "|"))")
-        return kbdAnswer.map { answer in challenge.prompts.map { _ in answer } }
+        return kbdAnswer().map { answer in challenge.prompts.map { _ in answer } }
     }
 
     func password(user: String, host: String) async -> String? { nil }

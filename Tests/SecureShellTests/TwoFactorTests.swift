@@ -16,7 +16,7 @@ struct TwoFactorTests {
     /// The key is accepted (partial success), then the code is asked for and logs in.
     @Test func keyThenOneTimeCodeLogsIn() async throws {
         let site = try LocalSite.require()
-        let interaction = RecordingInteraction(keyboardInteractive: try site.oneTimeCode())
+        let interaction = RecordingInteraction(keyboardInteractiveAnswer: { try? site.oneTimeCode() })
         let ssh = try await SSHConnection.connect(settings(site), interaction: interaction)
         defer { ssh.close() }
         #expect(try await ssh.run(["id", "-un"]).stdoutText == site.user + "\n")

@@ -1,0 +1,66 @@
+import Foundation
+import JobPreparation
+import SecureShell
+
+/// The end of a remote log, read first: its size, then byte ranges back
+/// from the end until `lines` lines are found, so a 1 GiB log costs what its
+/// last screen costs.
+public enum LogTail {
+    public struct Tail: Sendable, Equatable {
+        /// The last lines, as bytes (a line cut by a read boundary is not included).
+        public var data: Data
+        /// The file's size when it was read: following continues from here.
+        public var size: Int64
+    }
+
+    static let marker = "@@hpcs-job:size"
+
+    /// One round trip per range: the size (first time) and `length` bytes ending at `end`.
+    static func command(path: String, end: Int64?, length: Int64) -> RemoteCommand {
+        let file = ShellQuote.quote(path)
+        let size = end.map(String.init) ?? "$(stat -c %s -- \(file))"
+        return RemoteCommand(script: """
+            set -e; size=\(size); start=$((size > \(length) ? size - \(length) : 0)); echo "\(marker) $size"; \
+            dd if=\(file) bs=65536 iflag=skip_bytes,count_bytes skip="$start" count=$((size - start)) status=none
+            """)
+    }
+
+    public static func read(path: String, lines: Int, on host: RemoteHost, firstRange: Int64 = 64 << 10) async throws -> Tail {
+        var length = firstRange
+        var size: Int64?
+        while true {
+            let result = try await host.run(command(path: path, end: size, length: length))
+            guard result.status.succeeded, let newline = result.stdout.firstIndex(of: 0x0A) else {
+                throw PreparationError(.submission, "cannot read \(path): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            let header = String(decoding: result.stdout[..<newline], as: UTF8.self)
+            guard header.hasPrefix(marker + " "), let total = Int64(header.dropFirst(marker.count + 1)) else {
+                throw PreparationError(.submission, "cannot read \(path): unexpected answer \(header.prefix(80))")
+            }
+            size = total
+            let body = Data(result.stdout[result.stdout.index(after: newline)...])
+            let wholeFile = length >= total
+            if let tail = lastLines(body, count: lines, startsAtLineStart: wholeFile) { return Tail(data: tail, size: total) }
+            if wholeFile { return Tail(data: body, size: total) }
+            length *= 4
+        }
+    }
+
+    /// The last `count` lines of `data`, or nil when it holds fewer whole lines
+    /// (the first may be cut unless `startsAtLineStart`).
+    static func lastLines(_ data: Data, count: Int, startsAtLineStart: Bool) -> Data? {
+        guard count > 0 else { return Data() }
+        var newlines = 0
+        var index = data.endIndex
+        // A final line without its newline counts as a line.
+        if let last = data.last, last == 0x0A { index -= 1 }
+        while index > data.startIndex {
+            index -= 1
+            if data[index] == 0x0A {
+                newlines += 1
+                if newlines == count { return Data(data[(index + 1)...]) }
+            }
+        }
+        return startsAtLineStart ? data : nil
+    }
+}
