@@ -96,12 +96,23 @@ enum Answers {
             state.submissionInFlight = false
             state.error = "\(error)"
         case let .status(status):
+            // Only a change to final, seen while watching, is news (not re-opening a finished job).
+            let wasFinal = state.monitor.status.map { $0.state.isTerminal }
+                ?? state.monitor.record?.state.flatMap { JobState(slurm: $0) }?.isTerminal ?? false
             state.monitor.status = status
+            var effects: [Effect] = []
+            if status.state.isTerminal, !wasFinal {
+                let exit = status.exitCode.map { " (exit \($0.code))" } ?? ""
+                let name = state.monitor.record?.spec.jobName ?? ""
+                state.notice = "job \(status.jobID) \(name.isEmpty ? "" : "(\(name)) ")ended: \(status.state.rawValue)\(exit)"
+                effects.append(.notify(title: "hpcs-job: job \(status.jobID) \(status.state.rawValue)", body: "\(name)\(exit)"))
+            }
             if var record = state.monitor.record {
                 record.state = status.state.rawValue
                 if status.state.isTerminal { record.exitCode = status.exitCode?.code }
                 state.monitor.record = record
             }
+            return effects
         case let .logBytes(data):
             state.monitor.log.append(data)
             updateStep(&state, data)

@@ -20,11 +20,15 @@ final class AppRuntime {
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var lastTick = ContinuousClock.now
 
-    init(backend: TerminalBackend, state: AppState, theme: Theme, keys: KeyMap) {
+    /// Bell or desktop notification when a watched job ends.
+    let notification: DesktopNotification
+
+    init(backend: TerminalBackend, state: AppState, theme: Theme, keys: KeyMap, notification: DesktopNotification = .bell) {
         self.backend = backend
         self.state = state
         self.theme = theme
         self.keys = keys
+        self.notification = notification
         self.state.size = backend.size
     }
 
@@ -37,6 +41,7 @@ final class AppRuntime {
         for effect in effects {
             switch effect {
             case let .openEditor(text): editExternally(text)
+            case let .notify(title, body): backend.send(notification.sequence(title: title, body: body))
             case .quit: state.quitting = true
             default: runner?.perform(effect)
             }
@@ -120,7 +125,8 @@ public enum HPCSJobApplication {
         return await withCheckedContinuation { continuation in
             let thread = Thread {
                 let backend = NcursesBackend()
-                let runtime = AppRuntime(backend: backend, state: initialState, theme: theme, keys: keyMap)
+                let runtime = AppRuntime(backend: backend, state: initialState, theme: theme, keys: keyMap,
+                                         notification: DesktopNotification(environment: ProcessInfo.processInfo.environment))
                 let mailbox = runtime.mailbox
                 let runner = EffectRunner(paths: paths, history: history, templates: TemplateStore.standard(), sshConfig: sshConfig) { message in
                     mailbox.post(message)

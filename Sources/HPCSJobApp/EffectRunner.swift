@@ -161,7 +161,7 @@ final class EffectRunner: Sendable {
                 try await JobCanceller.cancel(jobIDs: ids, on: try await connection())
                 send(.cancelResult("cancel requested for \(ids.count == 1 ? "job \(ids[0])" : "\(ids.count) jobs")"))
             } catch { send(.failed("\(error)")) }
-        case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs:
+        case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs, .notify:
             break
         }
     }

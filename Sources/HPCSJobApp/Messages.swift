@@ -65,6 +65,8 @@ public enum Effect: Equatable, Sendable {
     case stopWatchingJobs
     case openJob(JobSummary)
     case cancelJobs([String])
+    /// Tell the user outside the screen (bell, desktop notification).
+    case notify(title: String, body: String)
     case quit
 }
 

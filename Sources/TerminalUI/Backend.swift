@@ -9,6 +9,8 @@ public protocol TerminalBackend: AnyObject {
     func suspend()
     func resume()
     func stop()
+    /// Bytes that are not a frame (a bell, a notification sequence), sent as they are.
+    func send(_ bytes: [UInt8])
 }
 
 /// A terminal in memory: tests queue input and read the last frame.
@@ -36,6 +38,11 @@ public final class MemoryBackend: TerminalBackend {
     public func nextEvent(timeout milliseconds: Int) -> InputEvent? {
         queuedEvents.isEmpty ? nil : queuedEvents.removeFirst()
     }
+
+    /// What was sent outside frames, for tests.
+    public private(set) var sentBytes: [UInt8] = []
+
+    public func send(_ bytes: [UInt8]) { sentBytes += bytes }
 
     public func suspend() {}
     public func resume() {}

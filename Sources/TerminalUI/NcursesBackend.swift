@@ -148,6 +148,16 @@ public final class NcursesBackend: TerminalBackend {
         refresh()
     }
 
+    public func send(_ bytes: [UInt8]) {
+        // Straight to the terminal; ncurses has written its frame by now (draw ends in refresh).
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            written += count
+        }
+    }
+
     public func stop() {
         guard NcursesBackend.active else { return }
         NcursesBackend.active = false

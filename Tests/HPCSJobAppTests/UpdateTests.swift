@@ -4,6 +4,7 @@ import History
 import JobPreparation
 @testable import JobRuntime
 import SecureShell
+import Slurm
 import Testing
 import TerminalUI
 
@@ -363,5 +364,48 @@ struct JobsViewTests {
         #expect(Update.update(&state, .jobOpened(.success(record))) == [.monitor(record), .stopWatchingJobs] && state.screen == .monitor)
         _ = Update.update(&state, .jobsListed(.failure(JobsFailure(message: "connection lost"))))
         #expect(state.jobs.error == "connection lost")
+    }
+}
+
+/// A watched job that ends says so: a status line, and a bell or a desktop
+/// notification through the terminal, its text unable to break out.
+struct NotificationTests {
+    @Test func aWatchedJobEndingNotifiesOnce() {
+        var state = Screens.base(120, 40)
+        let record = Screens.record("s1", name: "sweep", state: "RUNNING", exit: nil, minutesAgo: 1)
+        _ = RunScreens.attach(&state, record)
+        let running = JobStatus(jobID: "4001", state: .running)
+        #expect(Update.update(&state, .status(running)).isEmpty)
+        let done = JobStatus(jobID: "4001", state: .failed, exitCode: SlurmExitCode(code: 3, signal: 0))
+        #expect(Update.update(&state, .status(done)) == [.notify(title: "hpcs-job: job 4001 FAILED", body: "sweep (exit 3)")])
+        #expect(state.notice == "job 4001 (sweep) ended: FAILED (exit 3)")
+        #expect(Update.update(&state, .status(done)).isEmpty, "once")
+        // Opening a job that had already ended is not news.
+        var reopened = Screens.base(120, 40)
+        _ = RunScreens.attach(&reopened, Screens.record("s2", name: "old", state: "COMPLETED", exit: 0, minutesAgo: 9))
+        #expect(Update.update(&reopened, .status(JobStatus(jobID: "4009", state: .completed))).isEmpty)
+    }
+
+    @Test func sequencesCarryNoControlFromTheJobName() {
+        let hostile = "x\u{07}\u{1b}]0;owned\u{1b}\\;y\u{9c}z"
+        for style in DesktopNotification.allCases {
+            let bytes = style.sequence(title: "t", body: hostile)
+            let text = String(decoding: bytes, as: UTF8.self)
+            switch style {
+            case .off: #expect(bytes.isEmpty)
+            case .bell: #expect(bytes == [0x07])
+            case .osc777:
+                let payload = text.dropFirst("\u{07}\u{1b}]777;notify;t;".count).dropLast(2)
+                #expect(text.hasPrefix("\u{07}\u{1b}]777;notify;t;") && text.hasSuffix("\u{1b}\\"))
+                #expect(payload.hasPrefix("x") && payload.hasSuffix("z"))
+                #expect(payload.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) && $0 != ";" },
+                        "\(payload.debugDescription)")
+            case .osc9:
+                #expect(text.hasPrefix("\u{07}\u{1b}]9;t: ") && text.hasSuffix("\u{1b}\\"))
+                #expect(text.dropFirst(2).dropLast(2).allSatisfy { $0 != "\u{1b}" && $0 != "\u{07}" })
+            }
+        }
+        #expect(DesktopNotification(environment: ["HPCS_JOB_NOTIFY": "OSC777"]) == .osc777)
+        #expect(DesktopNotification(environment: [:]) == .bell && DesktopNotification(environment: ["HPCS_JOB_NOTIFY": "x"]) == .bell)
     }
 }
