@@ -113,6 +113,8 @@ enum Answers {
                 state.monitor.record = record
             }
             return effects
+        case let .efficiency(efficiency):
+            state.monitor.efficiency = efficiency
         case let .logBytes(data):
             state.monitor.log.append(data)
             updateStep(&state, data)

@@ -112,6 +112,8 @@ public struct PreviewState: Equatable, Sendable {
 public struct MonitorState: Sendable {
     public var record: SubmissionRecord?
     public var status: JobStatus?
+    /// How the finished job used its allocation (from accounting).
+    public var efficiency: JobEfficiency?
     public var log = LogViewState()
     public var step: (number: Int, total: Int, text: String)?
     public var reconnects = 0

@@ -224,7 +224,13 @@ final class EffectRunner: Sendable {
                         }
                         state = status.state
                         send(.status(status))
-                        if status.state.isTerminal { final.withLock { $0 = true }; return }
+                        if status.state.isTerminal {
+                            final.withLock { $0 = true }
+                            if let efficiency = try? await StatusPoller.efficiency(jobID: jobID, on: connection) {
+                                send(.efficiency(efficiency))
+                            }
+                            return
+                        }
                     }
                     try? await Task.sleep(for: StatusPoller.interval(sinceSubmit: ContinuousClock.now - started, state: state))
                 }

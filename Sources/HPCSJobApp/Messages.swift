@@ -25,6 +25,7 @@ public enum Message: Sendable {
     case submitProgress(String)
     case submitted(Result<SubmissionRecord, PreparationError>)
     case status(JobStatus)
+    case efficiency(JobEfficiency)
     case logBytes(Data)
     case reconnected(Int)
     case followEnded(String?)

@@ -43,6 +43,9 @@ enum RunViews {
                    at: left[0], row: 3, style: theme[.text])
         Frame.line(&buffer, "Node: \(status?.nodes ?? "—")   Exit code: \(status?.exitCode.map { String($0.code) } ?? record?.exitCode.map(String.init) ?? "—")",
                    at: left[0], row: 4, style: theme[.text])
+        if let efficiency = monitor.efficiency {
+            Frame.line(&buffer, "Efficiency: " + efficiency.summary, at: left[0], row: 5, style: theme[.text])
+        }
         if let step = monitor.step {
             Frame.line(&buffer, "Step \(step.number)/\(step.total): \(step.text)", at: left[1], row: 0, style: theme[.logStep])
             ProgressBar.draw(&buffer, fraction: Double(step.number) / Double(max(1, step.total)), label: "\(step.number)/\(step.total)",

@@ -50,6 +50,13 @@ public enum StatusPoller {
         return try parse(result.stdoutText)
     }
 
+    /// How well a finished job used its allocation (nil where accounting is off).
+    public static func efficiency(jobID: String, on host: RemoteHost) async throws -> JobEfficiency? {
+        let result = try await host.run(SlurmCommand.sacctEfficiency(jobID: jobID))
+        guard result.status.succeeded else { return nil }
+        return try SlurmParser.efficiency(result.stdoutText, jobID: jobID)
+    }
+
     /// How long to wait before the next poll: fast right after submission,
     /// slower while pending or long-running.
     public static func interval(sinceSubmit elapsed: Duration, state: JobState?) -> Duration {

@@ -44,6 +44,7 @@ struct Status: AsyncParsableCommand {
         let history = try openHistory()
         let records = try ids.map { try findRecord($0, in: history) }
         var updated: [SubmissionRecord] = []
+        var efficiencies: [String: JobEfficiency] = [:]
         // One connection and one poll per cluster configuration.
         for group in Dictionary(grouping: records, by: \.configPath).values {
             guard let first = group.first else { continue }
@@ -54,15 +55,27 @@ struct Status: AsyncParsableCommand {
                 let submitter = Submitter(history: history, paths: LocalPaths(), templates: TemplateStore.standard())
                 try await submitter.recover(on: ssh, cluster: ssh.settings)
                 let current = try group.map { try history.record($0.id) ?? $0 }
-                updated += try await refresh(current, history: history, on: ssh)
+                let refreshed = try await refresh(current, history: history, on: ssh)
+                updated += refreshed
+                for record in refreshed where record.isFinished {
+                    guard let jobID = record.jobID, let efficiency = try? await StatusPoller.efficiency(jobID: jobID, on: ssh) else { continue }
+                    efficiencies[record.id] = efficiency
+                }
             } catch {
                 throw fail("\(error)", code: ExitCodes.connection)
             }
         }
         let ordered = records.compactMap { record in updated.first { $0.id == record.id } }
-        if json { return try printJSON(ordered.map(\.jsonObject)) }
+        if json {
+            return try printJSON(ordered.map { record in
+                var object = record.jsonObject
+                if let efficiency = efficiencies[record.id] { object["efficiency"] = efficiency.jsonObject }
+                return object
+            })
+        }
         for record in ordered {
-            Console.output("\(record.id)\tjob \(record.jobID ?? "-")\t\(record.state ?? record.stage.rawValue)\texit \(record.exitCode.map(String.init) ?? "-")")
+            Console.output("\(record.id)\tjob \(record.jobID ?? "-")\t\(record.state ?? record.stage.rawValue)\texit \(record.exitCode.map(String.init) ?? "-")"
+                           + (efficiencies[record.id].map { "\t" + $0.summary } ?? ""))
         }
     }
 }
@@ -219,5 +232,12 @@ struct Results: AsyncParsableCommand {
         } catch {
             throw fail("\(error)", code: ExitCodes.submission)
         }
+    }
+}
+
+extension JobEfficiency {
+    var jsonObject: [String: Any] {
+        ["cpu_percent": cpuEfficiency ?? NSNull(), "memory_percent": memoryEfficiency ?? NSNull(), "cpu_seconds": cpuSeconds,
+         "elapsed_seconds": elapsedSeconds, "cpus": cpus, "max_rss_bytes": maxRSSBytes, "requested_memory_bytes": requestedMemoryBytes ?? NSNull()]
     }
 }

@@ -172,6 +172,8 @@ enum Screens {
         monitor.monitor.status = JobStatus(jobID: "4000", state: .failed, reason: "NonZeroExitCode", elapsed: "1:02", timeLimit: "2-00:00:00",
                                            nodes: "nid001", exitCode: SlurmExitCode(code: 3, signal: 0))
         monitor.monitor.resultsError = "the job left no /scratch/p/run1/output/encrypted_output.tgz"
+        monitor.monitor.efficiency = JobEfficiency(elapsedSeconds: 62, cpuSeconds: 31, cpus: 1, maxRSSBytes: 120 * 1_048_576,
+                                                   requestedMemoryBytes: 1_073_741_824)
         list.append(("monitor-failed", monitor))
         // History
         var history = base(width, height)

@@ -1,6 +1,6 @@
 import Foundation
 @testable import JobRuntime
-import Slurm
+@testable import Slurm
 import Testing
 
 /// A user's job list: squeue's rows (arrays folded), then accounting's ended
@@ -67,5 +67,35 @@ struct LogTailTests {
         #expect(last("whole\nb\n", 2, whole: true) == "whole\nb\n")
         #expect(last("a\n", 5, whole: true) == "a\n" && last("", 3, whole: true) == "")
         #expect(last("a\nb\n", 0) == "")
+    }
+}
+
+struct EfficiencyTests {
+    let separator = SlurmCommand.separator
+
+    @Test func cpuAndMemoryAreComputedAsSeffDoes() throws {
+        let output = [
+            ["4001", "00:01:40", "03:20.000", "4", "", "8G"],
+            ["4001.batch", "00:01:40", "03:19.500", "4", "2048M", ""],
+            ["4001.0", "00:01:00", "00:00.500", "4", "512000K", ""],
+        ].map { $0.joined(separator: separator) }.joined(separator: "\n")
+        let efficiency = try #require(try SlurmParser.efficiency(output, jobID: "4001"))
+        #expect(efficiency.cpuSeconds == 200 && efficiency.elapsedSeconds == 100 && efficiency.cpus == 4)
+        #expect(efficiency.cpuEfficiency == 50)
+        #expect(efficiency.maxRSSBytes == 2048 * 1_048_576 && efficiency.memoryEfficiency == 25)
+        #expect(efficiency.summary == "CPU 50% of 4 CPUs · memory 2.0 GiB of 8.0 GiB (25%)")
+    }
+
+    @Test(arguments: [("00:00:03", 3.0), ("1-02:00:00", 93600.0), ("03:19.500", 199.5), ("12.5", 12.5)] as [(String, Double)])
+    func sacctTimesAreSeconds(text: String, seconds: Double) {
+        #expect(SlurmParser.seconds(text) == seconds)
+    }
+
+    @Test func badTimesAreNotZero() throws {
+        for text in ["", "::", "1-", "a:b", "-5:00", "1:2:3:4", "nan"] { #expect(SlurmParser.seconds(text) == nil, "\(text)") }
+        #expect(throws: SlurmParseError.self) {
+            try SlurmParser.efficiency(["4001", "x", "00:01", "1", "", ""].joined(separator: separator), jobID: "4001")
+        }
+        #expect(try SlurmParser.efficiency("", jobID: "4001") == nil, "no accounting, no figures")
     }
 }
