@@ -115,6 +115,21 @@ enum Answers {
             return effects
         case let .efficiency(efficiency):
             state.monitor.efficiency = efficiency
+        case let .resultsScanned(root, entries):
+            guard state.monitor.browser?.root == root else { break }
+            state.monitor.browser?.entries = entries
+            state.monitor.browser?.scanned = true
+        case let .resultFileRead(url, .success(data)):
+            guard var browser = state.monitor.browser, url.path.hasPrefix(browser.root.path) else { break }
+            browser.viewing = String(url.path.dropFirst(browser.root.path.count + 1))
+            browser.view = LogViewState(capacity: 200_000)
+            browser.view.append(data)
+            // A file opens at its first line.
+            browser.view.following = false
+            browser.view.scrollBack = max(0, browser.view.lines.count - ResultsBrowser.paneRows(state))
+            state.monitor.browser = browser
+        case let .resultFileRead(_, .failure(failure)):
+            state.notice = failure.message
         case let .logBytes(data):
             state.monitor.log.append(data)
             updateStep(&state, data)

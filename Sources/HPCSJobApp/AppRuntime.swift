@@ -42,6 +42,7 @@ final class AppRuntime {
             switch effect {
             case let .openEditor(text): editExternally(text)
             case let .notify(title, body): backend.send(notification.sequence(title: title, body: body))
+            case let .openExternally(path, editor): openExternally(path, editor: editor)
             case .quit: state.quitting = true
             default: runner?.perform(effect)
             }
@@ -70,6 +71,22 @@ final class AppRuntime {
     }
 
     /// `$EDITOR` on a private copy; the edited text is what gets submitted.
+    /// A results file in the user's pager (or editor), the terminal theirs until it exits.
+    private func openExternally(_ path: String, editor: Bool) {
+        let environment = ProcessInfo.processInfo.environment
+        let program = editor ? environment["VISUAL"] ?? environment["EDITOR"] ?? "vi" : environment["PAGER"] ?? "less"
+        backend.suspend()
+        var status: Int32 = 0
+        do {
+            status = try ForegroundCommand.run(["/bin/sh", "-c", "exec $0 \"$1\"", program, path])
+        } catch {
+            state.error = "cannot start \(program): \(error)"
+        }
+        backend.resume()
+        dirty = true
+        if status != 0, state.error == nil { state.notice = "\(program) exited with status \(status)" }
+    }
+
     private func editExternally(_ text: String) {
         let directory = LocalPaths().dataHome.appendingPathComponent("edit")
         try? LocalPaths.ensurePrivateDirectory(directory)

@@ -114,6 +114,8 @@ public struct MonitorState: Sendable {
     public var status: JobStatus?
     /// How the finished job used its allocation (from accounting).
     public var efficiency: JobEfficiency?
+    /// The results' files, when the user browses them.
+    public var browser: ResultsBrowserState?
     public var log = LogViewState()
     public var step: (number: Int, total: Int, text: String)?
     public var reconnects = 0

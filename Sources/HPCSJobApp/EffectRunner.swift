@@ -154,6 +154,10 @@ final class EffectRunner: Sendable {
             }
         case let .loadHistoryRecord(id):
             if let record = try? history?.record(id) { send(.historyRecord(record)) }
+        case let .scanResults(root):
+            send(.resultsScanned(root, ResultsBrowser.scan(root)))
+        case let .readResultFile(url):
+            send(.resultFileRead(url, ResultsBrowser.read(url)))
         case let .openJob(job):
             await openJob(job)
         case let .cancelJobs(ids):
@@ -161,7 +165,7 @@ final class EffectRunner: Sendable {
                 try await JobCanceller.cancel(jobIDs: ids, on: try await connection())
                 send(.cancelResult("cancel requested for \(ids.count == 1 ? "job \(ids[0])" : "\(ids.count) jobs")"))
             } catch { send(.failed("\(error)")) }
-        case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs, .notify:
+        case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs, .notify, .openExternally:
             break
         }
     }

@@ -16,8 +16,12 @@ enum Hints {
             screen = state.runtime.editing != nil ? [("Enter", "keep"), ("Esc", "discard")]
                 : [("Tab", "section"), ("a", "add"), ("e", "edit"), ("d", "delete"), ("K/J", "move"), (next, "preview"), ("Esc", "back")]
         case .preview: screen = [("↑↓ PgUp/PgDn", "scroll"), ("e", "$EDITOR"), ("r", "re-render"), ("Enter", "submit…"), ("Esc", "back")]
+        case .monitor where state.monitor.browser?.viewing != nil:
+            screen = [("↑↓ PgUp/PgDn", "scroll"), ("/", "search"), ("n", "next"), ("o", "$PAGER"), ("e", "$EDITOR"), ("Esc", "files")]
+        case .monitor where state.monitor.browser != nil:
+            screen = [("↑↓", "select"), ("Enter", "view"), ("o", "$PAGER"), ("e", "$EDITOR"), ("Esc", "log")]
         case .monitor:
-            screen = [("f", "follow"), ("w", "wrap"), ("/", "search"), ("n", "next match"), ("c", "cancel job"), ("r", "results"), ("Esc", "back")]
+            screen = [("f", "follow"), ("w", "wrap"), ("/", "search"), ("n", "next match"), ("c", "cancel job"), ("r", "results"), ("b", "browse results"), ("Esc", "back")]
         case .jobs:
             screen = state.jobs.filtering ? [("Enter", "keep filter"), ("Esc", "clear")]
                 : [("Enter", "monitor"), ("/", "filter"), ("s", "state"), ("o", "sort"), ("a", "ended too"), ("Space", "mark"),

@@ -26,6 +26,8 @@ public enum Message: Sendable {
     case submitted(Result<SubmissionRecord, PreparationError>)
     case status(JobStatus)
     case efficiency(JobEfficiency)
+    case resultsScanned(URL, [ResultEntry])
+    case resultFileRead(URL, Result<Data, JobsFailure>)
     case logBytes(Data)
     case reconnected(Int)
     case followEnded(String?)
@@ -68,6 +70,10 @@ public enum Effect: Equatable, Sendable {
     case cancelJobs([String])
     /// Tell the user outside the screen (bell, desktop notification).
     case notify(title: String, body: String)
+    case scanResults(URL)
+    case readResultFile(URL)
+    /// A results file in $PAGER (or $EDITOR), in the foreground.
+    case openExternally(String, editor: Bool)
     case quit
 }
 

@@ -39,6 +39,7 @@ enum RunScreens {
     }
 
     static func monitorKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+        if state.monitor.browser != nil { return ResultsBrowser.key(&state, key) }
         if var search = state.monitor.searching {
             switch key {
             case .enter:
@@ -59,6 +60,13 @@ enum RunScreens {
             return [.stopMonitor]
         case .character("/"): state.monitor.searching = TextFieldState(state.monitor.log.search ?? "")
         case .character("n"): state.monitor.log.findPrevious()
+        case .character("b"):
+            guard let results = state.monitor.results else {
+                state.notice = "fetch the results first (r), then b browses them"
+                return []
+            }
+            state.monitor.browser = ResultsBrowserState(root: results.directory)
+            return [.scanResults(results.directory)]
         case .character("c"):
             guard let jobID = state.monitor.record?.jobID, state.monitor.status?.state.isTerminal != true else { return [] }
             state.prompt = .confirmCancel(jobID: jobID)

@@ -61,6 +61,10 @@ enum RunViews {
         } else if status?.state.isTerminal == true {
             Frame.line(&buffer, "Press r to fetch and decrypt the results", at: left[1], row: 3, style: theme[.highlight])
         }
+        if let browser = monitor.browser {
+            ResultsBrowser.draw(&buffer, browser, area: logArea, theme: theme)
+            return
+        }
         let log = monitor.log
         var title = "Log \(record?.logPath ?? "")"
         title += log.following ? " · following" : " · paused (f resumes)"

@@ -13,7 +13,7 @@ import TerminalUI
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hpcs-bench", abstract: "hpcs-job benchmarks against reference tools, as ratios.",
-        subcommands: [AgeBench.self, SFTPBench.self, LogBench.self, UIBench.self, HistoryBench.self, TailBench.self, AgeWorker.self, FollowWorker.self,
+        subcommands: [AgeBench.self, SFTPBench.self, LogBench.self, UIBench.self, HistoryBench.self, TailBench.self, JobsBench.self, AgeWorker.self, FollowWorker.self,
                       HistoryWorker.self])
 }
 

@@ -175,6 +175,22 @@ enum Screens {
         monitor.monitor.efficiency = JobEfficiency(elapsedSeconds: 62, cpuSeconds: 31, cpus: 1, maxRSSBytes: 120 * 1_048_576,
                                                    requestedMemoryBytes: 1_073_741_824)
         list.append(("monitor-failed", monitor))
+        var browsing = monitor
+        let root = URL(fileURLWithPath: "/home/alice/.local/share/hpcs-job/results/20260101-000300-abcd0004")
+        var browser = ResultsBrowserState(root: root)
+        browser.scanned = true
+        browser.entries = [ResultEntry(path: "files", size: 0, isDirectory: true, depth: 0),
+                           ResultEntry(path: "files/metrics.csv", size: 18_230, isDirectory: false, depth: 1),
+                           ResultEntry(path: "files/model.bin", size: 734_003_200, isDirectory: false, depth: 1),
+                           ResultEntry(path: "files/run.log", size: 912, isDirectory: false, depth: 1),
+                           ResultEntry(path: "encrypted_output.tgz", size: 701_234_567, isDirectory: false, depth: 0)]
+        browser.selected = 3
+        browsing.monitor.browser = browser
+        list.append(("monitor-results-browser", browsing))
+        browser.viewing = "files/run.log"
+        browser.view.append(Data("epoch 1 loss 0.93\nepoch 2 loss 0.41\n\u{1b}[32mdone\u{1b}[0m\n".utf8))
+        browsing.monitor.browser = browser
+        list.append(("monitor-results-file", browsing))
         // History
         var history = base(width, height)
         history.screen = .history

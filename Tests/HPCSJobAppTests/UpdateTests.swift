@@ -409,3 +409,61 @@ struct NotificationTests {
         #expect(DesktopNotification(environment: [:]) == .bell && DesktopNotification(environment: ["HPCS_JOB_NOTIFY": "x"]) == .bell)
     }
 }
+
+/// The results browser over a real unpacked folder: the tree with sizes, a
+/// text file in the pane (escape sequences neutralised), binaries refused
+/// there, $PAGER for anything.
+struct ResultsBrowserTests {
+    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+        keys.flatMap { Update.update(&state, .input(.key($0))) }
+    }
+
+    /// Runs the browser's effects inline, as the runner does off the loop.
+    func run(_ state: inout AppState, _ effects: [Effect]) {
+        for effect in effects {
+            switch effect {
+            case let .scanResults(root): _ = Update.update(&state, .resultsScanned(root, ResultsBrowser.scan(root)))
+            case let .readResultFile(url): _ = Update.update(&state, .resultFileRead(url, ResultsBrowser.read(url)))
+            default: break
+            }
+        }
+    }
+
+    @Test func browseViewAndOpenTheResults() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-results-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("files/sub"), withIntermediateDirectories: true)
+        try Data("line one\n\u{1b}]0;owned\u{07}line two \u{1b}[31mred\u{1b}[0m\n".utf8).write(to: root.appendingPathComponent("files/a.txt"))
+        try Data("x,y\n1,2\n".utf8).write(to: root.appendingPathComponent("files/sub/b.csv"))
+        try Data([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1]).write(to: root.appendingPathComponent("files/tool"))
+        try Data(count: 100).write(to: root.appendingPathComponent("encrypted_output.tgz"))
+
+        var state = Screens.base(100, 30)
+        _ = RunScreens.attach(&state, Screens.record("s1", name: "x", state: "COMPLETED", exit: 0, minutesAgo: 1))
+        #expect(press(&state, .character("b")).isEmpty && state.notice?.contains("fetch the results first") == true)
+        state.monitor.results = JobResults(directory: root, encryptedFile: root.appendingPathComponent("encrypted_output.tgz"),
+                                           files: [], stdout: nil, stderr: nil, exitCode: 0)
+        run(&state, press(&state, .character("b")))
+        let browser = try #require(state.monitor.browser)
+        #expect(browser.entries.map(\.path) == ["files", "files/sub", "files/sub/b.csv", "files/a.txt", "files/tool", "encrypted_output.tgz"])
+        #expect(browser.entries.map(\.depth) == [0, 1, 2, 1, 1, 0] && browser.entries[2].size == 8)
+
+        _ = press(&state, .down, .down, .down)
+        run(&state, press(&state, .enter))
+        #expect(state.monitor.browser?.viewing == "files/a.txt")
+        let shown = (0..<(state.monitor.browser?.view.lines.count ?? 0)).compactMap { state.monitor.browser?.view.lines[$0].text }
+        #expect(shown == ["line one", "line two red"], "escape sequences neutralised: \(shown)")
+        let screen = AppView.render(state, theme: .builtIn).lines.joined(separator: "\n")
+        #expect(screen.contains("line two red") && screen.contains(root.appendingPathComponent("files/a.txt").path), "\(screen)")
+        #expect(press(&state, .character("o")) == [.openExternally(root.appendingPathComponent("files/a.txt").path, editor: false)])
+        _ = press(&state, .escape)
+        #expect(state.monitor.browser?.viewing == nil && state.monitor.browser != nil)
+
+        _ = press(&state, .down)
+        run(&state, press(&state, .enter))
+        #expect(state.monitor.browser?.viewing == nil && state.notice?.contains("binary") == true, "\(state.notice ?? "")")
+        #expect(press(&state, .character("e")) == [.openExternally(root.appendingPathComponent("files/tool").path, editor: true)])
+        _ = press(&state, .escape)
+        #expect(state.monitor.browser == nil && state.screen == .monitor)
+    }
+}
