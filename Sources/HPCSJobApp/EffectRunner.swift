@@ -230,7 +230,13 @@ final class EffectRunner: Sendable {
                         send(.status(status))
                         if status.state.isTerminal {
                             final.withLock { $0 = true }
-                            if let efficiency = try? await StatusPoller.efficiency(jobID: jobID, on: connection) {
+                            // Accounting settles a few seconds after the end: read again until it does.
+                            var last: JobEfficiency?
+                            for delay in [0, 3, 10] {
+                                try? await Task.sleep(for: .seconds(delay))
+                                guard let efficiency = try? await StatusPoller.efficiency(jobID: jobID, on: connection),
+                                      efficiency != last else { continue }
+                                last = efficiency
                                 send(.efficiency(efficiency))
                             }
                             return

@@ -220,11 +220,18 @@ struct TmuxEndToEndTests {
         #expect(results.contains("stdout: hpcs sample application"))
         // The results browser: the unpacked tree, then a file in the pane.
         try send("b")
-        let tree = try await waitFor("encrypted_output.tgz")
-        #expect(tree.contains("files/") && tree.contains("Results:"), "\(tree)")
-        try send("Down")
-        try send("Enter")
-        try await waitFor("Esc files")
+        let tree = try await waitFor("Enter view")
+        #expect(tree.contains("Results: 3 files") && tree.contains("stdout"), "the sample job's output/exit_code, stderr, stdout: \(tree)")
+        // Down to the first file (past any folders) and open it in the pane.
+        var viewing = false
+        for _ in 0..<8 where !viewing {
+            try send("Down")
+            try send("Enter")
+            try await Task.sleep(for: .milliseconds(300))
+            viewing = try screen().contains("Esc files")
+        }
+        let shown = (try? screen()) ?? ""
+        #expect(viewing, "a results file opens in the pane: \(shown)")
         try send("Escape")
         try send("Escape")
         try await waitFor("b browse results")

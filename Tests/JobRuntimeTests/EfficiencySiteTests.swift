@@ -17,21 +17,22 @@ struct EfficiencySiteTests {
             + "--wrap 'timeout 3 sh -c \"while :; do :; done\"; true'"))
         let jobID = submitted.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(submitted.status.succeeded && !jobID.isEmpty, "\(submitted.stderrText)")
-        var efficiency: JobEfficiency?
+        // Accounting settles a little after the end: wait until sacct's own figures stop changing.
+        var raw = ""
         for _ in 0..<60 {
             let statuses = try await StatusPoller.poll(jobIDs: [jobID], on: session.ssh)
-            if statuses[jobID]?.state.isTerminal == true, let found = try await StatusPoller.efficiency(jobID: jobID, on: session.ssh),
-               found.cpuSeconds > 0 {
-                efficiency = found
-                break
-            }
-            try await Task.sleep(for: .milliseconds(500))
+            // The allocation line of the job with its steps (with -X its TotalCPU is not summed).
+            let all = try await session.ssh.run(["sacct", "-n", "-P", "-j", jobID, "--format=JobID,ElapsedRaw,TotalCPU,AllocCPUS"]).stdoutText
+            let now = all.split(separator: "\n").first { $0.hasPrefix(jobID + "|") }.map { String($0.dropFirst(jobID.count + 1)) } ?? ""
+            if statuses[jobID]?.state.isTerminal == true, now == raw, !now.contains("|00:00:00|"), !now.isEmpty { break }
+            raw = now
+            try await Task.sleep(for: .seconds(1))
         }
-        let figures = try #require(efficiency, "accounting gave no CPU time for job \(jobID)")
+        let figures = try #require(try await StatusPoller.efficiency(jobID: jobID, on: session.ssh), "no accounting for job \(jobID)")
         // sacct itself, read independently: allocation line, elapsed and CPU time in seconds.
-        let raw = try await session.ssh.run(["sacct", "-n", "-P", "-X", "-j", jobID, "--format=ElapsedRaw,TotalCPU,AllocCPUS"])
-        let fields = raw.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map(String.init)
-        #expect(fields.count == 3, "\(raw.stdoutText)")
+        let fields = raw.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map(String.init)
+        #expect(fields.count == 3, "\(raw)")
+        guard fields.count == 3 else { return }
         #expect(Double(fields[0]) == figures.elapsedSeconds && Int(fields[2]) == figures.cpus)
         let cpuParts = fields[1].split(separator: ":").compactMap { Double($0) }
         #expect(abs(cpuParts.reduce(0) { $0 * 60 + $1 } - figures.cpuSeconds) < 0.001, "TotalCPU \(fields[1])")
