@@ -100,6 +100,10 @@ enum FuzzTargets {
         _ = try? SlurmParser.nodes(output)
         _ = SlurmParser.accounts(output)
         _ = try? StatusPoller.parse(output)
+        if let efficiency = try? SlurmParser.efficiency(output, jobID: "4001") {
+            promise(efficiency.cpus >= 0 && efficiency.elapsedSeconds >= 0 && efficiency.cpuSeconds >= 0, "negative efficiency inputs")
+            _ = efficiency.summary
+        }
         if let jobs = try? JobLister.parse(output) {
             // Every row has a job id of digits and array punctuation, and a known state.
             promise(jobs.allSatisfy { !$0.jobID.isEmpty && $0.jobID.allSatisfy { $0.isASCII } }, "a listed job id is not ASCII")
