@@ -204,14 +204,35 @@ final class EffectRunner: Sendable {
         send(.clusterChoices(partitions: partitions.map(\.name), accounts: accounts, nodes: nodes))
     }
 
+    /// Lines the Monitor starts with when a log is large (a few screens and then some).
+    static let tailLines = 5000
+    /// Bytes behind beyond which the Monitor shows the end first rather than catching up.
+    static let catchUpLimit: Int64 = 8 << 20
+
     /// Status polls and the log stream of one job, until it is final and drained.
     private func monitor(_ record: SubmissionRecord) async {
         guard let jobID = record.jobID else { return }
         let localLog = paths.logs.appendingPathComponent("\(record.id).log")
-        if let existing = try? Data(contentsOf: localLog), !existing.isEmpty { send(.logBytes(existing)) }
+        // What is already here: only its last screens go to the view.
+        let local = LogTail.localEnd(localLog, lines: Self.tailLines)
+        if !local.data.isEmpty { send(.logBytes(local.data)) }
         do {
-            _ = try await connection() // fail early when not connected
+            let ssh = try await connection() // fail early when not connected
             guard let manager = manager.withLock({ $0 }) else { return }
+            // Far behind a large log: show its end at once and follow from
+            // there, instead of reading everything first.
+            var startOffset: Int64?
+            var followFile = localLog
+            if let end = try? await LogTail.read(path: record.logPath, lines: Self.tailLines, on: ssh),
+               end.size - local.size > Self.catchUpLimit {
+                let note = "the log is \(ResultsBrowser.byteText(end.size)): showing its end; all of it: hpcs-job logs \(record.id)"
+                send(.logBytes(Data("[hpcs-job] \(note)\n".utf8) + end.data))
+                send(.notice(note))
+                startOffset = end.size
+                followFile = paths.logs.appendingPathComponent("\(record.id).log.from-\(end.size)")
+                try? FileManager.default.removeItem(at: followFile)
+            }
+            defer { if startOffset != nil { try? FileManager.default.removeItem(at: followFile) } }
             let final = Mutex(false)
             let batcher = LogBatcher(send: send)
             let poller = Task {
@@ -246,11 +267,11 @@ final class EffectRunner: Sendable {
                 }
             }
             defer { poller.cancel() }
-            let follower = LogFollower(remotePath: record.logPath, localFile: localLog, connections: manager)
+            let follower = LogFollower(remotePath: record.logPath, localFile: followFile, connections: manager, startingAt: startOffset)
             try await follower.run(isFinal: { final.withLock { $0 } }, onBytes: { batcher.add($0) },
                                    onReconnect: { [send] count in send(.reconnected(count)) })
             batcher.flush()
-            _ = try? history?.update(record.id) { $0.logOffset = follower.receivedBytes }
+            if startOffset == nil { _ = try? history?.update(record.id) { $0.logOffset = follower.receivedBytes } }
             send(.followEnded(nil))
         } catch is CancellationError {
         } catch {

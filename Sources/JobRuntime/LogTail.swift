@@ -46,6 +46,20 @@ public enum LogTail {
         }
     }
 
+    /// The end of a local file: its last `lines` lines (from at most its last
+    /// 4 MiB) and its size. A missing file is empty.
+    public static func localEnd(_ url: URL, lines: Int) -> Tail {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return Tail(data: Data(), size: 0) }
+        defer { try? handle.close() }
+        let size = Int64((try? handle.seekToEnd()) ?? 0)
+        let start = max(0, size - (4 << 20))
+        try? handle.seek(toOffset: UInt64(start))
+        let data = (try? handle.readToEnd()) ?? Data()
+        let tail = lastLines(data, count: lines, startsAtLineStart: start == 0)
+            ?? data.firstIndex(of: 0x0A).map { Data(data[data.index(after: $0)...]) } ?? data
+        return Tail(data: tail, size: size)
+    }
+
     /// The last `count` lines of `data`, or nil when it holds fewer whole lines
     /// (the first may be cut unless `startsAtLineStart`).
     static func lastLines(_ data: Data, count: Int, startsAtLineStart: Bool) -> Data? {

@@ -162,6 +162,35 @@ struct TmuxEndToEndTests {
         #expect(screen.contains("6 Monitor") && screen.contains(jobID), "\(screen)")
     }
 
+    /// A job whose log is already large opens at its end, at once, and says
+    /// how to get all of it; new lines follow.
+    @Test func aLargeLogOpensAtItsEnd() async throws {
+        let site = try LocalSite.require()
+        let name = "tmux_large_\(getpid())"
+        let submitted = try site.openSSH("sbatch --parsable -p \(site.partition) -t 2 -J \(name) -o '%x-%j.out' "
+                                         + "--wrap 'seq -f %030.0f 1 600000; echo END-OF-BULK; sleep 3; echo AFTER-THE-END; sleep 60'")
+        let jobID = submitted.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? site.openSSH("scancel \(jobID); rm -f \(name)-\(jobID).out") }
+        for _ in 0..<100 {
+            if try site.openSSH("grep -c END-OF-BULK \(name)-\(jobID).out 2>/dev/null").out.hasPrefix("1") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let home = try launchApp(site, width: 160, height: 40)
+        defer { cleanUp(home: home) }
+        try await waitFor("Connect to the login node")
+        try send("Enter")
+        try await waitFor("● \(site.user)@")
+        try send("F4")
+        try await waitFor(name)
+        try send("/")
+        try type(name)
+        try send("Enter")
+        try send("Enter")
+        let opened = try await waitFor("END-OF-BULK", seconds: 30)
+        #expect(opened.contains("showing its end") && opened.contains("hpcs-job logs job-\(jobID)"), "\(opened)")
+        _ = try await waitFor("AFTER-THE-END", seconds: 30)
+    }
+
     func cleanUp(home: URL) {
         _ = try? tmux(["kill-server"])
         try? FileManager.default.removeItem(atPath: socket)

@@ -99,3 +99,18 @@ struct EfficiencyTests {
         #expect(try SlurmParser.efficiency("", jobID: "4001") == nil, "no accounting, no figures")
     }
 }
+
+struct LocalLogEndTests {
+    @Test func theEndOfALocalCopyIsItsLastLines() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-local-end-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(LogTail.localEnd(file, lines: 3) == LogTail.Tail(data: Data(), size: 0), "no file, nothing")
+        let text = (1...200_000).map { "line \($0)" }.joined(separator: "\n") + "\n"
+        try Data(text.utf8).write(to: file)
+        let end = LogTail.localEnd(file, lines: 3)
+        #expect(String(decoding: end.data, as: UTF8.self) == "line 199998\nline 199999\nline 200000\n")
+        #expect(end.size == Int64(text.utf8.count))
+        let many = LogTail.localEnd(file, lines: 1_000_000)
+        #expect(many.data.count <= 4 << 20 && String(decoding: many.data.prefix(5), as: UTF8.self) == "line ", "whole lines from the last 4 MiB")
+    }
+}
