@@ -38,14 +38,8 @@ extension EffectRunner {
                     + "(scontrol show job: \(shown.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)))"))))
             }
             let settings = ssh.settings
-            var record = SubmissionRecord(id: "job-\(job.jobID)", clusterHost: settings.host, clusterPort: settings.port,
-                                          clusterUser: settings.user, configPath: "", appInfoPath: "", dataInfoPath: "",
-                                          spec: JobSpec(jobName: job.name, partition: job.partition, time: job.timeLimit ?? "",
-                                                        nodelist: job.nodeList ?? "", workdir: ""))
-            record.jobID = job.jobID
-            record.stage = .submitted
-            record.state = job.state.rawValue
-            record.remoteLog = log
+            let record = SubmissionRecord.foreignJob(job.jobID, name: job.name, logPath: log,
+                                                     cluster: (settings.host, settings.port, settings.user), state: job.state.rawValue)
             send(.jobOpened(.success(record)))
         } catch {
             send(.jobOpened(.failure(JobsFailure(message: "job \(job.jobID): \(error)"))))

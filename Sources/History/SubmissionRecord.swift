@@ -66,6 +66,20 @@ public struct SubmissionRecord: Codable, Sendable, Equatable, FetchableRecord, P
         logOffset = 0
     }
 
+    /// A job hpcs-job did not submit, as a record the Monitor and `logs` can
+    /// follow (never stored): its id, name and log path as Slurm reports them.
+    public static func foreignJob(_ jobID: String, name: String, logPath: String, cluster: (host: String, port: Int, user: String),
+                                  configPath: String = "", state: String? = nil) -> SubmissionRecord {
+        var record = SubmissionRecord(id: "job-\(jobID)", clusterHost: cluster.host, clusterPort: cluster.port, clusterUser: cluster.user,
+                                      configPath: configPath, appInfoPath: "", dataInfoPath: "",
+                                      spec: JobSpec(jobName: name, partition: "", time: "", nodelist: "", workdir: ""))
+        record.jobID = jobID
+        record.stage = .submitted
+        record.state = state
+        record.remoteLog = logPath
+        return record
+    }
+
     /// Where this job's log is: as recorded at submission.
     public var logPath: String { remoteLog ?? spec.legacyLogFile }
     /// Where this job's encrypted results are: as recorded at submission.

@@ -142,12 +142,8 @@ extension Logs {
             throw fail("job \(id): Slurm does not know it (any more): \(shown.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
                        code: ExitCodes.usage)
         }
-        var record = SubmissionRecord(id: "job-\(id)", clusterHost: ssh.settings.host, clusterPort: ssh.settings.port,
-                                      clusterUser: ssh.settings.user, configPath: config, appInfoPath: "", dataInfoPath: "",
-                                      spec: JobSpec(jobName: "", partition: "", time: "", nodelist: "", workdir: ""))
-        record.jobID = id
-        record.stage = .submitted
-        record.remoteLog = log
+        let record = SubmissionRecord.foreignJob(id, name: "", logPath: log, cluster: (ssh.settings.host, ssh.settings.port, ssh.settings.user),
+                                                 configPath: config)
         return (record, ssh)
     }
 }

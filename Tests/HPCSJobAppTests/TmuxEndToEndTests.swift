@@ -138,17 +138,9 @@ struct TmuxEndToEndTests {
         #expect(screen.contains("Match exec"), "the skipped Match block is said: \(screen)")
     }
 
-    /// F4: the Jobs view lists a job submitted with plain sbatch; Enter
-    /// opens it in the Monitor, which follows its log.
-    @Test func theJobsViewShowsAPlainSbatchJobAndOpensItsLog() async throws {
-        let site = try LocalSite.require()
-        let name = "tmux_plain_\(getpid())"
-        let submitted = try site.openSSH("sbatch --parsable -p \(site.partition) -t 2 -J \(name) -o '%x-%j.out' "
-                                         + "--wrap 'echo hello-from-plain; sleep 60'")
-        let jobID = submitted.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        defer { _ = try? site.openSSH("scancel \(jobID); rm -f \(name)-\(jobID).out") }
+    /// Starts the app, connects, and opens the job named `name` from the Jobs view (F4, filter, Enter).
+    func openThroughTheJobsView(_ site: LocalSite, jobNamed name: String) async throws -> URL {
         let home = try launchApp(site, width: 160, height: 40)
-        defer { cleanUp(home: home) }
         try await waitFor("Connect to the login node")
         try send("Enter")
         try await waitFor("● \(site.user)@")
@@ -158,6 +150,20 @@ struct TmuxEndToEndTests {
         try type(name)
         try send("Enter")
         try send("Enter")
+        return home
+    }
+
+    /// F4: the Jobs view lists a job submitted with plain sbatch; Enter
+    /// opens it in the Monitor, which follows its log.
+    @Test func theJobsViewShowsAPlainSbatchJobAndOpensItsLog() async throws {
+        let site = try LocalSite.require()
+        let name = "tmux_plain_\(getpid())"
+        let submitted = try site.openSSH("sbatch --parsable -p \(site.partition) -t 2 -J \(name) -o '%x-%j.out' "
+                                         + "--wrap 'echo hello-from-plain; sleep 60'")
+        let jobID = submitted.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? site.openSSH("scancel \(jobID); rm -f \(name)-\(jobID).out") }
+        let home = try await openThroughTheJobsView(site, jobNamed: name)
+        defer { cleanUp(home: home) }
         let screen = try await waitFor("hello-from-plain", seconds: 60)
         #expect(screen.contains("6 Monitor") && screen.contains(jobID), "\(screen)")
     }
@@ -175,17 +181,8 @@ struct TmuxEndToEndTests {
             if try site.openSSH("grep -c END-OF-BULK \(name)-\(jobID).out 2>/dev/null").out.hasPrefix("1") { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let home = try launchApp(site, width: 160, height: 40)
+        let home = try await openThroughTheJobsView(site, jobNamed: name)
         defer { cleanUp(home: home) }
-        try await waitFor("Connect to the login node")
-        try send("Enter")
-        try await waitFor("● \(site.user)@")
-        try send("F4")
-        try await waitFor(name)
-        try send("/")
-        try type(name)
-        try send("Enter")
-        try send("Enter")
         let opened = try await waitFor("END-OF-BULK", seconds: 30)
         #expect(opened.contains("showing its end") && opened.contains("hpcs-job logs job-\(jobID)"), "\(opened)")
         _ = try await waitFor("AFTER-THE-END", seconds: 30)

@@ -7,12 +7,7 @@ import Testing
 struct CommandLineTests {
     let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
 
-    func hpcsJob(_ arguments: [String], home: URL) throws -> ToolResult {
-        try Tool.run(binary, arguments, environment: [
-            "HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent("data").path,
-            "XDG_CONFIG_HOME": home.appendingPathComponent("config").path, "PATH": "/usr/bin:/bin",
-        ])
-    }
+    func hpcsJob(_ arguments: [String], home: URL) throws -> ToolResult { try HPCSJobBinary.run(arguments, home: home) }
 
     func submitArguments(_ site: LocalSite, config: String? = nil, time: String = "5") -> [String] {
         ["submit", "--config", config ?? site.config, "-p", site.partition, "-t", time, "-w", site.node, "-A", site.account,

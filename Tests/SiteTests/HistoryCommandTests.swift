@@ -11,11 +11,7 @@ import Testing
 struct HistoryCommandTests {
     let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
 
-    func hpcsJob(_ arguments: [String], home: URL) throws -> ToolResult {
-        try Tool.run(binary, arguments, environment: [
-            "HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent("data").path, "PATH": "/usr/bin:/bin",
-        ])
-    }
+    func hpcsJob(_ arguments: [String], home: URL) throws -> ToolResult { try HPCSJobBinary.run(arguments, home: home) }
 
     func store(_ home: URL) throws -> HistoryStore {
         try HistoryStore(url: home.appendingPathComponent("data/hpcs-job/history.sqlite"))

@@ -8,12 +8,7 @@ import Testing
 struct JobsCommandTests {
     let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
 
-    func hpcsJob(_ arguments: [String], home: URL) throws -> ToolResult {
-        try Tool.run(binary, arguments, environment: [
-            "HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent("data").path,
-            "XDG_CONFIG_HOME": home.appendingPathComponent("config").path, "PATH": "/usr/bin:/bin",
-        ])
-    }
+    func hpcsJob(_ arguments: [String], home: URL) throws -> ToolResult { try HPCSJobBinary.run(arguments, home: home) }
 
     /// Submits with plain sbatch on the login node; returns the job id.
     func sbatch(_ site: LocalSite, _ options: String) throws -> String {
