@@ -10,6 +10,8 @@ public actor ConnectionManager {
     private var inFlight: Task<SSHConnection, Error>?
     /// How many times the connection was re-established (for the UI's indicator).
     public private(set) var reconnects = 0
+    /// Connection attempts made, successful or not.
+    public private(set) var attempts = 0
     private let maxAttempts: Int
     private var everConnected: Bool
 
@@ -47,10 +49,15 @@ public actor ConnectionManager {
         return try await attempt.value
     }
 
+    /// The first connection is tried once: a refused port or an unknown
+    /// host is the user's to fix, said at once (as the CLI does). Only a
+    /// connection that worked before is retried, with backoff.
     private func reconnect() async throws -> SSHConnection {
         var delay = Duration.milliseconds(250)
         var lastError: Error = SSHError.disconnected("not connected")
-        for _ in 1...maxAttempts {
+        let tries = everConnected ? maxAttempts : 1
+        for attempt in 1...tries {
+            attempts += 1
             do {
                 let connection = try await SSHConnection.connect(settings, interaction: interaction)
                 if everConnected { reconnects += 1 }
@@ -64,6 +71,7 @@ public actor ConnectionManager {
                 default: lastError = error
                 }
             }
+            guard attempt < tries else { break }
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(10))
         }

@@ -36,3 +36,20 @@ struct ConnectionManagerTests {
         await manager.close()
     }
 }
+
+/// A first connection that cannot be made is reported at once; only one
+/// that worked before is retried (the TUI used to take 35 s on a closed port).
+struct FirstConnectionTests {
+    @Test func aRefusedPortIsOneAttempt() async throws {
+        let port = try FreePort.find(ipv6: false)
+        let settings = ConnectionSettings(host: "127.0.0.1", port: port, user: "nobody", useAgent: false)
+        let manager = ConnectionManager(settings: settings, interaction: NonInteractive(), maxAttempts: 3)
+        await #expect {
+            _ = try await manager.connection()
+        } throws: { error in
+            guard case SSHError.connect = error else { return false }
+            return "\(error)".contains("port \(port)")
+        }
+        #expect(await manager.attempts == 1)
+    }
+}
