@@ -115,6 +115,18 @@ enum Answers {
             return effects
         case let .efficiency(efficiency):
             state.monitor.efficiency = efficiency
+        case let .logStart(offset):
+            state.monitor.earliestOffset = offset > 0 ? offset : nil
+        case let .earlierLog(data, start):
+            state.monitor.loadingEarlier = false
+            let lineCount = data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            if state.monitor.log.prepend(data) < lineCount {
+                // The view is full: what does not fit stays on the cluster.
+                state.monitor.earliestOffset = nil
+                state.notice = "the view holds \(state.monitor.log.lines.count) lines; all of the log: hpcs-job logs \(state.monitor.record?.id ?? "")"
+            } else {
+                state.monitor.earliestOffset = start > 0 ? start : nil
+            }
         case let .resultsScanned(root, entries):
             guard state.monitor.browser?.root == root else { break }
             state.monitor.browser?.entries = entries

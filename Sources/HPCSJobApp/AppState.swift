@@ -116,6 +116,10 @@ public struct MonitorState: Sendable {
     public var efficiency: JobEfficiency?
     /// The results' files, when the user browses them.
     public var browser: ResultsBrowserState?
+    /// Where in the remote log the view's first line begins, when it started
+    /// at the end of a large log; scrolling up to it reads earlier lines.
+    public var earliestOffset: Int64?
+    public var loadingEarlier = false
     public var log = LogViewState()
     public var step: (number: Int, total: Int, text: String)?
     public var reconnects = 0

@@ -154,6 +154,14 @@ final class EffectRunner: Sendable {
             }
         case let .loadHistoryRecord(id):
             if let record = try? history?.record(id) { send(.historyRecord(record)) }
+        case let .loadEarlierLog(path, before):
+            do {
+                let earlier = try await LogTail.before(before, path: path, on: try await connection())
+                send(.earlierLog(earlier.data, start: earlier.start))
+            } catch {
+                send(.earlierLog(Data(), start: before))
+                send(.notice("cannot read earlier lines: \(error)"))
+            }
         case let .scanResults(root):
             send(.resultsScanned(root, ResultsBrowser.scan(root)))
         case let .readResultFile(url):
@@ -215,7 +223,6 @@ final class EffectRunner: Sendable {
         let localLog = paths.logs.appendingPathComponent("\(record.id).log")
         // What is already here: only its last screens go to the view.
         let local = LogTail.localEnd(localLog, lines: Self.tailLines)
-        if !local.data.isEmpty { send(.logBytes(local.data)) }
         do {
             let ssh = try await connection() // fail early when not connected
             guard let manager = manager.withLock({ $0 }) else { return }
@@ -226,6 +233,7 @@ final class EffectRunner: Sendable {
             if let end = try? await LogTail.read(path: record.logPath, lines: Self.tailLines, on: ssh),
                end.size - local.size > Self.catchUpLimit {
                 let note = "the log is \(ResultsBrowser.byteText(end.size)): showing its end; all of it: hpcs-job logs \(record.id)"
+                send(.logStart(end.size - Int64(end.data.count)))
                 send(.logBytes(Data("[hpcs-job] \(note)\n".utf8) + end.data))
                 send(.notice(note))
                 startOffset = end.size
@@ -233,6 +241,10 @@ final class EffectRunner: Sendable {
                 try? FileManager.default.removeItem(at: followFile)
             }
             defer { if startOffset != nil { try? FileManager.default.removeItem(at: followFile) } }
+            if startOffset == nil, !local.data.isEmpty {
+                send(.logStart(local.size - Int64(local.data.count)))
+                send(.logBytes(local.data))
+            }
             let final = Mutex(false)
             let batcher = LogBatcher(send: send)
             let poller = Task {

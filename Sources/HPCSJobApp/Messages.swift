@@ -27,6 +27,9 @@ public enum Message: Sendable {
     case status(JobStatus)
     case efficiency(JobEfficiency)
     case resultsScanned(URL, [ResultEntry])
+    /// The view starts at this byte of the remote log (it was opened at its end).
+    case logStart(Int64)
+    case earlierLog(Data, start: Int64)
     case resultFileRead(URL, Result<Data, JobsFailure>)
     case logBytes(Data)
     case reconnected(Int)
@@ -71,6 +74,7 @@ public enum Effect: Equatable, Sendable {
     /// Tell the user outside the screen (bell, desktop notification).
     case notify(title: String, body: String)
     case scanResults(URL)
+    case loadEarlierLog(path: String, before: Int64)
     case readResultFile(URL)
     /// A results file in $PAGER (or $EDITOR), in the foreground.
     case openExternally(String, editor: Bool)

@@ -77,7 +77,14 @@ enum RunScreens {
             }
             state.activity = Activity(label: "fetching results", fraction: 0)
             return [.fetchResults(record)]
-        default: _ = state.monitor.log.handle(key, page: page)
+        default:
+            _ = state.monitor.log.handle(key, page: page)
+            // At the top of what is loaded, with more of the file above: read it.
+            if let earliest = state.monitor.earliestOffset, !state.monitor.loadingEarlier,
+               state.monitor.log.scrollBack >= state.monitor.log.lines.count - page, let path = state.monitor.record?.logPath {
+                state.monitor.loadingEarlier = true
+                return [.loadEarlierLog(path: path, before: earliest)]
+            }
         }
         return []
     }

@@ -49,13 +49,15 @@ public actor ConnectionManager {
         return try await attempt.value
     }
 
-    /// The first connection is tried once: a refused port or an unknown
-    /// host is the user's to fix, said at once (as the CLI does). Only a
-    /// connection that worked before is retried, with backoff.
+    /// A first connection that cannot reach the host (refused, unknown
+    /// name, no route, timed out) is the user's to fix: said at once, as the
+    /// CLI does. One that reached sshd but was dropped during the handshake
+    /// (a busy login node) is tried a few times; a connection that worked
+    /// before is retried with backoff.
     private func reconnect() async throws -> SSHConnection {
         var delay = Duration.milliseconds(250)
         var lastError: Error = SSHError.disconnected("not connected")
-        let tries = everConnected ? maxAttempts : 1
+        let tries = everConnected ? maxAttempts : min(maxAttempts, 3)
         for attempt in 1...tries {
             attempts += 1
             do {
@@ -68,6 +70,7 @@ public actor ConnectionManager {
                 // Host-key and authentication problems will not fix themselves.
                 switch error {
                 case .hostKeyChanged, .hostKeyNotAccepted, .authentication, .cancelled: throw error
+                case .connect where !everConnected, .timeout where !everConnected: throw error
                 default: lastError = error
                 }
             }

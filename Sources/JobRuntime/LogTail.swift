@@ -46,6 +46,23 @@ public enum LogTail {
         }
     }
 
+    /// Whole lines just before byte `end` (up to `length` bytes back), for
+    /// scrolling up past what was shown first; `start` is where they begin.
+    public static func before(_ end: Int64, path: String, length: Int64 = 256 << 10, on host: RemoteHost) async throws -> (data: Data, start: Int64) {
+        let result = try await host.run(command(path: path, end: end, length: length))
+        guard result.status.succeeded, let newline = result.stdout.firstIndex(of: 0x0A) else {
+            throw PreparationError(.submission, "cannot read \(path): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        var body = Data(result.stdout[result.stdout.index(after: newline)...])
+        var start = max(0, end - length)
+        // A range that does not begin the file may begin mid-line: that piece comes with the next range.
+        if start > 0, let first = body.firstIndex(of: 0x0A) {
+            start += Int64(body.distance(from: body.startIndex, to: first) + 1)
+            body = Data(body[body.index(after: first)...])
+        }
+        return (body, start)
+    }
+
     /// The end of a local file: its last `lines` lines (from at most its last
     /// 4 MiB) and its size. A missing file is empty.
     public static func localEnd(_ url: URL, lines: Int) -> Tail {

@@ -31,6 +31,17 @@ public struct RingBuffer<Element: Sendable>: Sendable {
 
     public var last: Element? { count == 0 ? nil : self[count - 1] }
 
+    /// Puts `element` before the first item; false (and nothing changes) when
+    /// the ring is full, since the oldest items are the ones a ring gives up.
+    @discardableResult
+    public mutating func prepend(_ element: Element) -> Bool {
+        guard count < storage.count else { return false }
+        start = (start - 1 + storage.count) % storage.count
+        storage[start] = element
+        count += 1
+        return true
+    }
+
     public mutating func replaceLast(_ element: Element) {
         guard count > 0 else { return append(element) }
         storage[(start + count - 1) % storage.count] = element
@@ -61,6 +72,25 @@ public struct LogViewState: Sendable {
     static let maximumLineBytes = 64 * 1024
 
     public init(capacity: Int = 100_000) { lines = RingBuffer(capacity: capacity) }
+
+    /// Puts earlier lines of the file (whole lines, as read back by byte
+    /// range) before the first one, the lines on screen staying put; returns
+    /// how many fitted.
+    @discardableResult
+    public mutating func prepend(_ data: Data) -> Int {
+        var earlier: [Line] = []
+        for piece in data.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast(data.last == 0x0A ? 1 : 0) {
+            let text = String(decoding: piece.prefix(Self.maximumLineBytes), as: UTF8.self)
+            earlier.append(Line(runs: TerminalSanitizer.styledRuns(text).runs, isStderr: false))
+        }
+        var added = 0
+        for line in earlier.reversed() {
+            guard lines.prepend(line) else { break }
+            added += 1
+        }
+        // scrollBack counts from the bottom: the lines shown stay the same.
+        return added
+    }
 
     /// Appends raw bytes from the remote file.
     public mutating func append(_ data: Data, stderr: Bool = false) {

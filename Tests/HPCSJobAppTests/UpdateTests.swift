@@ -467,3 +467,34 @@ struct ResultsBrowserTests {
         #expect(state.monitor.browser == nil && state.screen == .monitor)
     }
 }
+
+/// A log opened at its end fills in earlier lines as the user scrolls up.
+struct EarlierLogTests {
+    @Test func scrollingToTheTopAsksForEarlierLinesAndPrependsThem() {
+        var state = Screens.base(100, 30)
+        let record = Screens.record("s1", name: "big", state: "RUNNING", exit: nil, minutesAgo: 1)
+        _ = RunScreens.attach(&state, record)
+        _ = Update.update(&state, .logStart(5_000))
+        _ = Update.update(&state, .logBytes(Data((100...140).map { "line \($0)\n" }.joined().utf8)))
+        #expect(state.monitor.earliestOffset == 5_000)
+        var asked: [Effect] = []
+        for _ in 0..<5 { asked += Update.update(&state, .input(.key(.pageUp))) }
+        #expect(asked == [.loadEarlierLog(path: record.logPath, before: 5_000)], "asked once while loading")
+        _ = Update.update(&state, .earlierLog(Data((80...99).map { "line \($0)\n" }.joined().utf8), start: 3_000))
+        #expect(state.monitor.log.lines[0].text == "line 80" && state.monitor.log.lines[20].text == "line 100")
+        #expect(state.monitor.earliestOffset == 3_000 && !state.monitor.loadingEarlier)
+        _ = Update.update(&state, .earlierLog(Data("line 79\n".utf8), start: 0))
+        #expect(state.monitor.earliestOffset == nil, "the start of the file: nothing more to read")
+        #expect(Update.update(&state, .input(.key(.pageUp))).isEmpty)
+    }
+
+    @Test func aFullViewStopsReadingAndSaysWhereTheRestIs() {
+        var state = Screens.base(100, 30)
+        state.logCapacity = 1000
+        _ = RunScreens.attach(&state, Screens.record("s1", name: "big", state: "RUNNING", exit: nil, minutesAgo: 1))
+        _ = Update.update(&state, .logStart(9_000))
+        _ = Update.update(&state, .logBytes(Data((1...1000).map { "l\($0)\n" }.joined().utf8)))
+        _ = Update.update(&state, .earlierLog(Data("earlier\n".utf8), start: 8_000))
+        #expect(state.monitor.earliestOffset == nil && state.notice?.contains("hpcs-job logs s1") == true)
+    }
+}

@@ -40,3 +40,22 @@ struct EfficiencySiteTests {
         #expect((figures.cpuEfficiency ?? 0) > 5, "a busy loop used its CPU: \(figures.summary)")
     }
 }
+
+/// Earlier lines of a remote log by byte range, whole lines only.
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct EarlierLinesSiteTests {
+    @Test func rangesBackFromAnOffsetAreWholeLines() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let path = "earlier-\(UUID().uuidString.prefix(8)).log"
+        _ = try await session.ssh.run(RemoteCommand(script: "seq -f 'line %05g' 1 1000 > \(path)"))
+        defer { Task { _ = try? await session.ssh.run(["rm", "-f", path]) } }
+        let home = try await session.ssh.homeDirectory()
+        // "line 00001\n" is 11 bytes: line 901 starts at 9900.
+        let earlier = try await LogTail.before(9900, path: home + "/" + path, length: 100, on: session.ssh)
+        #expect(String(decoding: earlier.data, as: UTF8.self) == (892...900).map { String(format: "line %05d\n", $0) }.joined())
+        #expect(earlier.start == 9801, "the cut line (891) is left for the next range")
+        let first = try await LogTail.before(33, path: home + "/" + path, length: 100, on: session.ssh)
+        #expect(String(decoding: first.data, as: UTF8.self) == "line 00001\nline 00002\nline 00003\n" && first.start == 0)
+    }
+}

@@ -19,6 +19,20 @@ struct LogViewTests {
         #expect(state.lines[3].text == "en–dash “quotes” ✓")
     }
 
+    /// Earlier lines go before the first, the lines on screen stay put, and
+    /// escape sequences in them are neutralised like any others.
+    @Test func earlierLinesArePrependedInPlace() {
+        var view = LogViewState(capacity: 10)
+        view.append(Data("c\nd\n".utf8))
+        _ = view.handle(.up, page: 1)
+        #expect(view.prepend(Data("a\n\u{1b}]0;x\u{07}b\n".utf8)) == 2)
+        #expect((0..<view.lines.count).map { view.lines[$0].text } == ["a", "b", "c", "d"])
+        #expect(view.scrollBack == 1 && !view.following)
+        var full = LogViewState(capacity: 2)
+        full.append(Data("x\ny\n".utf8))
+        #expect(full.prepend(Data("w\n".utf8)) == 0 && full.lines[0].text == "x", "a full ring keeps what it has")
+    }
+
     @Test func searchJumpsUpwardsToEachMatchInTurn() {
         var state = log(["alpha one", "beta", "ALPHA two", "gamma", "delta"])
         state.search = "alpha"
