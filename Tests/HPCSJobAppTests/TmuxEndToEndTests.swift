@@ -246,8 +246,9 @@ struct TmuxEndToEndTests {
         #expect(results.contains("stdout: hpcs sample application"))
         // The results browser: the unpacked tree, then a file in the pane.
         try send("b")
-        let tree = try await waitFor("Enter view")
-        #expect(tree.contains("Results: 3 files") && tree.contains("stdout"), "the sample job's output/exit_code, stderr, stdout: \(tree)")
+        // The sample job's output/exit_code, stderr and stdout, once the folder is read.
+        let tree = try await waitFor("Results: 3 files")
+        #expect(tree.contains("stdout") && tree.contains("Enter view"), "\(tree)")
         // Down to the first file (past any folders) and open it in the pane.
         var viewing = false
         for _ in 0..<8 where !viewing {
