@@ -77,7 +77,8 @@ struct TmuxEndToEndTests {
         let home = try launchApp(site, width: 160, height: 30, then: "; echo \"exit status $?\"; sleep 120", arguments: arguments,
                                  orElseOnceMore: true)
         defer { cleanUp(home: home) }
-        try await waitFor("Verification code:")
+        // Alone this takes under a second; beside the whole suite on two cores it was seen to take over a minute.
+        try await waitFor("Verification code:", seconds: 180)
         var code = try site.oneTimeCode()
         try type(code)
         try send("Enter")
@@ -100,7 +101,7 @@ struct TmuxEndToEndTests {
         defer { cleanUp(home: home) }
         try await waitFor("Connect to the login node")
         try send("Enter")
-        try await waitFor("Verification code")
+        try await waitFor("Verification code", seconds: 180)
         try type(try site.oneTimeCode())
         try send("Enter")
         // Connected: the remote browser of the login node, and the top bar names the node.

@@ -82,6 +82,8 @@ struct HistoryCommandTests {
                 try? writer.insert(self.record(index))
                 _ = try? writer.advance(self.record(index).id, to: .submitted) { $0.state = "RUNNING" }
                 index += 1
+                usleep(2000) // a writer, not a CPU hog: the listings run beside it
+
             }
             finished.withLock { $0 = index }
         }
