@@ -20,8 +20,9 @@ struct SiteSession {
         let paths = LocalPaths(environment: ["HOME": root.path, "XDG_DATA_HOME": root.appendingPathComponent("data").path,
                                              "XDG_CONFIG_HOME": root.appendingPathComponent("config").path])
         let config = try HPCSConfig.load(path: site.config)
-        let ssh = try await SSHConnection.connect(config.connectionSettings(sshConfig: SSHConfigFile(text: "")),
-                                                  interaction: NonInteractive())
+        let ssh = try await retryingADroppedHandshake {
+            try await SSHConnection.connect(config.connectionSettings(sshConfig: SSHConfigFile(text: "")), interaction: NonInteractive())
+        }
         return SiteSession(site: site, root: root, paths: paths, history: try HistoryStore(url: paths.historyDatabase),
                            config: config, ssh: ssh)
     }

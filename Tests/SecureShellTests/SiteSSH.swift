@@ -13,7 +13,7 @@ extension LocalSite {
 
     func connect(_ settings: ConnectionSettings? = nil,
                  interaction: SSHInteraction = NonInteractive()) async throws -> SSHConnection {
-        try await SSHConnection.connect(settings ?? self.settings(), interaction: interaction)
+        try await retryingADroppedHandshake { try await SSHConnection.connect(settings ?? self.settings(), interaction: interaction) }
     }
 }
 
