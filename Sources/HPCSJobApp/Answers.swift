@@ -89,6 +89,7 @@ enum Answers {
         case let .submitted(.success(record)):
             state.activity = nil
             state.submissionInFlight = false
+            state.draftChanged = false
             state.notice = "submitted as job \(record.jobID ?? "?")"
             return RunScreens.attach(&state, record)
         case let .submitted(.failure(error)):

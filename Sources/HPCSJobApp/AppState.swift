@@ -7,12 +7,17 @@ import Slurm
 import TerminalUI
 
 /// The screens, in wizard order, then History and the cluster's Jobs.
-public enum Screen: Int, CaseIterable, Sendable {
+public enum Screen: Int, CaseIterable, Sendable, Comparable {
+    public static func < (lhs: Screen, rhs: Screen) -> Bool { lhs.rawValue < rhs.rawValue }
+
     case connect, infoFiles, options, runtime, preview, monitor, history, jobs
 
     var title: String {
         ["Connect", "Info files", "Job options", "Runtime", "Preview", "Monitor", "History", "Jobs"][rawValue]
     }
+
+    /// Connect to Preview: the steps of preparing a job.
+    var isWizard: Bool { self <= .preview }
 
     var shortTitle: String {
         ["Connect", "Info", "Options", "Runtime", "Preview", "Monitor", "History", "Jobs"][rawValue]
@@ -32,7 +37,7 @@ public enum Prompt: Equatable, Sendable {
     case hostKey(UnknownHostKey, answer: TextFieldState)
     case passphrase(file: String, field: TextFieldState)
     case keyboardInteractive(KeyboardInteractiveChallenge, fields: [TextFieldState], focus: Int)
-    case confirmQuit
+    case confirmQuit(reason: String)
     case confirmCancel(jobID: String)
     /// Several jobs from the Jobs view, cancelled with one scancel.
     case confirmCancelJobs([String])
@@ -89,13 +94,17 @@ public struct RuntimeState: Equatable, Sendable {
     public var section = Section.arguments
     /// Adding or editing a word: the field and the index being edited (nil = new).
     public var editing: (field: TextFieldState, index: Int?)?
-    public var splitNotice: String?
+    /// The list's own message line: how a word was split, why a key did nothing.
+    public var notice: String?
+    /// The last word deleted, for undo.
+    public var deleted: (section: Section, index: Int, word: String)?
 
     public static func == (lhs: RuntimeState, rhs: RuntimeState) -> Bool {
         lhs.arguments == rhs.arguments && lhs.flags == rhs.flags && lhs.argumentList == rhs.argumentList
             && lhs.flagList == rhs.flagList && lhs.inputScripts == rhs.inputScripts && lhs.outputScripts == rhs.outputScripts
             && lhs.templates == rhs.templates && lhs.template == rhs.template && lhs.section == rhs.section
-            && lhs.editing?.field == rhs.editing?.field && lhs.editing?.index == rhs.editing?.index && lhs.splitNotice == rhs.splitNotice
+            && lhs.editing?.field == rhs.editing?.field && lhs.editing?.index == rhs.editing?.index && lhs.notice == rhs.notice
+            && lhs.deleted?.word == rhs.deleted?.word && lhs.deleted?.index == rhs.deleted?.index
     }
 }
 
@@ -124,6 +133,8 @@ public struct MonitorState: Sendable {
     public var step: (number: Int, total: Int, text: String)?
     public var reconnects = 0
     public var following = false
+    /// Whether the status poll and log follow run (until Esc leaves the Monitor).
+    public var watching = false
     public var searching: TextFieldState?
     public var results: JobResults?
     public var resultsError: String?
@@ -132,6 +143,12 @@ public struct MonitorState: Sendable {
 /// Everything the UI shows. Drawing reads it only; `update` changes it.
 public struct AppState: Sendable {
     public var screen = Screen.connect
+    /// Where Esc returns to from Monitor, History and Jobs (most recent last).
+    public var returnTo: [Screen] = []
+    /// The wizard step the user was last on, for number keys and Esc.
+    public var lastWizardScreen = Screen.connect
+    /// Whether the job being prepared has changes that no submission holds.
+    public var draftChanged = false
     public var size: (width: Int, height: Int) = (80, 24)
     public var connect = ConnectState()
     public var infoFiles = InfoFilesState()
@@ -166,23 +183,20 @@ public struct AppState: Sendable {
                        template: runtime.templates.indices.contains(runtime.template) ? runtime.templates[runtime.template] : "hpcs")
     }
 
+    /// What quitting would lose: the job as prepared so far.
+    struct Draft: Equatable {
+        var spec: JobSpec
+        var infoFiles: [String]
+        var editedPreview: String?
+    }
+
+    var draft: Draft {
+        Draft(spec: spec, infoFiles: InfoRole.allCases.map { infoFiles.fetched($0)?.remotePath ?? "" },
+              editedPreview: preview.edited ? preview.text : nil)
+    }
+
     /// Field name → problem, for inline messages.
     public var specProblems: [String: String] {
         Dictionary(spec.problems().map { ($0.field ?? "", $0.message) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    /// Whether a text field has the keyboard (so letters type).
-    var isTyping: Bool {
-        if prompt != nil { return true }
-        switch screen {
-        case .connect: return true
-        case .infoFiles: return infoFiles.typedPath != nil
-        case .options: return true
-        case .runtime: return runtime.editing != nil || runtime.section == .inputScripts || runtime.section == .outputScripts
-        case .monitor: return monitor.searching != nil
-        case .history: return history.filtering
-        case .jobs: return jobs.filtering
-        case .preview: return false
-        }
     }
 }

@@ -117,9 +117,8 @@ enum PromptView {
                                    focused: index == focus, theme: theme)
                 }
             }
-        case .confirmQuit:
-            Modal.draw(&buffer, title: "Quit?", lines: ["A submission is in flight. Quit anyway? Its history record is kept "
-                                                        + "and the next start finds the job again."],
+        case let .confirmQuit(reason):
+            Modal.draw(&buffer, title: "Quit?", lines: [reason],
                        buttons: ["y: quit", "n: stay"], area: area, theme: theme)
         case let .confirmCancel(jobID):
             Modal.draw(&buffer, title: "Cancel job?", lines: ["scancel job \(jobID)?"], buttons: ["y: cancel it", "n: keep it"],

@@ -1,40 +1,83 @@
 import TerminalUI
 
-/// Every action of the current screen, for the hint bar and the `?` help.
+/// The hint bar and the `?` help, drawn from the key table (so a keys.conf
+/// rebinding shows), for the part of the screen that has the keyboard.
 enum Hints {
-    /// Global actions show the keys the key map binds (a user file may rebind them).
-    static func forScreen(_ state: AppState, keys: KeyMap = Update.keyMap) -> [(key: String, label: String)] {
-        let next = keys.label(for: "next")
-        let screen: [(String, String)]
-        switch state.screen {
-        case .connect: screen = [("Enter", "connect"), ("↑↓", "recent")]
-        case .infoFiles:
-            screen = state.infoFiles.typedPath != nil ? [("Enter", "open/pick"), ("Esc", "cancel")]
-                : [("Enter", "open/pick"), ("Tab", "other file"), ("/", "type path"), ("v", "verify"), (next, "next")]
-        case .options: screen = [("Tab/↑↓", "field"), ("Ctrl-O", "cluster choices"), (next, "next"), ("Esc", "back")]
-        case .runtime:
-            screen = state.runtime.editing != nil ? [("Enter", "keep"), ("Esc", "discard")]
-                : [("Tab", "section"), ("a", "add"), ("e", "edit"), ("d", "delete"), ("K/J", "move"), (next, "preview"), ("Esc", "back")]
-        case .preview: screen = [("↑↓ PgUp/PgDn", "scroll"), ("e", "$EDITOR"), ("r", "re-render"), ("Enter", "submit…"), ("Esc", "back")]
-        case .monitor where state.monitor.browser?.viewing != nil:
-            screen = [("↑↓ PgUp/PgDn", "scroll"), ("/", "search"), ("n", "next"), ("o", "$PAGER"), ("e", "$EDITOR"), ("Esc", "files")]
-        case .monitor where state.monitor.browser != nil:
-            screen = [("↑↓", "select"), ("Enter", "view"), ("o", "$PAGER"), ("e", "$EDITOR"), ("Esc", "log")]
-        case .monitor:
-            screen = [("f", "follow"), ("w", "wrap"), ("/", "search"), ("n", "next match"), ("c", "cancel job"), ("r", "results"), ("b", "browse results"), ("Esc", "back")]
-        case .jobs:
-            screen = state.jobs.filtering ? [("Enter", "keep filter"), ("Esc", "clear")]
-                : [("Enter", "monitor"), ("/", "filter"), ("s", "state"), ("o", "sort"), ("a", "ended too"), ("Space", "mark"),
-                   ("c", "cancel"), ("Esc", "back")]
-        case .history:
-            screen = [("Enter", "monitor"), ("d", "details"), ("/", "filter"), ("s", "state"), ("r", "results"), ("c", "cancel"), ("N", "resubmit")]
+    /// One hint: actions shown with the keys they are bound to, or a key
+    /// that only moves or types.
+    enum Hint {
+        case action(Action, String? = nil)
+        case actions([Action], String)
+        case fixed(String, String)
+
+        func resolved(_ keys: KeyMap) -> (key: String, label: String) {
+            switch self {
+            case let .action(action, label): (keys.label(action), label ?? action.label)
+            case let .actions(actions, label): (actions.map { keys.label($0) }.joined(separator: "/"), label)
+            case let .fixed(key, label): (key, label)
+            }
         }
-        return screen.map { (key: $0.0, label: $0.1) } + [(keys.label(for: "help"), "help"), (keys.label(for: "history"), "history"), (keys.label(for: "jobs"), "jobs"), (keys.label(for: "quit"), "quit")].map { (key: $0.0, label: $0.1) }
+    }
+
+    static func forScreen(_ state: AppState, keys: KeyMap = Update.keyMap) -> [(key: String, label: String)] {
+        (screenHints(state) + [.action(.help), .action(.history), .action(.jobs), .action(.quit)]).map { $0.resolved(keys) }
+    }
+
+    static func screenHints(_ state: AppState) -> [Hint] {
+        switch state.screen {
+        case .connect: return [.fixed("Enter", "connect"), .fixed("↑↓", "recent")]
+        case .infoFiles:
+            if state.infoFiles.typedPath != nil { return [.fixed("Enter", "open/pick"), .fixed("Esc", "cancel")] }
+            return [.fixed("Enter", "open/pick"), .fixed("type", "filter"), .fixed("←", "up"), .action(.focusNext, "other file"),
+                    .action(.infoTypePath), .action(.infoHome), .action(.infoVerify), .action(.next)]
+        case .options:
+            return [.fixed("Tab/↑↓", "field"), .action(.optionsChoices), .action(.next), .action(.back)]
+        case .runtime:
+            if state.runtime.editing != nil { return [.fixed("Enter", "keep"), .fixed("Esc", "discard")] }
+            var hints: [Hint] = [.action(.focusNext, "section")]
+            switch state.runtime.section {
+            case .arguments, .flags:
+                hints += [.action(.runtimeAdd), .action(.runtimeEdit), .action(.runtimeDelete),
+                          .actions([.runtimeMoveUp, .runtimeMoveDown], "move"), .action(.runtimeUndo)]
+            case .template: hints.append(.fixed("←→", "template"))
+            case .inputScripts, .outputScripts: break
+            }
+            return hints + [.action(.next, "preview"), .action(.back)]
+        case .preview:
+            return [.fixed("↑↓ PgUp/PgDn", "scroll"), .action(.previewEdit), .action(.previewRender), .action(.previewSubmit), .action(.back)]
+        case .monitor:
+            if state.monitor.searching != nil || state.monitor.browser?.searching != nil {
+                return [.fixed("Enter", "search"), .fixed("Esc", "cancel")]
+            }
+            if state.monitor.browser?.viewing != nil {
+                return [.fixed("↑↓ PgUp/PgDn", "scroll"), .action(.monitorSearch), .action(.monitorNextMatch), .action(.monitorWrap),
+                        .action(.resultsPager), .action(.resultsEditor), .action(.back, "files")]
+            }
+            if state.monitor.browser != nil {
+                return [.fixed("↑↓", "select"), .fixed("Enter", "view"), .action(.resultsPager), .action(.resultsEditor),
+                        .action(.back, "log")]
+            }
+            return [.action(.monitorFollow), .action(.monitorWrap), .action(.monitorSearch), .action(.monitorNextMatch),
+                    .action(.monitorCancel), .action(.monitorResults), .action(.monitorBrowse), .action(.back)]
+        case .jobs:
+            if state.jobs.filtering { return [.fixed("Enter", "keep filter"), .fixed("Esc", "clear")] }
+            return [.action(.jobsOpen), .action(.jobsFilter), .action(.jobsState), .action(.jobsSort), .action(.jobsEnded),
+                    .action(.jobsMark), .action(.jobsCancel), .action(.back)]
+        case .history:
+            if state.history.filtering { return [.fixed("Enter", "keep filter"), .fixed("Esc", "clear")] }
+            return [.action(.historyOpen), .action(.historyDetails), .action(.historyFilter), .action(.historyState),
+                    .action(.historyResults), .action(.historyCancel), .action(.historyResubmit)]
+        }
     }
 
     static func help(_ state: AppState, keys: KeyMap = Update.keyMap) -> [(key: String, label: String)] {
-        forScreen(state, keys: keys) + [("Tab / S-Tab", "move between parts"), ("↑↓ or j/k", "move in lists"), ("Esc", "back / close"),
-                            ("q", "quit (outside text fields)"), ("?", "this help (outside text fields)")]
-            .map { (key: $0.0, label: $0.1) }
+        let general: [Hint] = [
+            .actions([.focusNext, .focusPrevious], "move between parts"), .fixed("↑↓ or j/k", "move in lists"),
+            .fixed("g/G PgUp/PgDn", "top, end, pages"), .action(.back, "back / close"), .action(.next, "next step"),
+            .fixed(keys.label(.screen1) + "–" + keys.label(.screen8), "go to that tab (outside text)"),
+            .fixed("Alt-B/F Alt-Bksp", "word left/right/delete in text"),
+            .fixed("keys.conf", "rebind any action by its name, e.g. info.verify = ctrl-v"),
+        ]
+        return forScreen(state, keys: keys) + general.map { $0.resolved(keys) }
     }
 }

@@ -55,7 +55,7 @@ public enum JobsSort: String, CaseIterable, Sendable {
 
 enum JobsScreen {
     static func enter(_ state: inout AppState) -> [Effect] {
-        state.screen = .jobs
+        Navigation.open(&state, .jobs)
         return [.watchJobs(withEnded: state.jobs.withEnded)]
     }
 
@@ -97,41 +97,36 @@ enum JobsScreen {
         clamp(&state)
     }
 
-    static func key(_ state: inout AppState, _ key: Key) -> [Effect] {
+    static func key(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
         if state.jobs.filtering {
             switch key {
             case .enter: state.jobs.filtering = false
             case .escape:
                 state.jobs.filtering = false
                 state.jobs.filter = TextFieldState()
-            default: _ = state.jobs.filter.handle(key)
+            default: guard state.jobs.filter.handle(key) else { return nil }
             }
             state.jobs.selected = 0
             clamp(&state)
             return []
         }
         let page = max(1, visibleRows(state) - 1)
-        switch key {
-        case .up, .character("k"): state.jobs.selected -= 1
-        case .down, .character("j"): state.jobs.selected += 1
-        case .pageUp: state.jobs.selected -= page
-        case .pageDown: state.jobs.selected += page
-        case .home, .character("g"): state.jobs.selected = 0
-        case .end, .character("G"): state.jobs.selected = state.jobs.shown.count - 1
-        case .character("/"): state.jobs.filtering = true
-        case .character("s"):
+        let actions: [Action] = [.back, .jobsFilter, .jobsState, .jobsSort, .jobsEnded, .jobsMark, .jobsCancel, .jobsOpen]
+        switch keys.action(for: key, among: actions) {
+        case .jobsFilter: state.jobs.filtering = true
+        case .jobsState:
             state.jobs.active = state.jobs.active == nil ? true : (state.jobs.active == true ? false : nil)
             state.jobs.selected = 0
-        case .character("o"): state.jobs.sort = state.jobs.sort.next
-        case .character("a"):
+        case .jobsSort: state.jobs.sort = state.jobs.sort.next
+        case .jobsEnded:
             state.jobs.withEnded.toggle()
             state.notice = state.jobs.withEnded ? "showing jobs that ended in the last day too" : "showing queued and running jobs"
             return [.watchJobs(withEnded: state.jobs.withEnded)]
-        case .character(" "):
+        case .jobsMark:
             guard let job = state.jobs.selectedJob else { return [] }
             if state.jobs.marked.remove(job.jobID) == nil { state.jobs.marked.insert(job.jobID) }
             state.jobs.selected += 1
-        case .character("c"):
+        case .jobsCancel:
             let ids = state.jobs.marked.isEmpty ? [state.jobs.selectedJob].compactMap { $0 }.filter { !$0.state.isTerminal }.map(\.jobID)
                 : state.jobs.shown.filter { state.jobs.marked.contains($0.jobID) && !$0.state.isTerminal }.map(\.jobID)
             if ids.isEmpty {
@@ -139,14 +134,23 @@ enum JobsScreen {
                 return []
             }
             state.prompt = .confirmCancelJobs(ids)
-        case .enter:
+        case .jobsOpen:
             guard let job = state.jobs.selectedJob else { return [] }
             state.notice = "opening job \(job.jobID)…"
             return [.openJob(job)]
-        case .escape:
-            if !state.jobs.filter.text.isEmpty { state.jobs.filter = TextFieldState(); break }
-            Navigation.back(&state)
-        default: break
+        case .back:
+            guard !state.jobs.filter.text.isEmpty else { return nil }
+            state.jobs.filter = TextFieldState()
+        default:
+            switch key {
+            case .up, .character("k"): state.jobs.selected -= 1
+            case .down, .character("j"): state.jobs.selected += 1
+            case .pageUp: state.jobs.selected -= page
+            case .pageDown: state.jobs.selected += page
+            case .home, .character("g"): state.jobs.selected = 0
+            case .end, .character("G"): state.jobs.selected = state.jobs.shown.count - 1
+            default: return nil
+            }
         }
         clamp(&state)
         return []

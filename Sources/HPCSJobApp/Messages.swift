@@ -46,6 +46,14 @@ public enum Message: Sendable {
     case failed(String)
     /// A note for the status line that is not an error.
     case notice(String)
+
+    /// Whether the message can change the job being prepared (quitting then asks).
+    var mayChangeDraft: Bool {
+        switch self {
+        case .input, .edited, .infoFetched: true
+        default: false
+        }
+    }
 }
 
 /// Work the update asks for; run off the UI loop, answered with messages.

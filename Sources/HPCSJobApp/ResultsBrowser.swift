@@ -87,8 +87,8 @@ enum ResultsBrowser {
     /// Text rows of the file pane: the body less the job panel (8), the frame (2) and the path row.
     static func paneRows(_ state: AppState) -> Int { max(1, state.size.height - 3 - 8 - 3) }
 
-    static func key(_ state: inout AppState, _ key: Key) -> [Effect] {
-        guard var browser = state.monitor.browser else { return [] }
+    static func key(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
+        guard var browser = state.monitor.browser else { return nil }
         var closing = false
         defer { state.monitor.browser = closing ? nil : browser }
         if var search = browser.searching {
@@ -99,24 +99,33 @@ enum ResultsBrowser {
                 browser.view.findPrevious()
             case .escape: browser.searching = nil
             default:
-                _ = search.handle(key)
+                guard search.handle(key) else { return nil }
                 browser.searching = search
             }
             return []
         }
+        let action = keys.action(for: key, among: [.back, .resultsPager, .resultsEditor, .monitorSearch, .monitorNextMatch,
+                                                   .monitorWrap, .monitorBrowse])
+        if action == .resultsPager || action == .resultsEditor { return open(browser, editor: action == .resultsEditor) }
         if browser.viewing != nil {
-            switch key {
-            case .escape:
+            switch action {
+            case .back:
                 browser.viewing = nil
                 browser.view = LogViewState(capacity: 200_000)
-            case .character("/"): browser.searching = TextFieldState(browser.view.search ?? "")
-            case .character("n"): browser.view.findPrevious()
-            case .character("o"), .character("e"): return open(browser, editor: key == .character("e"))
-            default: _ = browser.view.handle(key, page: visibleRows(state))
+            case .monitorSearch: browser.searching = TextFieldState(browser.view.search ?? "")
+            case .monitorNextMatch: browser.view.findPrevious()
+            case .monitorWrap: browser.view.wrap.toggle()
+            default: return browser.view.handle(key, page: visibleRows(state)) ? [] : nil
             }
             return []
         }
         let page = max(1, visibleRows(state) - 1)
+        switch action {
+        case .back, .monitorBrowse:
+            closing = true
+            return []
+        default: break
+        }
         switch key {
         case .up, .character("k"): browser.selected -= 1
         case .down, .character("j"): browser.selected += 1
@@ -124,14 +133,10 @@ enum ResultsBrowser {
         case .pageDown: browser.selected += page
         case .home, .character("g"): browser.selected = 0
         case .end, .character("G"): browser.selected = browser.entries.count - 1
-        case .escape, .character("b"):
-            closing = true
-            return []
         case .enter:
             guard let entry = browser.selectedEntry, !entry.isDirectory else { return [] }
             return [.readResultFile(browser.root.appendingPathComponent(entry.path))]
-        case .character("o"), .character("e"): return open(browser, editor: key == .character("e"))
-        default: return []
+        default: return nil
         }
         browser.selected = max(0, min(browser.selected, browser.entries.count - 1))
         browser.top = max(0, min(browser.top, browser.selected), browser.selected - visibleRows(state) + 1)

@@ -21,25 +21,24 @@ enum RunScreens {
         return [.prepare(SubmitRequest(config: config, appInfoPath: app.remotePath, dataInfoPath: data.remotePath, spec: state.spec))]
     }
 
-    static func previewKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    static func previewKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
         let lines = Update.previewLineCount(state)
         let page = max(1, state.size.height - 8)
-        switch key {
-        case .escape: Navigation.back(&state)
-        case .character("e"):
+        switch keys.action(for: key, among: [.previewEdit, .previewRender, .previewSubmit]) {
+        case .previewEdit:
             guard !state.preview.text.isEmpty else { return [] }
             return [.openEditor(state.preview.text)]
-        case .enter:
-            guard state.preview.prepared != nil else { return [] }
+        case .previewSubmit:
+            guard state.preview.prepared != nil else { state.notice = "the preview is still being rendered"; return [] }
             state.prompt = .confirmSubmit
-        case .character("r"): return preparePreview(&state)
-        default: _ = state.preview.scroll.handle(key, lineCount: lines, page: page)
+            return []
+        case .previewRender: return preparePreview(&state)
+        default: return state.preview.scroll.handle(key, lineCount: lines, page: page) ? [] : nil
         }
-        return []
     }
 
-    static func monitorKey(_ state: inout AppState, _ key: Key) -> [Effect] {
-        if state.monitor.browser != nil { return ResultsBrowser.key(&state, key) }
+    static func monitorKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
+        if state.monitor.browser != nil { return ResultsBrowser.key(&state, key, keys) }
         if var search = state.monitor.searching {
             switch key {
             case .enter:
@@ -48,29 +47,39 @@ enum RunScreens {
                 state.monitor.log.findPrevious()
             case .escape: state.monitor.searching = nil
             default:
-                _ = search.handle(key)
+                guard search.handle(key) else { return nil }
                 state.monitor.searching = search
             }
             return []
         }
         let page = max(1, state.size.height - 12)
-        switch key {
-        case .escape:
+        let actions: [Action] = [.back, .monitorFollow, .monitorWrap, .monitorSearch, .monitorNextMatch, .monitorBrowse,
+                                 .monitorCancel, .monitorResults]
+        switch keys.action(for: key, among: actions) {
+        case .back:
+            // Leaving with Esc stops watching; other ways out keep it running.
+            state.monitor.watching = false
             Navigation.back(&state)
             return [.stopMonitor]
-        case .character("/"): state.monitor.searching = TextFieldState(state.monitor.log.search ?? "")
-        case .character("n"): state.monitor.log.findPrevious()
-        case .character("b"):
+        case .monitorFollow: state.monitor.log.toggleFollow()
+        case .monitorWrap: state.monitor.log.wrap.toggle()
+        case .monitorSearch: state.monitor.searching = TextFieldState(state.monitor.log.search ?? "")
+        case .monitorNextMatch: state.monitor.log.findPrevious()
+        case .monitorBrowse:
             guard let results = state.monitor.results else {
-                state.notice = "fetch the results first (r), then b browses them"
+                state.notice = "fetch the results first (\(keys.label(.monitorResults))), then \(keys.label(.monitorBrowse)) browses them"
                 return []
             }
             state.monitor.browser = ResultsBrowserState(root: results.directory)
             return [.scanResults(results.directory)]
-        case .character("c"):
-            guard let jobID = state.monitor.record?.jobID, state.monitor.status?.state.isTerminal != true else { return [] }
+        case .monitorCancel:
+            guard let jobID = state.monitor.record?.jobID else { state.notice = "this submission has no Slurm job to cancel"; return [] }
+            if let status = state.monitor.status, status.state.isTerminal {
+                state.notice = "job \(jobID) has ended (\(status.state.rawValue)): nothing to cancel"
+                return []
+            }
             state.prompt = .confirmCancel(jobID: jobID)
-        case .character("r"):
+        case .monitorResults:
             guard let record = state.monitor.record, state.monitor.status?.state.isTerminal == true else {
                 state.notice = "results can be fetched once the job has ended"
                 return []
@@ -78,7 +87,7 @@ enum RunScreens {
             state.activity = Activity(label: "fetching results", fraction: 0)
             return [.fetchResults(record)]
         default:
-            _ = state.monitor.log.handle(key, page: page)
+            guard state.monitor.log.handle(key, page: page) else { return nil }
             // At the top of what is loaded, with more of the file above: read it.
             if let earliest = state.monitor.earliestOffset, !state.monitor.loadingEarlier,
                state.monitor.log.scrollBack >= state.monitor.log.lines.count - page, let path = state.monitor.record?.logPath {
@@ -89,7 +98,7 @@ enum RunScreens {
         return []
     }
 
-    static func historyKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    static func historyKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
         if state.history.filtering {
             switch key {
             case .enter: state.history.filtering = false; return []
@@ -100,7 +109,7 @@ enum RunScreens {
                 return HistoryScreen.refilter(&state)
             default:
                 let before = state.history.filter.text
-                _ = state.history.filter.handle(key)
+                guard state.history.filter.handle(key) else { return nil }
                 return state.history.filter.text == before ? [] : HistoryScreen.refilter(&state)
             }
         }
@@ -112,33 +121,41 @@ enum RunScreens {
             if record == nil, entry != nil { state.notice = "loading the selected submission…" }
             return record
         }
-        switch key {
-        case .character("/"): state.history.filtering = true
-        case .character("s"):
+        let actions: [Action] = [.back, .historyFilter, .historyState, .historyDetails, .historyOpen, .historyResults,
+                                 .historyCancel, .historyResubmit]
+        switch keys.action(for: key, among: actions) {
+        case .historyFilter: state.history.filtering = true
+        case .historyState:
             let states: [String?] = [nil, "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "failed"]
             let index = states.firstIndex(of: state.history.stateFilter) ?? 0
             state.history.stateFilter = states[(index + 1) % states.count]
             return HistoryScreen.refilter(&state)
-        case .character("d"), .character(" "): state.history.showDetails.toggle()
-        case .escape:
+        case .historyDetails: state.history.showDetails.toggle()
+        case .back:
+            // Esc closes the details, then clears a filter, then leaves.
             if state.history.showDetails { state.history.showDetails = false; return [] }
-            Navigation.back(&state)
-        case .enter, .character("m"):
+            if !state.history.filter.text.isEmpty {
+                state.history.filter = TextFieldState()
+                return HistoryScreen.refilter(&state)
+            }
+            return nil
+        case .historyOpen:
             guard entry?.jobID != nil, let record = loaded() else { return [] }
             return attach(&state, record)
-        case .character("r"):
+        case .historyResults:
             guard entry?.jobID != nil, let record = loaded() else { return [] }
             var effects = attach(&state, record)
             state.activity = Activity(label: "fetching results", fraction: 0)
             effects.append(.fetchResults(record))
             return effects
-        case .character("c"):
-            guard let entry, let jobID = entry.jobID, !entry.isFinished else { return [] }
+        case .historyCancel:
+            guard let entry, let jobID = entry.jobID else { return [] }
+            if entry.isFinished { state.notice = "job \(jobID) has ended: nothing to cancel"; return [] }
             state.prompt = .confirmCancel(jobID: jobID)
-        case .character("N"):
+        case .historyResubmit:
             guard let record = loaded() else { return [] }
             resubmit(&state, record)
-        default: break
+        default: return key == .enter ? [] : nil
         }
         return []
     }
@@ -147,7 +164,8 @@ enum RunScreens {
         state.monitor = MonitorState()
         state.monitor.log = LogViewState(capacity: state.logCapacity)
         state.monitor.record = record
-        state.screen = .monitor
+        state.monitor.watching = true
+        Navigation.open(&state, .monitor)
         return [.monitor(record)]
     }
 

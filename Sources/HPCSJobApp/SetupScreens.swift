@@ -3,9 +3,10 @@ import JobPreparation
 import SecureShell
 import TerminalUI
 
-/// Connect, Info files and Job options: keys → state + effects.
+/// Connect, Info files and Job options: keys → state + effects. Each returns
+/// nil for a key it does not use, so the global bindings get it.
 enum SetupScreens {
-    static func connectKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    static func connectKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
         switch key {
         case .enter:
             let path = state.connect.configPath.text
@@ -19,15 +20,15 @@ enum SetupScreens {
             state.connect.configPath.set(state.connect.recent[next])
             return [.loadConfig(state.connect.recent[next])]
         default:
-            if state.connect.configPath.handle(key) {
-                state.connect.config = nil
-                return []
-            }
+            guard state.connect.configPath.handle(key) else { return nil }
+            state.connect.config = nil
             return []
         }
     }
 
-    static func infoKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    /// The file list filters as the user types: every printable key is
+    /// the filter's, except the few that start a typed path.
+    static func infoKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
         var info = state.infoFiles
         defer { state.infoFiles = info }
         if var typed = info.typedPath {
@@ -43,22 +44,41 @@ enum SetupScreens {
                 // A "/" right after a "/" starts an absolute path over the
                 // prefilled folder, as in a file dialog: "/u/" + "/abs" is "/abs".
                 info.typedPath = TextFieldState("/")
+            case .character("~") where typed.text.hasSuffix("/") && typed.cursor == typed.text.count:
+                info.typedPath = TextFieldState(homeFolder(state) + "/")
             default:
-                _ = typed.handle(key)
+                guard typed.handle(key) else { return nil }
                 info.typedPath = typed
             }
             return []
         }
-        switch key {
-        case .tab, .backTab:
+        switch keys.action(for: key, among: [.focusNext, .focusPrevious, .infoTypePath, .infoHome, .infoVerify, .back]) {
+        case .focusNext, .focusPrevious:
             info.active = info.active == .application ? .data : .application
-        case .character("/"), .character(":"):
+            return []
+        case .infoTypePath:
             info.typedPath = TextFieldState(info.directory.hasSuffix("/") ? info.directory : info.directory + "/")
-        case .escape:
-            if !info.list.filter.isEmpty { info.list.filter = ""; return [] }
-            state.infoFiles = info
-            Navigation.back(&state)
-            info = state.infoFiles
+            return []
+        case .infoHome:
+            info.list.filter = ""
+            return [.list(homeFolder(state))]
+        case .infoVerify:
+            guard let app = info.fetched(.application), let data = info.fetched(.data) else {
+                state.notice = "pick both info files before verifying"
+                return []
+            }
+            state.activity = Activity(label: "verifying SHA-512 checksums", fraction: 0)
+            info.verified = nil
+            return [.verify([app, data])]
+        case .back:
+            // Esc clears the filter first; with none, the screen is left.
+            guard !info.list.filter.isEmpty else { return nil }
+            info.list.filter = ""
+            info.list.selected = 0
+            return []
+        default: break
+        }
+        switch key {
         case .enter:
             guard let index = info.list.selectedItem else { return [] }
             if index == 0 { return [.list(parent(of: info.directory))] }
@@ -68,19 +88,16 @@ enum SetupScreens {
             info.problems[info.active.rawValue] = nil
             info.list.filter = ""
             return [.fetchInfo(info.active, path)]
-        case .character("v"):
-            guard let app = info.fetched(.application), let data = info.fetched(.data) else {
-                state.notice = "pick both info files before verifying"
-                return []
-            }
-            state.activity = Activity(label: "verifying SHA-512 checksums", fraction: 0)
-            info.verified = nil
-            return [.verify([app, data])]
+        case .left:
+            return [.list(parent(of: info.directory))]
+        case .backspace where info.list.filter.isEmpty:
+            return [.list(parent(of: info.directory))]
         default:
-            _ = info.list.handle(key, filtering: true)
+            return info.list.handle(key, filtering: true) ? [] : nil
         }
-        return []
     }
+
+    static func homeFolder(_ state: AppState) -> String { state.connect.home ?? "/" }
 
     static func absolute(_ path: String, in directory: String) -> String {
         path.hasPrefix("/") ? path : (directory.hasSuffix("/") ? directory : directory + "/") + path
@@ -91,112 +108,25 @@ enum SetupScreens {
         return parent.isEmpty ? "/" : parent
     }
 
-    static func optionsKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    static func optionsKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
         var options = state.options
         defer { state.options = options }
-        switch key {
-        case .tab, .down, .enter: options.focus = (options.focus + 1) % options.fields.count
-        case .backTab, .up: options.focus = (options.focus + options.fields.count - 1) % options.fields.count
-        case .escape:
-            state.options = options
-            Navigation.back(&state)
-        case .control("o"), .function(4):
+        switch keys.action(for: key, among: [.focusNext, .focusPrevious, .optionsChoices]) {
+        case .focusNext: options.focus = (options.focus + 1) % options.fields.count
+        case .focusPrevious: options.focus = (options.focus + options.fields.count - 1) % options.fields.count
+        case .optionsChoices:
             // Cycle through the live cluster's choices; free text stays allowed.
             let choices = [2: options.partitions, 4: options.accounts, 5: options.nodes][options.focus] ?? []
             guard !choices.isEmpty else { state.notice = "no choices from the cluster for this field"; return [] }
             let current = choices.firstIndex(of: options.fields[options.focus].text) ?? -1
             options.fields[options.focus].set(choices[(current + 1) % choices.count])
         default:
-            _ = options.fields[options.focus].handle(key)
-        }
-        return []
-    }
-}
-
-/// Application arguments and Singularity flags as editable word lists.
-enum RuntimeScreen {
-    static func key(_ state: inout AppState, _ key: Key) -> [Effect] {
-        var runtime = state.runtime
-        defer { state.runtime = runtime }
-        if let (field, index) = runtime.editing {
-            var field = field
             switch key {
-            case .enter:
-                runtime.editing = nil
-                store(&runtime, field.text, at: index)
-            case .escape:
-                runtime.editing = nil
-            default:
-                _ = field.handle(key)
-                runtime.editing = (field, index)
-            }
-            return []
-        }
-        switch key {
-        case .tab: runtime.section = RuntimeState.Section(rawValue: (runtime.section.rawValue + 1) % 5) ?? .arguments
-        case .backTab: runtime.section = RuntimeState.Section(rawValue: (runtime.section.rawValue + 4) % 5) ?? .arguments
-        case .escape:
-            state.runtime = runtime
-            Navigation.back(&state)
-            runtime = state.runtime
-        default:
-            switch runtime.section {
-            case .arguments, .flags: listKey(&runtime, key)
-            case .inputScripts: _ = runtime.inputScripts.handle(key)
-            case .outputScripts: _ = runtime.outputScripts.handle(key)
-            case .template:
-                if key == .left || key == .right || key == .enter || key == .character(" ") {
-                    let count = max(1, runtime.templates.count)
-                    runtime.template = (runtime.template + (key == .left ? count - 1 : 1)) % count
-                }
+            case .down, .enter: options.focus = (options.focus + 1) % options.fields.count
+            case .up: options.focus = (options.focus + options.fields.count - 1) % options.fields.count
+            default: return options.fields[options.focus].handle(key) ? [] : nil
             }
         }
         return []
-    }
-
-    static func listKey(_ runtime: inout RuntimeState, _ key: Key) {
-        let isArguments = runtime.section == .arguments
-        var words = isArguments ? runtime.arguments : runtime.flags
-        var list = isArguments ? runtime.argumentList : runtime.flagList
-        let selected = list.selectedItem
-        switch key {
-        case .character("a"), .character("i"): runtime.editing = (TextFieldState(), nil)
-        case .character("e"), .enter:
-            if let selected { runtime.editing = (TextFieldState(words[selected]), selected) }
-        case .character("d"), .delete:
-            if let selected { words.remove(at: selected) }
-        case .character("K"):
-            if let selected, selected > 0 { words.swapAt(selected, selected - 1); list.selected -= 1 }
-        case .character("J"):
-            if let selected, selected + 1 < words.count { words.swapAt(selected, selected + 1); list.selected += 1 }
-        default:
-            _ = list.handle(key)
-        }
-        list.items = words
-        list.selected = min(list.selected, max(0, words.count - 1))
-        if isArguments { runtime.arguments = words; runtime.argumentList = list } else { runtime.flags = words; runtime.flagList = list }
-    }
-
-    /// A typed entry with spaces or quotes is split with shell rules and shown word by word.
-    static func store(_ runtime: inout RuntimeState, _ text: String, at index: Int?) {
-        let isArguments = runtime.section == .arguments
-        var words = isArguments ? runtime.arguments : runtime.flags
-        var pieces = [text]
-        if text.contains(where: { $0 == " " || $0 == "'" || $0 == "\"" || $0 == "\\" }) {
-            do {
-                pieces = try ShellWords.split(text)
-                runtime.splitNotice = "split into \(pieces.count) words: " + pieces.map { "⟨\($0)⟩" }.joined(separator: " ")
-            } catch {
-                runtime.splitNotice = "\(error); kept as one word"
-            }
-        }
-        if let index, words.indices.contains(index) { words.replaceSubrange(index...index, with: pieces) } else { words += pieces }
-        if isArguments {
-            runtime.arguments = words
-            runtime.argumentList.items = words
-        } else {
-            runtime.flags = words
-            runtime.flagList.items = words
-        }
     }
 }

@@ -41,7 +41,7 @@ enum SetupViews {
         if let typed = info.typedPath {
             TextField.draw(&buffer, typed, area: pathRow, focused: true, theme: theme)
         } else {
-            let filter = info.list.filter.isEmpty ? "type to filter · / types a path" : "filter: \(info.list.filter)"
+            let filter = info.list.filter.isEmpty ? "type to filter · / types a path · ~ home · ← up" : "filter: \(info.list.filter)"
             Frame.line(&buffer, filter, at: pathRow, row: 0, style: theme[.dim])
         }
         ListView.draw(&buffer, &state.infoFiles.list, area: listArea, focused: info.typedPath == nil, theme: theme) { index in
@@ -116,7 +116,8 @@ enum SetupViews {
         if let (field, _) = runtime.editing {
             Frame.line(&buffer, "Word (a pasted string is split with shell rules):", at: inner, row: 3, style: theme[.dim])
             TextField.draw(&buffer, field, area: Rect(x: inner.x, y: inner.y + 4, width: inner.width, height: 1), focused: true, theme: theme)
-        } else if let notice = runtime.splitNotice {
+            if let notice = runtime.notice { Frame.line(&buffer, notice, at: inner, row: 5, style: theme[.statusError]) }
+        } else if let notice = runtime.notice {
             Frame.line(&buffer, notice, at: inner, row: 4, style: theme[.highlight])
         }
     }

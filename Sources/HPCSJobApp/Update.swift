@@ -8,22 +8,20 @@ import TerminalUI
 
 /// State + message → new state + effects. Pure: no I/O, no waiting.
 public enum Update {
-    public static let keyMap = KeyMap(defaults: [
-        "help": [.function(1), .character("?")],
-        "next": [.function(2), .control("n")],
-        "history": [.function(3), .control("r")],
-        "jobs": [.function(4)],
-        "back": [.escape],
-        "quit": [.control("q"), .character("q")],
-        "focus-next": [.tab],
-        "focus-previous": [.backTab],
-    ])
+    /// Every action's default keys; keys.conf patches this.
+    public static let keyMap = Action.defaultMap
 
     public static func update(_ state: inout AppState, _ message: Message, keys: KeyMap = keyMap) -> [Effect] {
         let screenBefore = state.screen
+        let draftBefore = message.mayChangeDraft ? state.draft : nil
         var effects = dispatch(&state, message, keys: keys)
         // Leaving the Jobs view stops its polling, however it was left.
         if screenBefore == .jobs, state.screen != .jobs { effects.append(.stopWatchingJobs) }
+        if state.screen.isWizard {
+            state.lastWizardScreen = state.screen
+            state.returnTo = []
+        }
+        if let draftBefore, draftBefore != state.draft { state.draftChanged = true }
         return effects
     }
 
@@ -44,6 +42,8 @@ public enum Update {
         }
     }
 
+    /// Open panels first, then the screen (which uses what it needs: a text
+    /// field takes every letter), then the global bindings get the rest.
     static func handleKey(_ state: inout AppState, _ key: Key, keys: KeyMap) -> [Effect] {
         // Dismissible panels first: errors keep the user's input underneath.
         if state.error != nil {
@@ -51,41 +51,62 @@ public enum Update {
             return []
         }
         if state.showHelp {
-            if key == .escape || key == .character("?") || key == .function(1) || key == .enter { state.showHelp = false }
+            if key == .escape || key == .enter || keys.action(for: key, among: [.help, .back]) != nil { state.showHelp = false }
             return []
         }
         if state.prompt != nil { return Prompts.handle(&state, key) }
-        let typing = state.isTyping
-        let global = ["help", "next", "history", "jobs", "quit"]
-        if let action = keys.action(for: key, among: global) {
-            let isLetter: Bool = { if case .character = key { return true } else { return false } }()
-            if !(typing && isLetter) {
-                switch action {
-                case "help": state.showHelp = true; return []
-                case "next": return Navigation.next(&state)
-                case "history":
-                    state.screen = .history
-                    return HistoryScreen.reload(&state)
-                case "jobs":
-                    return JobsScreen.enter(&state)
-                case "quit":
-                    if state.submissionInFlight { state.prompt = .confirmQuit; return [] }
-                    state.quitting = true
-                    return [.quit]
-                default: break
-                }
-            }
-        }
+        if let effects = screenKey(&state, key, keys: keys) { return effects }
+        return globalKey(&state, key, keys: keys)
+    }
+
+    /// The screen's answer; nil when it did not use the key.
+    static func screenKey(_ state: inout AppState, _ key: Key, keys: KeyMap) -> [Effect]? {
         switch state.screen {
-        case .connect: return SetupScreens.connectKey(&state, key)
-        case .infoFiles: return SetupScreens.infoKey(&state, key)
-        case .options: return SetupScreens.optionsKey(&state, key)
-        case .runtime: return RuntimeScreen.key(&state, key)
-        case .preview: return RunScreens.previewKey(&state, key)
-        case .monitor: return RunScreens.monitorKey(&state, key)
-        case .history: return RunScreens.historyKey(&state, key)
-        case .jobs: return JobsScreen.key(&state, key)
+        case .connect: SetupScreens.connectKey(&state, key, keys)
+        case .infoFiles: SetupScreens.infoKey(&state, key, keys)
+        case .options: SetupScreens.optionsKey(&state, key, keys)
+        case .runtime: RuntimeScreen.key(&state, key, keys)
+        case .preview: RunScreens.previewKey(&state, key, keys)
+        case .monitor: RunScreens.monitorKey(&state, key, keys)
+        case .history: RunScreens.historyKey(&state, key, keys)
+        case .jobs: JobsScreen.key(&state, key, keys)
         }
+    }
+
+    static let globalActions: [Action] = [.help, .next, .history, .jobs, .back, .quit] + Action.screenActions
+
+    static func globalKey(_ state: inout AppState, _ key: Key, keys: KeyMap) -> [Effect] {
+        guard let action = keys.action(for: key, among: globalActions) else { return [] }
+        switch action {
+        case .help: state.showHelp = true
+        case .next: return Navigation.next(&state)
+        case .history:
+            // The same key leaves History again, to where the user came from.
+            if state.screen == .history { Navigation.back(&state); return [] }
+            return Navigation.go(&state, to: .history)
+        case .jobs: return Navigation.go(&state, to: .jobs)
+        case .back: Navigation.back(&state)
+        case .quit: return quit(&state)
+        default:
+            if let screen = action.screen { return Navigation.go(&state, to: screen) }
+        }
+        return []
+    }
+
+    /// Quits, asking first when something would be lost.
+    static func quit(_ state: inout AppState) -> [Effect] {
+        if state.submissionInFlight {
+            state.prompt = .confirmQuit(reason: "A submission is in flight. Quit anyway? Its history record is kept "
+                + "and the next start finds the job again.")
+            return []
+        }
+        if state.draftChanged {
+            state.prompt = .confirmQuit(reason: "The job being prepared (info files, options, runtime, edits) has not "
+                + "been submitted and would be lost. Quit anyway?")
+            return []
+        }
+        state.quitting = true
+        return [.quit]
     }
 
     static func handleMouse(_ state: inout AppState, y: Int, kind: MouseKind) -> [Effect] {
@@ -117,7 +138,7 @@ enum Navigation {
     static func next(_ state: inout AppState) -> [Effect] {
         switch state.screen {
         case .connect:
-            return SetupScreens.connectKey(&state, .enter)
+            return SetupScreens.connectKey(&state, .enter, Update.keyMap) ?? []
         case .infoFiles:
             guard let app = state.infoFiles.fetched(.application), let data = state.infoFiles.fetched(.data) else {
                 state.notice = "pick both info files first (Tab switches between them)"
@@ -142,6 +163,8 @@ enum Navigation {
         }
     }
 
+    /// Esc: the previous wizard step, or from Monitor, History and Jobs back
+    /// to where the user came from.
     static func back(_ state: inout AppState) {
         switch state.screen {
         case .connect: break
@@ -149,7 +172,58 @@ enum Navigation {
         case .options: state.screen = .infoFiles
         case .runtime: state.screen = .options
         case .preview: state.screen = .runtime
-        case .monitor, .history, .jobs: state.screen = state.connected ? .infoFiles : .connect
+        case .monitor, .history, .jobs:
+            state.screen = state.returnTo.popLast() ?? (state.connected ? max(state.lastWizardScreen, .infoFiles) : .connect)
+        }
+    }
+
+    /// Opens Monitor, History or Jobs, remembering where Esc returns to.
+    static func open(_ state: inout AppState, _ screen: Screen) {
+        guard state.screen != screen else { return }
+        if let earlier = state.returnTo.firstIndex(of: screen) {
+            // Back to a screen already on the way: what came after it is done.
+            state.returnTo.removeSubrange(earlier...)
+        } else {
+            state.returnTo = Array((state.returnTo + [state.screen]).suffix(8))
+        }
+        state.screen = screen
+    }
+
+    /// A number key or F3/F4: any screen, through the wizard's own checks
+    /// when it goes forward (both info files, verification, a valid job).
+    static func go(_ state: inout AppState, to target: Screen) -> [Effect] {
+        guard target != state.screen else { return [] }
+        switch target {
+        case .connect:
+            state.screen = .connect
+            return []
+        case .monitor:
+            guard let record = state.monitor.record else {
+                state.notice = "no job to watch yet: submit one, or open one from History or Jobs"
+                return []
+            }
+            if state.monitor.watching { open(&state, .monitor); return [] }
+            return RunScreens.attach(&state, record)
+        case .history:
+            open(&state, .history)
+            return HistoryScreen.reload(&state)
+        case .jobs:
+            return JobsScreen.enter(&state)
+        case .infoFiles, .options, .runtime, .preview:
+            guard state.connected else {
+                state.notice = "connect first: Enter on Connect"
+                return []
+            }
+            let from = max(state.screen.isWizard ? state.screen : state.lastWizardScreen, .infoFiles)
+            state.screen = from
+            var effects: [Effect] = []
+            while state.screen < target {
+                let before = state.screen
+                effects += next(&state)
+                if state.screen == before || state.error != nil || state.prompt != nil { break }
+            }
+            if state.screen > target { state.screen = target }
+            return effects
         }
     }
 }

@@ -5,6 +5,12 @@ public enum Key: Equatable, Hashable, Sendable {
     case up, down, left, right, home, end, pageUp, pageDown
     case function(Int)
     case control(Character)
+    /// Alt (Meta) with a character: the terminal sends ESC then the
+    /// character; Alt-Backspace is `.alt("\u{7F}")`.
+    case alt(Character)
+
+    /// Whether the key types a character into a text field.
+    public var isPrintable: Bool { if case .character = self { return true } else { return false } }
 }
 
 public enum InputEvent: Equatable, Sendable {
@@ -50,6 +56,7 @@ public struct KeyMap: Sendable, Equatable {
         case .pageDown: return "PgDn"
         case let .function(n): return "F\(n)"
         case let .control(char): return "Ctrl-\(char.uppercased())"
+        case let .alt(char): return char == "\u{7F}" ? "Alt-Bksp" : "Alt-\(char)"
         }
     }
 
@@ -61,6 +68,8 @@ public struct KeyMap: Sendable, Equatable {
         let lower = text.lowercased()
         if let key = named[lower] { return key }
         if lower.hasPrefix("ctrl-"), lower.count == 6, let char = lower.last { return .control(char) }
+        if lower == "alt-backspace" || lower == "alt-bksp" { return .alt("\u{7F}") }
+        if lower.hasPrefix("alt-"), text.count == 5, let char = text.last { return .alt(char) }
         if lower.hasPrefix("f"), let number = Int(lower.dropFirst()), (1...12).contains(number) { return .function(number) }
         if text.count == 1, let char = text.first { return .character(char) }
         return nil

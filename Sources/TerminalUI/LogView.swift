@@ -163,12 +163,16 @@ public struct LogViewState: Sendable {
         case .pageDown: scrollBack = max(0, scrollBack - page)
         case .home, .character("g"): scrollBack = lines.count; following = false
         case .end, .character("G"): scrollBack = 0; following = true
-        case .character("f"): following.toggle(); if following { scrollBack = 0 }
-        case .character("w"): wrap.toggle()
         default: return false
         }
-        if scrollBack == 0 && key != .character("f") { following = true }
+        if scrollBack == 0 { following = true }
         return true
+    }
+
+    /// Follow mode on (and to the end) or off.
+    public mutating func toggleFollow() {
+        following.toggle()
+        if following { scrollBack = 0 }
     }
 
     /// Jumps to the next line (upwards) containing the search text.

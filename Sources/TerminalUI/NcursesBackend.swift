@@ -95,13 +95,56 @@ public final class NcursesBackend: TerminalBackend {
         switch value {
         case 9: return .key(.tab)
         case 10, 13: return .key(.enter)
-        case 27: return .key(.escape)
+        case 27: return escapeOrAlt()
         case 127, 8: return .key(.backspace)
         case 1...26: return .key(.control(Character(UnicodeScalar(value + 96) ?? "?")))
         default:
             guard let scalar = UnicodeScalar(value) else { return nil }
             return .key(.character(Character(scalar)))
         }
+    }
+
+    /// Esc alone, Alt-x sent as ESC then x (a character already waiting: the
+    /// terminal sends both at once), or a key sequence the terminfo entry
+    /// does not list (tmux's End is ESC [ 4 ~): never typed as text.
+    private func escapeOrAlt() -> InputEvent? {
+        timeout(25)
+        var next: wint_t = 0
+        let status = wget_wch(hpcs_stdscr(), &next)
+        if status == ERR { return .key(.escape) }
+        if status == KEY_CODE_YES {
+            // Backspace often comes as ncurses' KEY_BACKSPACE (terminfo's kbs).
+            return Int32(next) == KEY_BACKSPACE ? .key(.alt("\u{7F}")) : functionKey(Int32(next))
+        }
+        switch UInt32(next) {
+        case 0x5B, 0x4F:
+            guard let sequence = readSequence(after: UInt32(next)) else { return .key(.alt(UInt32(next) == 0x5B ? "[" : "O")) }
+            return EscapeSequence.key(sequence).map { .key($0) }
+        case 127, 8: return .key(.alt("\u{7F}"))
+        case 32...126, 160...:
+            guard let scalar = UnicodeScalar(UInt32(next)) else { return .key(.escape) }
+            return .key(.alt(Character(scalar)))
+        default:
+            // Esc then a control key (a second Esc, Enter): both count.
+            _ = unget_wch(wchar_t(bitPattern: UInt32(next)))
+            return .key(.escape)
+        }
+    }
+
+    /// The rest of ESC [ … or ESC O …, up to its final byte; nil when
+    /// nothing follows (Alt-[ or Alt-O typed).
+    private func readSequence(after introducer: UInt32) -> String? {
+        var text = introducer == 0x5B ? "[" : "O"
+        for _ in 0..<16 {
+            var next: wint_t = 0
+            guard wget_wch(hpcs_stdscr(), &next) != ERR, let scalar = UnicodeScalar(UInt32(next)) else {
+                return text.count == 1 ? nil : text
+            }
+            text.unicodeScalars.append(scalar)
+            // ESC O takes one byte; CSI ends at a byte from @ to ~.
+            if introducer == 0x4F || (0x40...0x7E).contains(scalar.value) { return text }
+        }
+        return text
     }
 
     private func functionKey(_ code: Int32) -> InputEvent? {

@@ -1,4 +1,5 @@
-/// An editable single line: cursor, insert, delete, home/end, Ctrl-U/K/W.
+/// An editable single line: cursor, insert, delete, home/end, Ctrl-U/K/W,
+/// and readline's word keys (Alt-B/F move, Alt-Backspace/Alt-D delete).
 public struct TextFieldState: Equatable, Sendable {
     public var text: String
     /// Cursor position in graphemes.
@@ -41,11 +42,35 @@ public struct TextFieldState: Equatable, Sendable {
             while start > 0, characters[start - 1] != " " { start -= 1 }
             characters.removeSubrange(start..<cursor)
             cursor = start
+        case .alt("b"): cursor = Self.wordStart(before: cursor, in: characters)
+        case .alt("f"): cursor = Self.wordEnd(after: cursor, in: characters)
+        case .alt("\u{7F}"):
+            let start = Self.wordStart(before: cursor, in: characters)
+            characters.removeSubrange(start..<cursor)
+            cursor = start
+        case .alt("d"): characters.removeSubrange(cursor..<Self.wordEnd(after: cursor, in: characters))
         default:
             return false
         }
         text = String(characters)
         return true
+    }
+
+    /// Words as readline sees them: runs of letters and digits.
+    static func isWord(_ character: Character) -> Bool { character.isLetter || character.isNumber }
+
+    static func wordStart(before position: Int, in characters: [Character]) -> Int {
+        var start = position
+        while start > 0, !isWord(characters[start - 1]) { start -= 1 }
+        while start > 0, isWord(characters[start - 1]) { start -= 1 }
+        return start
+    }
+
+    static func wordEnd(after position: Int, in characters: [Character]) -> Int {
+        var end = position
+        while end < characters.count, !isWord(characters[end]) { end += 1 }
+        while end < characters.count, isWord(characters[end]) { end += 1 }
+        return end
     }
 
     /// Replaces the whole text (a paste), cursor at the end.

@@ -143,7 +143,7 @@ enum Screens {
         runtime.runtime.argumentList.items = runtime.runtime.arguments
         runtime.runtime.flags = ["--nv"]
         runtime.runtime.flagList.items = ["--nv"]
-        runtime.runtime.splitNotice = "split into 3 words: ⟨--input⟩ ⟨two words⟩ ⟨$(id)⟩"
+        runtime.runtime.notice = "split into 3 words: ⟨--input⟩ ⟨two words⟩ ⟨$(id)⟩"
         list.append(("runtime-filled", runtime))
         runtime.runtime.editing = (TextFieldState("--out 'a b'"), nil)
         list.append(("runtime-editing", runtime))

@@ -79,6 +79,9 @@ struct HistoryScreenTests {
         for _ in 0..<5 { _ = try key(&state, .down, store: store) }
         let chosen = try #require(state.history.selectedEntry?.id)
         try store.insert(contentsOf: (50..<53).map(record))
+        // F3 leaves History and F3 comes back to it: the list is read again.
+        _ = try key(&state, .function(3), store: store)
+        #expect(state.screen != .history)
         _ = try key(&state, .function(3), store: store)
         #expect(state.history.selectedEntry?.id == chosen && state.history.selected == 8 && state.history.total == 53)
         // A new filter starts at the top; a stale answer to an old request changes nothing.

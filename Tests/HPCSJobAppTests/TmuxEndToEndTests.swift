@@ -213,7 +213,7 @@ struct TmuxEndToEndTests {
         try type("data.info")
         try send("Enter")
         try await waitFor("sample-data-role")
-        try send("v")
+        try send("C-v")
         try await waitFor("match their SHA-512")
         try send("F2")
         try await waitFor("Slurm options")
@@ -278,6 +278,47 @@ struct TmuxEndToEndTests {
         #expect(rows.count >= 24 && rows.prefix(24).last?.trimmingCharacters(in: .whitespaces).isEmpty == false,
                 "the hint bar is redrawn on the new last row")
         try send("C-q")
+    }
+
+    /// Typed as a user types: Alt-b/Alt-f in the config path are one key each
+    /// (not Esc then a letter), letters in the Info filter are the filter's
+    /// (q does not quit, v does not verify), Ctrl-Q quits without asking
+    /// while nothing is prepared, and asks once a file is picked.
+    @Test func textTakesEveryLetterAndAltIsOneKey() async throws {
+        let site = try LocalSite.require()
+        let home = try launchApp(site, width: 100, height: 30, then: "; echo \"exited with $?\"; sleep 120")
+        defer { cleanUp(home: home) }
+        try await waitFor("Login node:")
+        try send("M-b")
+        try send("M-b")
+        try send("M-f")
+        try send("End")
+        try type(" zz")
+        try send("M-BSpace")
+        try send("BSpace")
+        try send("Enter")
+        try await waitFor("Container image info")
+        try type("qvdj")
+        try await waitFor("filter: qvdj")
+        try await Task.sleep(for: .milliseconds(500))
+        let typed = try screen()
+        #expect(!typed.contains("exited with") && !typed.contains("verifying"), "\(typed)")
+        try send("Escape")
+        try await waitFor("type to filter")
+        try type("hpcs-data")
+        try send("Enter")
+        try await waitFor("app.info.yaml")
+        try type("app")
+        try send("Enter")
+        try await waitFor("sample-container-role")
+        try send("C-q")
+        try await waitFor("Quit?")
+        try send("n")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try !screen().contains("exited with"))
+        try send("C-q")
+        try send("y")
+        try await waitFor("exited with 0")
     }
 
     /// Killed from outside, the app gives the terminal back as it found it:

@@ -153,7 +153,7 @@ struct UpdateTests {
         type(&state, "--in 'two words' x")
         _ = press(&state, .enter)
         #expect(state.runtime.arguments == ["--in", "two words", "x"])
-        #expect(state.runtime.splitNotice?.contains("3 words") == true)
+        #expect(state.runtime.notice?.contains("3 words") == true)
         _ = press(&state, .down, .character("K"))
         #expect(state.runtime.arguments == ["two words", "--in", "x"])
         _ = press(&state, .character("d"))
@@ -202,7 +202,8 @@ struct UpdateTests {
         state.screen = .preview
         state.submissionInFlight = true
         #expect(press(&state, .control("q")).isEmpty)
-        #expect(state.prompt == .confirmQuit)
+        guard case let .confirmQuit(reason) = state.prompt else { Issue.record("no question"); return }
+        #expect(reason.contains("in flight"))
         #expect(press(&state, .character("y")) == [.quit])
     }
 

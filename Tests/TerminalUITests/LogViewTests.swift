@@ -52,7 +52,7 @@ struct LogViewTests {
         var cut = CellBuffer(width: 10, height: 4)
         LogView.draw(&cut, state, area: Rect(x: 0, y: 0, width: 10, height: 4), theme: .builtIn)
         #expect(!cut.text.contains("END"))
-        #expect(state.handle(.character("w"), page: 4) && state.wrap)
+        state.wrap.toggle()
         var wrapped = CellBuffer(width: 10, height: 4)
         LogView.draw(&wrapped, state, area: Rect(x: 0, y: 0, width: 10, height: 4), theme: .builtIn)
         #expect(wrapped.text.replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: " ", with: "")

@@ -125,3 +125,32 @@ struct TextAreaTests {
         #expect(buffer.lines.prefix(2) == ["b         ", "xcd       "])
     }
 }
+
+/// Sequences a terminfo entry may not list are keys, never text.
+struct EscapeSequenceTests {
+    @Test func knownSequencesAreKeysAndUnknownOnesAreDropped() {
+        #expect(EscapeSequence.key("[4~") == .end, "tmux's End")
+        #expect(EscapeSequence.key("[1~") == .home && EscapeSequence.key("[3~") == .delete)
+        #expect(EscapeSequence.key("[5~") == .pageUp && EscapeSequence.key("[6;5~") == .pageDown)
+        #expect(EscapeSequence.key("OA") == .up && EscapeSequence.key("[1;5C") == .right)
+        #expect(EscapeSequence.key("[15~") == .function(5) && EscapeSequence.key("OP") == .function(1))
+        #expect(EscapeSequence.key("[Z") == .backTab)
+        #expect(EscapeSequence.key("[2~") == nil && EscapeSequence.key("[99~") == nil && EscapeSequence.key("[?1;2c") == nil)
+    }
+
+    @Test func altWordKeysEditByWord() {
+        var field = TextFieldState("cp  some-file.txt /tmp")
+        _ = field.handle(.alt("b"))
+        #expect(field.cursor == "cp  some-file.txt /".count)
+        _ = field.handle(.alt("b"))
+        _ = field.handle(.alt("b"))
+        #expect(field.cursor == "cp  some-".count, "punctuation separates words, as in readline")
+        _ = field.handle(.alt("d"))
+        #expect(field.text == "cp  some-.txt /tmp")
+        _ = field.handle(.alt("\u{7F}"))
+        #expect(field.text == "cp  .txt /tmp" && field.cursor == "cp  ".count)
+        _ = field.handle(.home)
+        _ = field.handle(.alt("f"))
+        #expect(field.cursor == 2)
+    }
+}

@@ -1,0 +1,173 @@
+@testable import HPCSJobApp
+import Foundation
+import Testing
+import TerminalUI
+
+/// The screen gets each key first; global bindings get only what it leaves.
+struct InputModelTests {
+    func press(_ state: inout AppState, _ keys: Key..., with map: KeyMap = Update.keyMap) -> [Effect] {
+        keys.flatMap { Update.update(&state, .input(.key($0)), keys: map) }
+    }
+
+    func type(_ state: inout AppState, _ text: String) {
+        for char in text { _ = Update.update(&state, .input(.key(.character(char)))) }
+    }
+
+    func onInfoFiles() -> AppState {
+        var state = Screens.base(100, 30)
+        Screens.connected(&state)
+        state.screen = .infoFiles
+        state.infoFiles.directory = "/u"
+        state.infoFiles.entries = Screens.entries
+        state.infoFiles.list.setItems([".."] + Screens.entries.map(\.name))
+        return state
+    }
+
+    @Test func lettersInTheInfoFilterAreTextNotCommands() {
+        var state = onInfoFiles()
+        for char in "qvdj?" {
+            #expect(press(&state, .character(char)).isEmpty, "\(char) does nothing but filter")
+        }
+        #expect(state.infoFiles.list.filter == "qvdj?" && !state.quitting && !state.showHelp && state.prompt == nil)
+        #expect(state.activity == nil, "v did not start a verification")
+        // Esc clears the filter first, then goes back.
+        _ = press(&state, .escape)
+        #expect(state.infoFiles.list.filter.isEmpty && state.screen == .infoFiles)
+        _ = press(&state, .escape)
+        #expect(state.screen == .connect)
+    }
+
+    @Test func verifyingIsABoundKeyThatKeysConfCanMove() throws {
+        var state = onInfoFiles()
+        state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
+        let effects = press(&state, .control("v"))
+        #expect(effects.contains { if case .verify = $0 { true } else { false } })
+        let moved = try Update.keyMap.patched(with: "info.verify = F7\n")
+        var other = onInfoFiles()
+        other.infoFiles.fetched = state.infoFiles.fetched
+        #expect(press(&other, .control("v"), with: moved).isEmpty)
+        #expect(press(&other, .function(7), with: moved).contains { if case .verify = $0 { true } else { false } })
+        other.size = (160, 30)
+        #expect(AppView.render(other, theme: .builtIn, keys: moved).text.contains("F7 verify"), "the hint bar shows the new key")
+    }
+
+    @Test func theInfoPickerGoesUpAndHome() {
+        var state = onInfoFiles()
+        state.connect.home = "/home/alice"
+        #expect(press(&state, .left) == [.list("/")])
+        #expect(press(&state, .backspace) == [.list("/")], "Backspace with an empty filter goes up too")
+        #expect(press(&state, .character("~")) == [.list("/home/alice")])
+        _ = press(&state, .character("/"))
+        _ = press(&state, .character("~"))
+        #expect(state.infoFiles.typedPath?.text == "/home/alice/", "~ right after the folder's / starts at home")
+    }
+
+    @Test func ctrlQStillQuitsFromAFieldAndAsksWhenTheJobWouldBeLost() {
+        var state = onInfoFiles()
+        #expect(press(&state, .control("q")) == [.quit], "nothing prepared yet: quits at once")
+        var working = onInfoFiles()
+        _ = Update.update(&working, .infoFetched(.application, .success(Screens.info("app"))))
+        #expect(press(&working, .control("q")).isEmpty)
+        guard case let .confirmQuit(reason) = working.prompt else { Issue.record("no question"); return }
+        #expect(reason.contains("not been submitted"))
+        #expect(press(&working, .character("n")).isEmpty && !working.quitting)
+        // On Runtime's word lists, q is a command again, and it asks too.
+        working.screen = .runtime
+        #expect(press(&working, .character("q")).isEmpty && working.prompt != nil)
+        #expect(press(&working, .character("y")) == [.quit])
+    }
+
+    @Test func altKeysMoveAndDeleteByWordInTextFields() {
+        var state = Screens.base(100, 30)
+        type(&state, "/home/alice/hpcs-client.conf")
+        _ = press(&state, .alt("b"))
+        #expect(state.connect.configPath.cursor == "/home/alice/hpcs-client.".count)
+        _ = press(&state, .alt("b"), .alt("b"))
+        #expect(state.connect.configPath.cursor == "/home/alice/".count)
+        _ = press(&state, .alt("f"))
+        #expect(state.connect.configPath.cursor == "/home/alice/hpcs".count)
+        _ = press(&state, .end, .alt("\u{7F}"))
+        #expect(state.connect.configPath.text == "/home/alice/hpcs-client.")
+        #expect(state.screen == .connect && state.infoFiles.list.filter.isEmpty, "Alt-b is not Esc then b")
+    }
+
+    @Test func numberKeysGoToTabsThroughTheWizardsChecks() {
+        var state = onInfoFiles()
+        #expect(press(&state, .character("3")).isEmpty, "digits filter on Info files")
+        #expect(state.infoFiles.list.filter == "3")
+        state.infoFiles.list.filter = ""
+        state.screen = .options
+        _ = press(&state, .character("1"))
+        #expect(state.screen == .options, "digits type into the options fields")
+        state.screen = .preview
+        _ = press(&state, .character("2"))
+        #expect(state.screen == .infoFiles)
+        state.screen = .preview
+        _ = press(&state, .character("6"))
+        #expect(state.screen == .preview && state.notice?.contains("no job to watch") == true)
+        // Forward without both info files stops where the wizard stops.
+        state.screen = .runtime
+        state.runtime.section = .arguments
+        _ = press(&state, .character("3"))
+        #expect(state.screen == .options)
+        var fresh = Screens.base(100, 30)
+        fresh.screen = .history
+        _ = press(&fresh, .character("2"))
+        #expect(fresh.screen == .history && fresh.notice?.contains("connect first") == true)
+    }
+
+    @Test func escReturnsToWhereTheUserCameFromAndF3Toggles() {
+        var state = onInfoFiles()
+        state.screen = .runtime
+        _ = press(&state, .function(3))
+        #expect(state.screen == .history)
+        _ = press(&state, .function(3))
+        #expect(state.screen == .runtime, "F3 again leaves History to where it was opened from")
+        _ = press(&state, .function(4))
+        #expect(state.screen == .jobs)
+        _ = press(&state, .function(3))
+        #expect(state.screen == .history)
+        _ = press(&state, .escape)
+        #expect(state.screen == .jobs)
+        _ = press(&state, .escape)
+        #expect(state.screen == .runtime)
+    }
+
+    @Test func keysThatDoNothingSayWhy() {
+        var state = Screens.base(100, 30)
+        state.screen = .runtime
+        _ = press(&state, .character("a"))
+        type(&state, "one")
+        _ = press(&state, .enter, .character("K"))
+        #expect(state.runtime.notice == "already the first word")
+        _ = press(&state, .character("d"))
+        #expect(state.runtime.arguments.isEmpty && state.runtime.notice?.contains("u puts it back") == true)
+        _ = press(&state, .character("u"))
+        #expect(state.runtime.arguments == ["one"])
+    }
+
+    @Test func aWordWithASpaceSurvivesEditingAndAnOpenQuoteIsAnError() {
+        var state = Screens.base(100, 30)
+        state.screen = .runtime
+        state.runtime.arguments = ["two words"]
+        state.runtime.argumentList.items = ["two words"]
+        _ = press(&state, .character("e"))
+        #expect(state.runtime.editing?.field.text == "'two words'")
+        _ = press(&state, .enter)
+        #expect(state.runtime.arguments == ["two words"], "kept as one word")
+        _ = press(&state, .character("a"))
+        type(&state, "'open")
+        _ = press(&state, .enter)
+        #expect(state.runtime.editing?.field.text == "'open" && state.runtime.arguments == ["two words"])
+        #expect(state.runtime.notice?.contains("close the quote") == true)
+    }
+
+    @Test func everyActionHasADefaultKeyAndAKeysConfName() throws {
+        for action in Action.allCases {
+            #expect(!action.defaultKeys.isEmpty, "\(action.rawValue)")
+            let patched = try Update.keyMap.patched(with: "\(action.rawValue) = F12\n")
+            #expect(patched.keys(for: action.rawValue) == [.function(12)])
+        }
+        #expect(KeyMap.parse("alt-b") == .alt("b") && KeyMap.parse("alt-backspace") == .alt("\u{7F}"))
+    }
+}
