@@ -73,12 +73,13 @@ public struct InfoFilesState: Equatable, Sendable {
 }
 
 public struct OptionsState: Equatable, Sendable {
-    public static let fieldNames = ["Job name", "Nodes", "Partition", "Time", "Account", "Node list", "Work directory"]
-    public var fields: [TextFieldState] = Array(repeating: TextFieldState(), count: 7)
+    public var fields: [TextFieldState] = Array(repeating: TextFieldState(), count: OptionField.allCases.count)
     public var focus = 0
     public var partitions: [String] = []
     public var accounts: [String] = []
     public var nodes: [String] = []
+    /// Set by the first F2: from then on empty fields show their problem too.
+    public var checked = false
 }
 
 public struct RuntimeState: Equatable, Sendable {
@@ -163,6 +164,8 @@ public struct AppState: Sendable {
     public var error: String?
     public var notice: String?
     public var showHelp = false
+    /// The first help entry shown, when they do not all fit.
+    public var helpTop = 0
     public var tick = 0
     public var quitting = false
     public var submissionInFlight = false

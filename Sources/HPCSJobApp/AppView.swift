@@ -30,7 +30,7 @@ public enum AppView {
         switch state.screen {
         case .connect: SetupViews.connect(&buffer, state, body, theme)
         case .infoFiles: SetupViews.infoFiles(&buffer, &state, body, theme)
-        case .options: SetupViews.options(&buffer, state, body, theme)
+        case .options: OptionsForm.draw(&buffer, state, body, theme, keys)
         case .runtime: SetupViews.runtime(&buffer, &state, body, theme)
         case .preview: RunViews.preview(&buffer, state, body, theme)
         case .monitor: RunViews.monitor(&buffer, state, body, theme)
@@ -38,14 +38,16 @@ public enum AppView {
         case .jobs: JobsScreen.draw(&buffer, state, body, theme)
         }
         drawStatusLine(&buffer, state, statusLine, theme)
-        KeyHintBar.draw(&buffer, hints: Hints.forScreen(state, keys: keys), area: hintLine, theme: theme)
-        drawOverlays(&buffer, state, body, theme, keys)
+        KeyHintBar.draw(&buffer, hints: Hints.bar(state, keys: keys, width: hintLine.width), area: hintLine, theme: theme)
+        // Small terminals give questions and help the whole screen, so none is cut.
+        drawOverlays(&buffer, state, state.size.height < 24 ? buffer.bounds : body, theme, keys)
         return buffer
     }
 
     static func drawHeader(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
         buffer.fill(area, style: theme[.header])
-        let x = buffer.write(" hpcs-job ", x: 0, y: area.y, style: theme[.header])
+        // Narrow terminals give the app's name to the tabs.
+        let x = area.width < 100 ? 0 : buffer.write(" hpcs-job ", x: 0, y: area.y, style: theme[.header])
         let connection: String
         if let target = state.connect.connectedTo {
             connection = state.monitor.reconnects > 0 ? "● \(target) (reconnected ×\(state.monitor.reconnects))" : "● \(target)"
@@ -81,7 +83,8 @@ public enum AppView {
                        area: area, theme: theme, role: .error, width: 76)
         }
         if state.showHelp {
-            HelpOverlay.draw(&buffer, title: "Keys: \(state.screen.title)", entries: Hints.help(state, keys: keys), area: area, theme: theme)
+            HelpOverlay.draw(&buffer, title: "Keys: \(state.screen.title)", entries: Hints.help(state, keys: keys), area: area, theme: theme,
+                             top: state.helpTop)
         }
     }
 }

@@ -19,7 +19,7 @@ public enum Action: String, CaseIterable, Sendable {
     case monitorBrowse = "monitor.browse", resultsPager = "results.pager", resultsEditor = "results.editor"
     case historyOpen = "history.open", historyDetails = "history.details", historyFilter = "history.filter"
     case historyState = "history.state", historyResults = "history.results", historyCancel = "history.cancel"
-    case historyResubmit = "history.resubmit"
+    case historyResubmit = "history.resubmit", historyDetailsDown = "history.details-down", historyDetailsUp = "history.details-up"
     case jobsOpen = "jobs.open", jobsFilter = "jobs.filter", jobsState = "jobs.state", jobsSort = "jobs.sort"
     case jobsEnded = "jobs.ended", jobsMark = "jobs.mark", jobsCancel = "jobs.cancel"
 
@@ -62,6 +62,8 @@ public enum Action: String, CaseIterable, Sendable {
         case .historyDetails: [.character("d"), .character(" ")]
         case .historyState, .jobsState: [.character("s")]
         case .historyResubmit: [.character("N")]
+        case .historyDetailsDown: [.control("d")]
+        case .historyDetailsUp: [.control("u")]
         case .jobsSort: [.character("o")]
         case .jobsEnded: [.character("a")]
         case .jobsMark: [.character(" ")]
@@ -107,6 +109,8 @@ public enum Action: String, CaseIterable, Sendable {
         case .historyDetails: "details"
         case .historyState, .jobsState: "state"
         case .historyResubmit: "resubmit"
+        case .historyDetailsDown: "details down"
+        case .historyDetailsUp: "details up"
         case .jobsSort: "sort"
         case .jobsEnded: "ended too"
         case .jobsMark: "mark"

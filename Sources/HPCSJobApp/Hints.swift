@@ -19,8 +19,29 @@ enum Hints {
         }
     }
 
+    static let globalHints: [Hint] = [.action(.help), .action(.history), .action(.jobs), .action(.quit)]
+
     static func forScreen(_ state: AppState, keys: KeyMap = Update.keyMap) -> [(key: String, label: String)] {
-        (screenHints(state) + [.action(.help), .action(.history), .action(.jobs), .action(.quit)]).map { $0.resolved(keys) }
+        (screenHints(state) + globalHints).map { $0.resolved(keys) }
+    }
+
+    /// The bar for a width: History and Jobs go first, then the screen's
+    /// own hints from the end; next, back, help and quit always stay.
+    static func bar(_ state: AppState, keys: KeyMap, width: Int) -> [(key: String, label: String)] {
+        var hints = screenHints(state) + globalHints
+        func essential(_ hint: Hint) -> Bool {
+            if case let .action(action, _) = hint { return [.next, .previewSubmit, .back, .help, .quit].contains(action) }
+            return false
+        }
+        func fits() -> Bool {
+            hints.map { hint in let (key, label) = hint.resolved(keys); return DisplayWidth.of(key) + DisplayWidth.of(label) + 3 }
+                .reduce(0, +) - 2 <= width
+        }
+        for dropped in [Action.jobs, .history] where !fits() {
+            hints.removeAll { if case let .action(action, _) = $0 { return action == dropped } else { return false } }
+        }
+        while !fits(), let last = hints.lastIndex(where: { !essential($0) }) { hints.remove(at: last) }
+        return hints.map { $0.resolved(keys) }
     }
 
     static func screenHints(_ state: AppState) -> [Hint] {
@@ -57,16 +78,19 @@ enum Hints {
                 return [.fixed("↑↓", "select"), .fixed("Enter", "view"), .action(.resultsPager), .action(.resultsEditor),
                         .action(.back, "log")]
             }
-            return [.action(.monitorFollow), .action(.monitorWrap), .action(.monitorSearch), .action(.monitorNextMatch),
-                    .action(.monitorCancel), .action(.monitorResults), .action(.monitorBrowse), .action(.back)]
+            // Most needed first: narrow bars drop from the end.
+            return [.action(.monitorCancel), .action(.monitorResults), .action(.monitorBrowse), .action(.monitorSearch),
+                    .action(.monitorFollow), .action(.monitorNextMatch), .action(.monitorWrap), .action(.back)]
         case .jobs:
             if state.jobs.filtering { return [.fixed("Enter", "keep filter"), .fixed("Esc", "clear")] }
             return [.action(.jobsOpen), .action(.jobsFilter), .action(.jobsState), .action(.jobsSort), .action(.jobsEnded),
                     .action(.jobsMark), .action(.jobsCancel), .action(.back)]
         case .history:
             if state.history.filtering { return [.fixed("Enter", "keep filter"), .fixed("Esc", "clear")] }
-            return [.action(.historyOpen), .action(.historyDetails), .action(.historyFilter), .action(.historyState),
-                    .action(.historyResults), .action(.historyCancel), .action(.historyResubmit)]
+            var hints: [Hint] = [.action(.historyOpen), .action(.historyDetails), .action(.historyFilter), .action(.historyState),
+                                 .action(.historyResults), .action(.historyCancel), .action(.historyResubmit)]
+            if state.history.showDetails { hints.insert(.actions([.historyDetailsDown, .historyDetailsUp], "details scroll"), at: 2) }
+            return hints + [.action(.back)]
         }
     }
 

@@ -23,6 +23,8 @@ public struct HistoryState: Equatable, Sendable {
     public var filtering = false
     public var stateFilter: String?
     public var showDetails = false
+    /// First line of the details pane shown (it scrolls; a new selection starts at its top).
+    public var detailsTop = 0
 
     /// Entries asked for at a time: a few screens, so scrolling rarely waits.
     public static let pageSize = 300
@@ -140,6 +142,7 @@ enum HistoryScreen {
         var history = state.history
         defer { state.history = history }
         history.selected = max(0, min(history.selected, history.total - 1))
+        history.detailsTop = 0
         let visible = visibleRows(state)
         history.top = max(0, min(history.top, history.selected), history.selected - visible + 1)
         var effects: [Effect] = []

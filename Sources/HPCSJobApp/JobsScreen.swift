@@ -182,10 +182,15 @@ enum JobsScreen {
         }
         // Narrow terminals drop the partition and the submission id, so the exit code still shows.
         let wide = inner.width >= 110
+        // The smallest terminals also drop the reason and the nodes.
+        let narrow = inner.width < 76
         var columns: [Table.Column] = [.init(" ", width: 1), .init("Job", width: wide ? 12 : 10), .init("Name", width: wide ? 20 : 12)]
         if wide { columns.append(.init("Partition", width: 9)) }
-        columns += [.init("State", width: wide ? 11 : 10), .init("Reason", width: wide ? 16 : 8),
-                    .init("Elapsed/Limit", width: wide ? 19 : 15), .init("Nodes", width: wide ? 14 : 8), .init("Exit", width: 4)]
+        columns.append(.init("State", width: wide ? 11 : 10))
+        if !narrow { columns.append(.init("Reason", width: wide ? 16 : 8)) }
+        columns.append(.init("Elapsed/Limit", width: wide ? 19 : 15))
+        if !narrow { columns.append(.init("Nodes", width: wide ? 14 : 8)) }
+        columns.append(.init("Exit", width: 4))
         if wide { columns.append(.init("hpcs-job submission", width: 26)) }
         let visible = jobs.top..<min(shown.count, jobs.top + visibleRows(state))
         let rows = visible.map { index -> [String] in
@@ -196,7 +201,11 @@ enum JobsScreen {
             let exit: String = job.exitCode.map { String($0.code) } ?? ""
             var row: [String] = [mark, job.jobID, job.name]
             if wide { row.append(job.partition) }
-            row += [job.state.rawValue, job.reason ?? "", job.elapsed + "/" + limit, nodes, exit]
+            row.append(job.state.rawValue)
+            if !narrow { row.append(job.reason ?? "") }
+            row.append(job.elapsed + "/" + limit)
+            if !narrow { row.append(nodes) }
+            row.append(exit)
             if wide { row.append(job.submissionID ?? "") }
             return row
         }

@@ -122,7 +122,7 @@ enum RunScreens {
             return record
         }
         let actions: [Action] = [.back, .historyFilter, .historyState, .historyDetails, .historyOpen, .historyResults,
-                                 .historyCancel, .historyResubmit]
+                                 .historyCancel, .historyResubmit, .historyDetailsDown, .historyDetailsUp]
         switch keys.action(for: key, among: actions) {
         case .historyFilter: state.history.filtering = true
         case .historyState:
@@ -131,6 +131,12 @@ enum RunScreens {
             state.history.stateFilter = states[(index + 1) % states.count]
             return HistoryScreen.refilter(&state)
         case .historyDetails: state.history.showDetails.toggle()
+        case let action? where action == .historyDetailsDown || action == .historyDetailsUp:
+            guard state.history.showDetails else { state.notice = "\(keys.label(.historyDetails)) shows the details first"; return [] }
+            let step = max(1, state.size.height / 4)
+            // Bounded by the record's length, so going back up never takes extra presses.
+            let lines = (state.history.record?.sbatchText?.split(separator: "\n").count ?? 0) + 8
+            state.history.detailsTop = max(0, min(lines - step, state.history.detailsTop + (action == .historyDetailsUp ? -step : step)))
         case .back:
             // Esc closes the details, then clears a filter, then leaves.
             if state.history.showDetails { state.history.showDetails = false; return [] }

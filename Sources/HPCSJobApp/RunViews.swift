@@ -30,10 +30,61 @@ enum RunViews {
         let (statusArea, logArea) = area.splitRows(8)
         let inner = Frame.draw(&buffer, statusArea, title: "Job", focused: false, theme: theme)
         let monitor = state.monitor
+        if inner.width < 78 {
+            narrowJobPanel(&buffer, state, inner, theme)
+        } else {
+            jobPanel(&buffer, state, inner, theme)
+        }
+        if let browser = monitor.browser {
+            ResultsBrowser.draw(&buffer, browser, area: logArea, theme: theme)
+            return
+        }
+        logPane(&buffer, state, logArea, theme)
+    }
+
+    static func exitText(_ state: AppState) -> String {
+        state.monitor.status?.exitCode.map { String($0.code) } ?? state.monitor.record?.exitCode.map(String.init) ?? "—"
+    }
+
+    static func stateRole(_ status: JobStatus?) -> Role {
+        status.map { $0.state.isTerminal ? ($0.state.isSuccess ? .statusOK : .statusError) : .statusWarn } ?? .dim
+    }
+
+    /// One column for narrow terminals: the same facts, fewer words.
+    static func narrowJobPanel(_ buffer: inout CellBuffer, _ state: AppState, _ inner: Rect, _ theme: Theme) {
+        let monitor = state.monitor
+        let status = monitor.status
+        let stateWord = status?.state.rawValue ?? monitor.record?.state ?? "—"
+        let prefix = "Job \(monitor.record?.jobID ?? "—") · "
+        Frame.line(&buffer, prefix, at: inner, row: 0, style: theme[.title])
+        let x = inner.x + DisplayWidth.of(prefix)
+        buffer.write(stateWord, x: x, y: inner.y, style: theme[stateRole(status)],
+                     clip: Rect(x: x, y: inner.y, width: max(0, inner.maxX - x), height: 1))
+        let limit = status?.timeLimit ?? monitor.record?.spec.normalizedTime ?? "—"
+        Frame.line(&buffer, "\(status?.elapsed ?? "—")/\(limit) · \(status?.nodes ?? "—") · exit \(exitText(state))", at: inner, row: 1,
+                   style: theme[.text])
+        Frame.line(&buffer, "Reason: \(status?.reason ?? "—")", at: inner, row: 2, style: theme[.text])
+        if let step = monitor.step {
+            Frame.line(&buffer, "Step \(step.number)/\(step.total): \(step.text)", at: inner, row: 3, style: theme[.logStep])
+        }
+        if let results = monitor.results {
+            Frame.line(&buffer, "Results: \(results.directory.path)", at: inner, row: 4, style: theme[.statusOK])
+            Frame.line(&buffer, "App exit code: \(results.exitCode.map(String.init) ?? "—")", at: inner, row: 5, style: theme[.text])
+        } else if let problem = monitor.resultsError {
+            Frame.line(&buffer, problem, at: inner, row: 4, style: theme[.statusError])
+        } else if let efficiency = monitor.efficiency {
+            Frame.line(&buffer, "Efficiency: " + efficiency.summary, at: inner, row: 4, style: theme[.text])
+        } else if status?.state.isTerminal == true {
+            Frame.line(&buffer, "Press r to fetch and decrypt the results", at: inner, row: 4, style: theme[.highlight])
+        }
+    }
+
+    static func jobPanel(_ buffer: inout CellBuffer, _ state: AppState, _ inner: Rect, _ theme: Theme) {
+        let monitor = state.monitor
         let record = monitor.record
         let status = monitor.status
         let stateWord = status?.state.rawValue ?? record?.state ?? "—"
-        let stateRole: Role = status.map { $0.state.isTerminal ? ($0.state.isSuccess ? .statusOK : .statusError) : .statusWarn } ?? .dim
+        let stateRole = stateRole(status)
         let left = inner.columns([1, 1])
         Frame.line(&buffer, "Job \(record?.jobID ?? "—") · \(record?.spec.jobName ?? "")", at: left[0], row: 0, style: theme[.title])
         buffer.write("State: ", x: left[0].x, y: left[0].y + 1, style: theme[.text])
@@ -41,8 +92,7 @@ enum RunViews {
         Frame.line(&buffer, "Reason: \(status?.reason ?? "—")", at: left[0], row: 2, style: theme[.text])
         Frame.line(&buffer, "Elapsed / limit: \(status?.elapsed ?? "—") / \(status?.timeLimit ?? record?.spec.normalizedTime ?? "—")",
                    at: left[0], row: 3, style: theme[.text])
-        Frame.line(&buffer, "Node: \(status?.nodes ?? "—")   Exit code: \(status?.exitCode.map { String($0.code) } ?? record?.exitCode.map(String.init) ?? "—")",
-                   at: left[0], row: 4, style: theme[.text])
+        Frame.line(&buffer, "Node: \(status?.nodes ?? "—")   Exit code: \(exitText(state))", at: left[0], row: 4, style: theme[.text])
         if let efficiency = monitor.efficiency {
             Frame.line(&buffer, "Efficiency: " + efficiency.summary, at: left[0], row: 5, style: theme[.text])
         }
@@ -61,10 +111,11 @@ enum RunViews {
         } else if status?.state.isTerminal == true {
             Frame.line(&buffer, "Press r to fetch and decrypt the results", at: left[1], row: 3, style: theme[.highlight])
         }
-        if let browser = monitor.browser {
-            ResultsBrowser.draw(&buffer, browser, area: logArea, theme: theme)
-            return
-        }
+    }
+
+    static func logPane(_ buffer: inout CellBuffer, _ state: AppState, _ logArea: Rect, _ theme: Theme) {
+        let monitor = state.monitor
+        let record = monitor.record
         let log = monitor.log
         var title = "Log \(record?.logPath ?? "")"
         title += log.following ? " · following" : " · paused (f resumes)"
@@ -102,8 +153,10 @@ enum RunViews {
         }
         let tableArea = HistoryScreen.tableArea(state)
         let wide = inner.width >= 120
-        let columns: [Table.Column] = [.init("Time (UTC)", width: 16), .init("Name", width: wide ? 24 : 14), .init("Job", width: 8),
-                                       .init("Cluster", width: wide ? 30 : 14), .init("State", width: 12), .init("Exit", width: 4)]
+        // Narrow terminals drop the cluster column, so state and exit still show.
+        let narrow = inner.width < 80
+        let columns: [Table.Column] = [.init("Time (UTC)", width: 16), .init("Name", width: wide ? 24 : (narrow ? 12 : 14)), .init("Job", width: 8)]
+            + (narrow ? [] : [.init("Cluster", width: wide ? 30 : 14)]) + [.init("State", width: 12), .init("Exit", width: 4)]
             + (wide ? [.init("Submission", width: 26)] : [])
         if history.total == 0 {
             Frame.line(&buffer, "No submissions yet" + (history.filter.text.isEmpty && history.stateFilter == nil ? "" : " match"),
@@ -114,8 +167,8 @@ enum RunViews {
         let rows = visible.map { position -> [String] in
             guard let entry = history.entry(at: position) else { return ["…"] }
             let stateText = entry.stage == .failed ? "not submitted" : (entry.state ?? entry.stage.rawValue)
-            return [utcMinute(entry.createdAt), entry.jobName, entry.jobID ?? "—",
-                    "\(entry.clusterUser)@\(entry.clusterHost)", stateText, entry.exitCode.map(String.init) ?? "—"]
+            return [utcMinute(entry.createdAt), entry.jobName, entry.jobID ?? "—"]
+                + (narrow ? [] : ["\(entry.clusterUser)@\(entry.clusterHost)"]) + [stateText, entry.exitCode.map(String.init) ?? "—"]
                 + (wide ? [entry.id] : [])
         }
         Table.draw(&buffer, columns: columns, rows: rows, selected: rows.isEmpty ? nil : history.selected - history.top, offset: 0,
@@ -141,7 +194,14 @@ enum RunViews {
         ]
         if let failure = record.failure { lines.append("Failure: \(failure)") }
         if let sbatch = record.sbatchText { lines += ["SBATCH as submitted:"] + sbatch.split(separator: "\n").map { "  " + $0 } }
-        for (row, line) in lines.enumerated() { Frame.line(&buffer, line, at: details, row: row, style: theme[row == 0 ? .title : .text]) }
+        // Long values wrap; the pane scrolls (its keys are in the hint bar).
+        let wrapped = lines.enumerated().flatMap { index, line in
+            Frame.wrap(line, width: max(1, details.width)).map { (text: $0, first: index == 0) }
+        }
+        let top = min(history.detailsTop, max(0, wrapped.count - details.height))
+        for (row, line) in wrapped.dropFirst(top).prefix(details.height).enumerated() {
+            Frame.line(&buffer, line.text, at: details, row: row, style: theme[line.first ? .title : .text])
+        }
     }
 }
 

@@ -107,26 +107,4 @@ enum SetupScreens {
         let parent = (directory as NSString).deletingLastPathComponent
         return parent.isEmpty ? "/" : parent
     }
-
-    static func optionsKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
-        var options = state.options
-        defer { state.options = options }
-        switch keys.action(for: key, among: [.focusNext, .focusPrevious, .optionsChoices]) {
-        case .focusNext: options.focus = (options.focus + 1) % options.fields.count
-        case .focusPrevious: options.focus = (options.focus + options.fields.count - 1) % options.fields.count
-        case .optionsChoices:
-            // Cycle through the live cluster's choices; free text stays allowed.
-            let choices = [2: options.partitions, 4: options.accounts, 5: options.nodes][options.focus] ?? []
-            guard !choices.isEmpty else { state.notice = "no choices from the cluster for this field"; return [] }
-            let current = choices.firstIndex(of: options.fields[options.focus].text) ?? -1
-            options.fields[options.focus].set(choices[(current + 1) % choices.count])
-        default:
-            switch key {
-            case .down, .enter: options.focus = (options.focus + 1) % options.fields.count
-            case .up: options.focus = (options.focus + options.fields.count - 1) % options.fields.count
-            default: return options.fields[options.focus].handle(key) ? [] : nil
-            }
-        }
-        return []
-    }
 }

@@ -72,28 +72,6 @@ enum SetupViews {
         }
     }
 
-    static func options(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
-        let inner = Frame.draw(&buffer, area, title: "Slurm options", focused: true, theme: theme)
-        let problems = state.specProblems
-        let problemKeys = ["job-name", "nodes", "partition", "time", "account", "nodelist", "workdir"]
-        let choices = [2: state.options.partitions, 4: state.options.accounts, 5: state.options.nodes]
-        let labelWidth = 16
-        for (index, name) in OptionsState.fieldNames.enumerated() {
-            let row = index * 2
-            guard row < inner.height else { break }
-            Frame.line(&buffer, name, at: inner, row: row, style: theme[index == state.options.focus ? .title : .text])
-            let fieldArea = Rect(x: inner.x + labelWidth, y: inner.y + row, width: min(40, inner.width - labelWidth), height: 1)
-            TextField.draw(&buffer, state.options.fields[index], area: fieldArea, focused: index == state.options.focus, theme: theme)
-            let noteX = fieldArea.maxX + 2
-            let noteArea = Rect(x: noteX, y: inner.y + row, width: max(0, inner.maxX - noteX), height: 1)
-            if let problem = problems[problemKeys[index]], !state.options.fields[index].text.isEmpty || index == 6 || index == 5 {
-                Frame.line(&buffer, "✗ " + problem, at: noteArea, row: 0, style: theme[.statusError])
-            } else if let list = choices[index], !list.isEmpty {
-                Frame.line(&buffer, "Ctrl-O: " + list.prefix(4).joined(separator: ", "), at: noteArea, row: 0, style: theme[.dim])
-            }
-        }
-    }
-
     static func runtime(_ buffer: inout CellBuffer, _ state: inout AppState, _ area: Rect, _ theme: Theme) {
         let runtime = state.runtime
         let (lists, rest) = area.splitRows(max(6, area.height - 7))

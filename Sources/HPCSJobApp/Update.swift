@@ -51,7 +51,16 @@ public enum Update {
             return []
         }
         if state.showHelp {
-            if key == .escape || key == .enter || keys.action(for: key, among: [.help, .back]) != nil { state.showHelp = false }
+            switch key {
+            case .down, .character("j"): state.helpTop += 1
+            case .up, .character("k"): state.helpTop = max(0, state.helpTop - 1)
+            case .pageDown, .character(" "): state.helpTop += max(1, state.size.height - 8)
+            case .pageUp: state.helpTop = max(0, state.helpTop - max(1, state.size.height - 8))
+            default:
+                if key == .enter || keys.action(for: key, among: [.help, .back]) != nil { state.showHelp = false }
+            }
+            let body = Rect(x: 0, y: 0, width: state.size.width, height: state.size.height)
+            state.helpTop = min(state.helpTop, HelpOverlay.maximumTop(entries: Hints.help(state, keys: keys).count, area: body))
             return []
         }
         if state.prompt != nil { return Prompts.handle(&state, key) }
@@ -64,7 +73,7 @@ public enum Update {
         switch state.screen {
         case .connect: SetupScreens.connectKey(&state, key, keys)
         case .infoFiles: SetupScreens.infoKey(&state, key, keys)
-        case .options: SetupScreens.optionsKey(&state, key, keys)
+        case .options: OptionsForm.key(&state, key, keys)
         case .runtime: RuntimeScreen.key(&state, key, keys)
         case .preview: RunScreens.previewKey(&state, key, keys)
         case .monitor: RunScreens.monitorKey(&state, key, keys)
@@ -78,7 +87,9 @@ public enum Update {
     static func globalKey(_ state: inout AppState, _ key: Key, keys: KeyMap) -> [Effect] {
         guard let action = keys.action(for: key, among: globalActions) else { return [] }
         switch action {
-        case .help: state.showHelp = true
+        case .help:
+            state.showHelp = true
+            state.helpTop = 0
         case .next: return Navigation.next(&state)
         case .history:
             // The same key leaves History again, to where the user came from.
@@ -151,7 +162,7 @@ enum Navigation {
             }
             return [.loadClusterChoices]
         case .options:
-            state.screen = .runtime
+            if OptionsForm.leave(&state) { state.screen = .runtime }
             return []
         case .runtime:
             return RunScreens.preparePreview(&state)

@@ -63,10 +63,22 @@ public enum Modal {
 
 /// The `?` overlay: the keys of the current screen.
 public enum HelpOverlay {
+    /// `top`: the first entry shown when they do not all fit (↑↓ scroll).
     public static func draw(_ buffer: inout CellBuffer, title: String, entries: [(key: String, label: String)], area: Rect,
-                            theme: Theme) {
+                            theme: Theme, top: Int = 0) {
         let keyWidth = entries.map { DisplayWidth.of($0.key) }.max() ?? 4
         let lines = entries.map { $0.key + String(repeating: " ", count: keyWidth - DisplayWidth.of($0.key)) + "  " + $0.label }
-        Modal.draw(&buffer, title: title, lines: lines + ["", "Esc or ? closes this help."], area: area, theme: theme)
+        let rows = max(1, area.height - 4)
+        guard lines.count + 2 > rows + 2 else {
+            Modal.draw(&buffer, title: title, lines: lines + ["", "Esc or ? closes this help."], area: area, theme: theme)
+            return
+        }
+        let first = max(0, min(top, lines.count - (rows - 1)))
+        let more = first + rows - 1 < lines.count ? "↓ more · " : "end · "
+        Modal.draw(&buffer, title: title + " (\(first + 1)–\(min(lines.count, first + rows - 1)) of \(lines.count))",
+                   lines: Array(lines.dropFirst(first).prefix(rows - 1)) + [more + "↑↓ scroll · Esc closes"], area: area, theme: theme)
     }
+
+    /// The largest useful `top` for this many entries in `area`.
+    public static func maximumTop(entries: Int, area: Rect) -> Int { max(0, entries - max(1, area.height - 5)) }
 }

@@ -171,3 +171,83 @@ struct InputModelTests {
         #expect(KeyMap.parse("alt-b") == .alt("b") && KeyMap.parse("alt-backspace") == .alt("\u{7F}"))
     }
 }
+
+/// Job options are checked field by field as typed; F2 does not move on
+/// past a wrong field, it goes to it and says what is wrong, whole.
+struct OptionsValidationTests {
+    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+        keys.flatMap { Update.update(&state, .input(.key($0))) }
+    }
+
+    func filled() -> AppState {
+        var state = Screens.base(80, 24)
+        Screens.connected(&state)
+        state.screen = .options
+        for (field, value) in zip(OptionField.allCases, ["job", "1", "small", "1:00:00", "", "nid001", "/scratch/p/run1"]) {
+            state.options[field].set(value)
+        }
+        state.options.partitions = ["small", "large"]
+        state.options.nodes = ["nid001", "nid002"]
+        return state
+    }
+
+    @Test func eachFieldIsCheckedOnItsOwnTerms() {
+        var state = filled()
+        #expect(OptionField.problems(state).isEmpty)
+        state.options[.nodes].set("abc")
+        #expect(OptionField.nodes.problem(state) == "'abc' is not a node count: use a whole number of at least 1")
+        state.options[.nodes].set("")
+        #expect(OptionField.nodes.problem(state)?.contains("Nodes is empty") == true)
+        state.options[.partition].set("gpu")
+        #expect(OptionField.partition.problem(state)?.contains("not one of the cluster's: small, large") == true)
+        state.options[.nodeList].set("nid001,nid009")
+        #expect(OptionField.nodeList.problem(state)?.contains("'nid009' is not a node of this cluster") == true)
+        state.options[.nodeList].set("nid[001-002]")
+        #expect(OptionField.nodeList.problem(state) == nil, "ranges are Slurm's to expand")
+        #expect(OptionField.account.problem(state) == nil, "no account is fine")
+    }
+
+    @Test func f2StopsAtTheFirstWrongFieldAndShowsItsMessageWhole() {
+        var state = filled()
+        state.options[.time].set("25:61:00:00")
+        state.options[.workdir].set("/with space")
+        _ = press(&state, .function(2))
+        #expect(state.screen == .options && state.options.focusedField == .time && state.options.checked)
+        let text = AppView.render(state, theme: .builtIn).text
+        #expect(text.contains("Time: "), "the focused field's message below the form:\n\(text)")
+        state.options[.time].set("2-0")
+        _ = press(&state, .function(2))
+        #expect(state.options.focusedField == .workdir && state.screen == .options)
+        state.options[.workdir].set("/scratch/p/run2")
+        _ = press(&state, .function(2))
+        #expect(state.screen == .runtime)
+    }
+}
+
+/// At the smallest size the app supports, every screen keeps its way out.
+struct SmallestSizeTests {
+    @Test func everyScreenKeepsHelpQuitAndItsWayOnAt60x16() {
+        for (name, state) in Screens.all(width: 60, height: 16) where state.prompt == nil && state.error == nil && !state.showHelp {
+            let rows = AppView.render(state, theme: .builtIn).text.split(separator: "\n", omittingEmptySubsequences: false)
+            let bar = String(rows[15])
+            #expect(bar.contains("F1 help") && bar.contains("Ctrl-Q quit"), "\(name): \(bar)")
+            if state.screen == .options { #expect(bar.contains("F2 next"), "\(name): \(bar)") }
+            if state.screen == .preview, state.preview.prepared != nil { #expect(bar.contains("Enter submit"), "\(name): \(bar)") }
+            let header = String(rows[0])
+            #expect(header.contains(" 8 ") || header.contains(" 8"), "\(name): every tab shows: \(header)")
+        }
+    }
+
+    @Test func helpScrollsWhenItDoesNotFit() {
+        var state = Screens.base(60, 16)
+        state.screen = .history
+        _ = Update.update(&state, .input(.key(.function(1))))
+        let first = AppView.render(state, theme: .builtIn).text
+        #expect(first.contains("↓ more"))
+        for _ in 0..<40 { _ = Update.update(&state, .input(.key(.down))) }
+        let last = AppView.render(state, theme: .builtIn).text
+        #expect(last.contains("keys.conf") && !last.contains("↓ more"), "\(last)")
+        _ = Update.update(&state, .input(.key(.escape)))
+        #expect(!state.showHelp && state.screen == .history)
+    }
+}

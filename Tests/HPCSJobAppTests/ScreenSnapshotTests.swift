@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TerminalUI
 
-/// Every screen in its main states, at 80×24 and 200×50, in two themes.
+/// Every screen in its main states, at the smallest supported size (60×16), 80×24 and 200×50, in two themes.
 struct ScreenSnapshotTests {
     static let monochrome: Theme = {
         let text = (try? String(contentsOf: Snapshot.directory.deletingLastPathComponent().deletingLastPathComponent()
@@ -11,7 +11,7 @@ struct ScreenSnapshotTests {
         return (try? Theme.builtIn.patched(with: text, file: "monochrome.theme")) ?? Theme.builtIn
     }()
 
-    @Test(arguments: [(80, 24), (200, 50)])
+    @Test(arguments: [(60, 16), (80, 24), (200, 50)])
     func everyScreenInEveryState(width: Int, height: Int) throws {
         for (name, state) in Screens.all(width: width, height: height) {
             for (themeName, theme) in [("default", Theme.builtIn), ("monochrome", Self.monochrome)] {

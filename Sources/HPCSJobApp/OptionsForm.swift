@@ -1,0 +1,154 @@
+import JobPreparation
+import TerminalUI
+
+/// The Job options form's fields: title, what the job spec calls the field,
+/// the cluster's choices for it, and how its text is checked.
+enum OptionField: Int, CaseIterable, Sendable {
+    case jobName, nodes, partition, time, account, nodeList, workdir
+
+    var title: String {
+        ["Job name", "Nodes", "Partition", "Time", "Account", "Node list", "Work directory"][rawValue]
+    }
+
+    /// The field name in `JobSpec.problems()`.
+    var specName: String {
+        ["job-name", "nodes", "partition", "time", "account", "nodelist", "workdir"][rawValue]
+    }
+
+    func choices(_ options: OptionsState) -> [String] {
+        switch self {
+        case .partition: options.partitions
+        case .account: options.accounts
+        case .nodeList: options.nodes
+        default: []
+        }
+    }
+
+    /// What is wrong with the field's text, on its own terms first, then as
+    /// the job spec sees it, then against what the cluster says it has.
+    func problem(_ state: AppState) -> String? {
+        let text = state.options[self].text
+        switch self {
+        case .nodes:
+            if text.isEmpty { return "Nodes is empty: how many nodes the job needs, 1 or more" }
+            if Int(text) == nil { return "'\(text)' is not a node count: use a whole number of at least 1" }
+        case .account:
+            if text.isEmpty { return nil }
+        case .jobName, .partition, .time, .nodeList, .workdir:
+            if text.isEmpty {
+                let known = choices(state.options)
+                return "\(title) is empty" + (known.isEmpty ? "" : ": the cluster has \(known.prefix(4).joined(separator: ", "))")
+            }
+        }
+        if let problem = state.spec.problems().first(where: { $0.field == specName }) {
+            return problem.fix.map { "\(problem.message): \($0)" } ?? problem.message
+        }
+        let known = choices(state.options)
+        switch self {
+        case .partition, .account:
+            if !known.isEmpty, !known.contains(text) {
+                return "'\(text)' is not one of the cluster's: \(known.prefix(6).joined(separator: ", "))\(known.count > 6 ? ", …" : "")"
+            }
+        case .nodeList:
+            // Plain names are checked; ranges (nid[001-004]) are Slurm's to expand.
+            let names = text.split(separator: ",").map(String.init)
+            if !known.isEmpty, !text.contains("["), let unknown = names.first(where: { !known.contains($0) }) {
+                return "'\(unknown)' is not a node of this cluster (\(known.prefix(4).joined(separator: ", "))\(known.count > 4 ? ", …" : ""))"
+            }
+        default: break
+        }
+        return nil
+    }
+
+    static func problems(_ state: AppState) -> [OptionField: String] {
+        var found: [OptionField: String] = [:]
+        for field in allCases { found[field] = field.problem(state) }
+        return found
+    }
+}
+
+extension OptionsState {
+    subscript(field: OptionField) -> TextFieldState {
+        get { fields[field.rawValue] }
+        set { fields[field.rawValue] = newValue }
+    }
+
+    var focusedField: OptionField { OptionField(rawValue: focus) ?? .jobName }
+}
+
+/// Keys and drawing for the form.
+enum OptionsForm {
+    static func key(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
+        var options = state.options
+        defer { state.options = options }
+        let count = OptionField.allCases.count
+        switch keys.action(for: key, among: [.focusNext, .focusPrevious, .optionsChoices]) {
+        case .focusNext: options.focus = (options.focus + 1) % count
+        case .focusPrevious: options.focus = (options.focus + count - 1) % count
+        case .optionsChoices:
+            // Cycle through the live cluster's choices; free text stays allowed.
+            let choices = options.focusedField.choices(options)
+            guard !choices.isEmpty else { state.notice = "no choices from the cluster for this field"; return [] }
+            let current = choices.firstIndex(of: options.fields[options.focus].text) ?? -1
+            options.fields[options.focus].set(choices[(current + 1) % choices.count])
+        default:
+            switch key {
+            case .down, .enter: options.focus = (options.focus + 1) % count
+            case .up: options.focus = (options.focus + count - 1) % count
+            default: return options.fields[options.focus].handle(key) ? [] : nil
+            }
+        }
+        return []
+    }
+
+    /// F2: on to Runtime only when every field is right; otherwise the
+    /// first wrong field gets the focus and its message.
+    static func leave(_ state: inout AppState) -> Bool {
+        let problems = OptionField.problems(state)
+        state.options.checked = true
+        guard let first = OptionField.allCases.first(where: { problems[$0] != nil }) else { return true }
+        state.options.focus = first.rawValue
+        return false
+    }
+
+    static func draw(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme, _ keys: KeyMap) {
+        let inner = Frame.draw(&buffer, area, title: "Slurm options", focused: true, theme: theme)
+        let problems = OptionField.problems(state)
+        let fields = OptionField.allCases
+        // Two rows a field when there is room, else one, scrolled to the focus;
+        // the rows below hold the focused field's message whole.
+        let step = inner.height >= fields.count * 2 + 3 ? 2 : 1
+        let formRows = min(fields.count * step, max(1, inner.height - 3))
+        let visibleFields = max(1, formRows / step)
+        let first = max(0, min(state.options.focus - visibleFields + 1, fields.count - visibleFields))
+        let labelWidth = 18
+        for field in fields.dropFirst(first).prefix(visibleFields) {
+            let row = (field.rawValue - first) * step
+            let focused = field.rawValue == state.options.focus
+            let shown = problems[field] != nil && (state.options.checked || !state.options[field].text.isEmpty)
+            Frame.line(&buffer, (shown ? "✗ " : "  ") + field.title, at: inner, row: row,
+                       style: theme[shown ? .statusError : (focused ? .title : .text)])
+            let fieldArea = Rect(x: inner.x + labelWidth, y: inner.y + row, width: min(40, inner.width - labelWidth), height: 1)
+            TextField.draw(&buffer, state.options[field], area: fieldArea, focused: focused, theme: theme)
+            let noteX = fieldArea.maxX + 2
+            let noteArea = Rect(x: noteX, y: inner.y + row, width: max(0, inner.maxX - noteX), height: 1)
+            let choices = field.choices(state.options)
+            if shown, let problem = problems[field] {
+                Frame.line(&buffer, problem, at: noteArea, row: 0, style: theme[.statusError])
+            } else if !choices.isEmpty {
+                Frame.line(&buffer, "\(keys.label(.optionsChoices)): " + choices.prefix(4).joined(separator: ", "), at: noteArea, row: 0,
+                           style: theme[.dim])
+            }
+        }
+        let messageArea = Rect(x: inner.x, y: inner.y + formRows + 1, width: inner.width, height: max(0, inner.height - formRows - 1))
+        let focused = state.options.focusedField
+        if let problem = problems[focused], state.options.checked || !state.options[focused].text.isEmpty {
+            for (row, line) in Frame.wrap(focused.title + ": " + problem, width: max(1, messageArea.width)).enumerated() {
+                Frame.line(&buffer, line, at: messageArea, row: row, style: theme[.statusError])
+            }
+        } else if first > 0 || first + visibleFields < fields.count {
+            Frame.line(&buffer, "field \(focused.rawValue + 1) of \(fields.count) · ↑↓ for the others", at: messageArea, row: 0,
+                       style: theme[.dim])
+        }
+    }
+}
