@@ -72,9 +72,14 @@ enum Answers {
             if !names.isEmpty { state.runtime.templates = names }
         case let .prepared(.success(prepared)):
             state.activity = nil
-            setPreview(&state, prepared.sbatch)
             state.preview.prepared = prepared
-            state.preview.edited = false
+            state.preview.draftID = prepared.plan.submissionID
+            // A kept edit stays what is shown and submitted until the user discards it.
+            if state.preview.edited {
+                state.notice = "your edited SBATCH is kept; r renders afresh (asks first)"
+            } else {
+                setPreview(&state, prepared.sbatch)
+            }
         case let .prepared(.failure(error)):
             state.activity = nil
             state.error = "\(error)"
@@ -90,12 +95,22 @@ enum Answers {
             state.activity = nil
             state.submissionInFlight = false
             state.draftChanged = false
+            // The next job from these forms is a new draft with its own id.
+            state.preview.draftID = nil
+            state.preview.edited = false
             state.notice = "submitted as job \(record.jobID ?? "?")"
             return RunScreens.attach(&state, record)
         case let .submitted(.failure(error)):
             state.activity = nil
             state.submissionInFlight = false
-            state.error = "\(error)"
+            // History keeps the failed attempt under its id: a retry is a new
+            // submission, so the preview is rendered again with a new one.
+            state.preview.draftID = nil
+            state.preview.prepared = nil
+            let error = "\(error)"
+            let effects = state.screen == .preview ? RunScreens.preparePreview(&state) : []
+            state.error = error
+            return effects
         case let .status(status):
             // Only a change to final, seen while watching, is news (not re-opening a finished job).
             let wasFinal = state.monitor.status.map { $0.state.isTerminal }

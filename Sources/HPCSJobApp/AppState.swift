@@ -42,6 +42,10 @@ public enum Prompt: Equatable, Sendable {
     /// Several jobs from the Jobs view, cancelled with one scancel.
     case confirmCancelJobs([String])
     case confirmSubmit
+    /// Esc on a Preview holding an $EDITOR edit: keep it, discard it, or stay.
+    case leaveEditedPreview
+    /// `r` on an edited Preview: the fresh render would replace the edit.
+    case discardEditAndRender
 }
 
 public struct ConnectState: Equatable, Sendable {
@@ -117,6 +121,8 @@ public struct PreviewState: Equatable, Sendable {
     public var previousText: String?
     public var edited = false
     public var scroll = ScrollState()
+    /// The draft's submission id, from its first render until it is submitted.
+    public var draftID: String?
 }
 
 public struct MonitorState: Sendable {

@@ -130,6 +130,13 @@ enum PromptView {
             let listed = ids.count > 8 ? ids.prefix(8).joined(separator: " ") + " and \(ids.count - 8) more" : ids.joined(separator: " ")
             Modal.draw(&buffer, title: ids.count == 1 ? "Cancel job?" : "Cancel \(ids.count) jobs?", lines: ["scancel \(listed)?"],
                        buttons: ["y: cancel", "n: keep"], area: area, theme: theme)
+        case .leaveEditedPreview:
+            Modal.draw(&buffer, title: "Keep your edit?", lines: ["The SBATCH was edited in $EDITOR. Keep the edit (it is shown and "
+                + "submitted when you come back, until you discard it), or discard it?"],
+                       buttons: ["k: keep", "d: discard", "Esc: stay"], area: area, theme: theme)
+        case .discardEditAndRender:
+            Modal.draw(&buffer, title: "Discard your edit?", lines: ["Rendering afresh replaces the SBATCH you edited in $EDITOR."],
+                       buttons: ["y: discard and render", "n: keep the edit"], area: area, theme: theme)
         case .confirmSubmit:
             var lines = ["This uploads, each atomically, into:"]
             if let plan = state.preview.prepared?.plan {

@@ -54,6 +54,27 @@ enum Prompts {
                 state.jobs.marked = []
                 return [.cancelJobs(ids)]
             }
+        case .leaveEditedPreview:
+            switch key {
+            case .character("k"):
+                state.prompt = nil
+                state.notice = "your edited SBATCH is kept for when you come back"
+                Navigation.back(&state)
+            case .character("d"):
+                state.prompt = nil
+                state.preview.edited = false
+                state.preview.text = state.preview.prepared?.sbatch ?? ""
+                state.preview.changedLines = []
+                Navigation.back(&state)
+            case .escape: state.prompt = nil
+            default: break
+            }
+        case .discardEditAndRender:
+            state.prompt = nil
+            if key == .character("y") {
+                state.preview.edited = false
+                return RunScreens.preparePreview(&state)
+            }
         case .confirmSubmit:
             state.prompt = nil
             if key == .character("y") || key == .enter, let prepared = state.preview.prepared {

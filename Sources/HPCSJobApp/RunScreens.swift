@@ -18,13 +18,14 @@ enum RunScreens {
         }
         state.activity = Activity(label: "rendering the SBATCH", fraction: nil)
         state.screen = .preview
-        return [.prepare(SubmitRequest(config: config, appInfoPath: app.remotePath, dataInfoPath: data.remotePath, spec: state.spec))]
+        return [.prepare(SubmitRequest(config: config, appInfoPath: app.remotePath, dataInfoPath: data.remotePath, spec: state.spec,
+                                       submissionID: state.preview.draftID))]
     }
 
     static func previewKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
         let lines = Update.previewLineCount(state)
         let page = max(1, state.size.height - 8)
-        switch keys.action(for: key, among: [.previewEdit, .previewRender, .previewSubmit]) {
+        switch keys.action(for: key, among: [.previewEdit, .previewRender, .previewSubmit, .back]) {
         case .previewEdit:
             guard !state.preview.text.isEmpty else { return [] }
             return [.openEditor(state.preview.text)]
@@ -32,7 +33,13 @@ enum RunScreens {
             guard state.preview.prepared != nil else { state.notice = "the preview is still being rendered"; return [] }
             state.prompt = .confirmSubmit
             return []
-        case .previewRender: return preparePreview(&state)
+        case .previewRender:
+            if state.preview.edited { state.prompt = .discardEditAndRender; return [] }
+            return preparePreview(&state)
+        case .back:
+            // An $EDITOR edit is never dropped without asking.
+            if state.preview.edited { state.prompt = .leaveEditedPreview; return [] }
+            return nil
         default: return state.preview.scroll.handle(key, lineCount: lines, page: page) ? [] : nil
         }
     }

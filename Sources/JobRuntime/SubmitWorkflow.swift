@@ -10,12 +10,16 @@ public struct SubmitRequest: Sendable, Equatable {
     public var appInfoPath: String
     public var dataInfoPath: String
     public var spec: JobSpec
+    /// The draft's id when it was rendered before (the TUI's preview keeps
+    /// one id per draft, so re-rendering changes only what the user changed).
+    public var submissionID: String?
 
-    public init(config: HPCSConfig, appInfoPath: String, dataInfoPath: String, spec: JobSpec) {
+    public init(config: HPCSConfig, appInfoPath: String, dataInfoPath: String, spec: JobSpec, submissionID: String? = nil) {
         self.config = config
         self.appInfoPath = appInfoPath
         self.dataInfoPath = dataInfoPath
         self.spec = spec
+        self.submissionID = submissionID
     }
 }
 
@@ -83,7 +87,7 @@ public struct Submitter: Sendable {
                         events: @escaping @Sendable (SubmitEvent) -> Void = { _ in }) async throws -> PreparedSubmission {
         try request.spec.validate()
         let template = try templates.load(request.spec.template)
-        let id = SubmissionPlan.newSubmissionID()
+        let id = request.submissionID ?? SubmissionPlan.newSubmissionID()
         let settings = Self.cluster(of: host, config: request.config)
         if !dryRun {
             try history.insert(SubmissionRecord(id: id, clusterHost: settings.host, clusterPort: settings.port,

@@ -1,5 +1,7 @@
 @testable import HPCSJobApp
 import Foundation
+import JobPreparation
+@testable import JobRuntime
 import Testing
 import TerminalUI
 
@@ -249,5 +251,60 @@ struct SmallestSizeTests {
         #expect(last.contains("keys.conf") && !last.contains("↓ more"), "\(last)")
         _ = Update.update(&state, .input(.key(.escape)))
         #expect(!state.showHelp && state.screen == .history)
+    }
+}
+
+/// An $EDITOR edit in Preview is never dropped without asking, and one draft
+/// keeps one submission id, so re-rendering marks only what changed.
+struct PreviewEditTests {
+    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+        keys.flatMap { Update.update(&state, .input(.key($0))) }
+    }
+
+    func prepared(_ id: String, _ sbatch: String) throws -> PreparedSubmission {
+        let config = try #require(Screens.config)
+        let plan = SubmissionPlan(submissionID: id, config: config, application: Screens.info("app"), data: Screens.info("data"),
+                                  spec: JobSpec(jobName: "j", partition: "p", time: "5", nodelist: "n", workdir: "/w"),
+                                  remoteHome: "/home/alice")
+        return PreparedSubmission(plan: plan, sbatch: sbatch, recorded: false)
+    }
+
+    func onPreview() throws -> AppState {
+        var state = Screens.base(100, 30)
+        Screens.connected(&state)
+        state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
+        for (field, value) in zip(OptionField.allCases, ["j", "1", "p", "5", "", "n", "/w"]) { state.options[field].set(value) }
+        state.screen = .preview
+        _ = Update.update(&state, .prepared(.success(try prepared("20261130-000000-0a0b0c0d", "#!/bin/bash\necho one\n"))))
+        _ = Update.update(&state, .edited("#!/bin/bash\necho EDITED\n"))
+        return state
+    }
+
+    @Test func escAfterAnEditAsksAndKeepingIt() throws {
+        var state = try onPreview()
+        _ = press(&state, .escape)
+        #expect(state.prompt == .leaveEditedPreview && state.screen == .preview)
+        _ = press(&state, .escape)
+        #expect(state.prompt == nil && state.screen == .preview, "Esc stays")
+        _ = press(&state, .escape, .character("k"))
+        #expect(state.screen == .runtime && state.preview.edited)
+        // Back to Preview: the render arrives, the edit stays what is shown.
+        let effects = press(&state, .function(2))
+        guard case let .prepare(request)? = effects.first else { Issue.record("no render asked: \(effects)"); return }
+        #expect(request.submissionID == "20261130-000000-0a0b0c0d", "the same draft keeps its id")
+        _ = Update.update(&state, .prepared(.success(try prepared("20261130-000000-0a0b0c0d", "#!/bin/bash\necho two\n"))))
+        #expect(state.preview.text.contains("EDITED") && state.notice?.contains("kept") == true)
+    }
+
+    @Test func discardingAndRerenderingAsk() throws {
+        var state = try onPreview()
+        #expect(press(&state, .character("r")).isEmpty && state.prompt == .discardEditAndRender)
+        _ = press(&state, .character("n"))
+        #expect(state.preview.edited && state.preview.text.contains("EDITED"))
+        _ = press(&state, .character("r"))
+        #expect(press(&state, .character("y")).count == 1 && !state.preview.edited)
+        var leaving = try onPreview()
+        _ = press(&leaving, .escape, .character("d"))
+        #expect(leaving.screen == .runtime && !leaving.preview.edited && leaving.preview.text == "#!/bin/bash\necho one\n")
     }
 }

@@ -51,11 +51,11 @@ struct TmuxEndToEndTests {
     /// server, with a private HOME; `then` runs in the pane after it exits.
     /// Returns the HOME, for `cleanUp`.
     func launchApp(_ site: LocalSite, width: Int, height: Int, then: String = "", arguments: String? = nil,
-                   orElseOnceMore: Bool = false) throws -> URL {
+                   orElseOnceMore: Bool = false, environment: String = "") throws -> URL {
         let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build)")
         let home = try Tool.temporaryDirectory()
-        let run = "env TERM=xterm-256color HOME=\(home.path) XDG_DATA_HOME=\(home.path)/data XDG_CONFIG_HOME=\(home.path)/config "
+        let run = "env TERM=xterm-256color HOME=\(home.path) XDG_DATA_HOME=\(home.path)/data XDG_CONFIG_HOME=\(home.path)/config \(environment) "
             + "\(binary) \(arguments ?? "--config \(site.config)")"
         let command = (orElseOnceMore ? "\(run) || { echo 'trying once more'; \(run); }" : run) + then
         // The tmux server outlives this call: no pipes for it to hold open.
@@ -197,7 +197,13 @@ struct TmuxEndToEndTests {
 
     @Test func setUpSubmitWatchAndReview() async throws {
         let site = try LocalSite.require()
-        let home = try launchApp(site, width: 120, height: 36)
+        // $EDITOR: a script that adds one line, as a user's edit would.
+        let tools = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: tools) }
+        let editor = tools.appendingPathComponent("add-a-line")
+        try "#!/bin/sh\necho '# checked by hand in tmux' >> \"$1\"\n".write(to: editor, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: editor.path)
+        let home = try launchApp(site, width: 120, height: 36, environment: "EDITOR=\(editor.path)")
         defer { cleanUp(home: home) }
         let workdir = "\(site.workdir)/tui-\(UUID().uuidString.prefix(8))"
 
@@ -230,8 +236,20 @@ struct TmuxEndToEndTests {
         try await waitFor("split into 2 words")
         try send("F2")
         try await waitFor("#SBATCH --nodelist=\(site.node)")
+        // An $EDITOR edit, then Esc: asked, kept, and still there on coming back.
+        try send("e")
+        try await waitFor("(edited)")
+        try send("Escape")
+        try await waitFor("Keep your edit?")
+        try send("k")
+        try await waitFor("Application arguments")
+        try send("F2")
+        try await waitFor("your edited SBATCH is kept")
+        try send("End")
+        try await waitFor("# checked by hand in tmux")
         try send("Enter")
         try await waitFor("Submit?")
+        #expect(try screen().contains("(your edited version)"))
         try send("y")
         try await waitFor("State: COMPLETED", seconds: 180)
         let monitor = try await waitFor("step 12/12")
