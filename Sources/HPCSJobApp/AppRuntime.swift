@@ -58,7 +58,7 @@ final class AppRuntime {
             }
             if logFeeder.feed(&state, budget: .milliseconds(10)) { dirty = true }
             let now = ContinuousClock.now
-            if now - lastTick >= .milliseconds(120), state.activity != nil || state.monitor.following {
+            if now - lastTick >= .milliseconds(120), state.activity != nil || state.monitor.following || state.notice != nil {
                 lastTick = now
                 process(.tick)
             }

@@ -168,7 +168,12 @@ public struct AppState: Sendable {
     public var activity: Activity?
     public var prompt: Prompt?
     public var error: String?
-    public var notice: String?
+    /// A passing message: it goes when the screen changes or after a few
+    /// seconds (errors are `error`, and stay until dismissed).
+    public var notice: String? { didSet { noticeSince = tick } }
+    var noticeSince = 0
+    /// Ticks (120 ms each) a notice stays: about six seconds.
+    static let noticeTicks = 50
     public var showHelp = false
     /// The first help entry shown, when they do not all fit.
     public var helpTop = 0

@@ -14,7 +14,13 @@ public enum Update {
     public static func update(_ state: inout AppState, _ message: Message, keys: KeyMap = keyMap) -> [Effect] {
         let screenBefore = state.screen
         let draftBefore = message.mayChangeDraft ? state.draft : nil
+        let noticeBefore = state.notice
         var effects = dispatch(&state, message, keys: keys)
+        // A notice belongs to the screen it was raised on, for a few seconds.
+        if state.notice != nil, state.notice == noticeBefore {
+            if state.screen != screenBefore { state.notice = nil }
+            if case .tick = message, state.tick - state.noticeSince > AppState.noticeTicks { state.notice = nil }
+        }
         // Leaving the Jobs view stops its polling, however it was left.
         if screenBefore == .jobs, state.screen != .jobs { effects.append(.stopWatchingJobs) }
         if state.screen.isWizard {

@@ -308,3 +308,27 @@ struct PreviewEditTests {
         #expect(leaving.screen == .runtime && !leaving.preview.edited && leaving.preview.text == "#!/bin/bash\necho one\n")
     }
 }
+
+/// Notices belong to what raised them: gone with a screen change or after a
+/// few seconds; errors stay until dismissed.
+struct MessageLifetimeTests {
+    @Test func noticesPassAndErrorsStay() {
+        var state = Screens.base(100, 30)
+        Screens.connected(&state)
+        state.screen = .runtime
+        _ = Update.update(&state, .input(.key(.character("6"))))
+        #expect(state.notice?.contains("no job to watch") == true)
+        _ = Update.update(&state, .input(.key(.function(3))))
+        #expect(state.notice == nil, "another screen: the notice was about the last one")
+        _ = Update.update(&state, .input(.key(.character("6"))))
+        #expect(state.notice != nil)
+        for _ in 0...AppState.noticeTicks { _ = Update.update(&state, .tick) }
+        #expect(state.notice == nil, "a few seconds later it is gone")
+        state.error = "a real problem"
+        for _ in 0...AppState.noticeTicks { _ = Update.update(&state, .tick) }
+        _ = Update.update(&state, .input(.key(.function(3))))
+        #expect(state.error == "a real problem", "errors stay until dismissed")
+        _ = Update.update(&state, .input(.key(.enter)))
+        #expect(state.error == nil)
+    }
+}
