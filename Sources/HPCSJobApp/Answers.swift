@@ -24,7 +24,11 @@ enum Answers {
             }
         case let .prompt(prompt):
             state.prompt = prompt
+        case let .connectProgress(phase):
+            guard state.connecting else { return [] }
+            state.activity = Activity(label: phase, fraction: nil, startedTick: state.activity?.startedTick ?? state.tick)
         case let .connected(.success(target), home):
+            state.connecting = false
             state.activity = nil
             state.connected = true
             state.connect.connectedTo = target
@@ -34,6 +38,7 @@ enum Answers {
             if state.screen == .connect { state.screen = .infoFiles }
             return [.list(home ?? "/"), .loadClusterChoices]
         case let .connected(.failure(error), _):
+            state.connecting = false
             state.activity = nil
             state.error = "\(error)"
         case let .listed(path, .success(entries)):
@@ -193,6 +198,7 @@ enum Answers {
             state.error = failure.message
         case let .failed(text):
             state.activity = nil
+            state.connecting = false
             state.error = text
         case let .notice(text):
             state.notice = text

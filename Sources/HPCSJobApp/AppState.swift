@@ -28,6 +28,8 @@ public enum Screen: Int, CaseIterable, Sendable, Comparable {
 public struct Activity: Equatable, Sendable {
     public var label: String
     public var fraction: Double?
+    /// The tick it began at, when the status line shows how long it has taken.
+    public var startedTick: Int?
 }
 
 /// A question only the user can answer, raised while connecting.
@@ -181,6 +183,8 @@ public struct AppState: Sendable {
     public var quitting = false
     public var submissionInFlight = false
     public var connected = false
+    /// A connection attempt is under way (Esc on Connect cancels it).
+    public var connecting = false
     /// Lines the log view keeps (its ring buffer's capacity).
     public var logCapacity = 100_000
 

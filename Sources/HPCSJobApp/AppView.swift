@@ -65,7 +65,10 @@ public enum AppView {
 
     static func drawStatusLine(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
         if let activity = state.activity {
-            let label = Spinner.frame(state.tick) + " " + activity.label
+            var label = Spinner.frame(state.tick) + " " + activity.label
+            if let started = activity.startedTick {
+                label += String(format: " · %.1f s", Double(state.tick - started) * 0.12)
+            }
             if let fraction = activity.fraction {
                 ProgressBar.draw(&buffer, fraction: fraction, label: label + " \(Int(fraction * 100))%", area: area, theme: theme)
             } else {

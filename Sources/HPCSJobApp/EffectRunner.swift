@@ -173,6 +173,10 @@ final class EffectRunner: Sendable {
                 try await JobCanceller.cancel(jobIDs: ids, on: try await connection())
                 send(.cancelResult("cancel requested for \(ids.count == 1 ? "job \(ids[0])" : "\(ids.count) jobs")"))
             } catch { send(.failed("\(error)")) }
+        case .cancelConnect:
+            connectAttempt.withLock { $0 += 1 }
+            let dropped = manager.withLock { current in defer { current = nil }; return current }
+            if let dropped { await dropped.close() }
         case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs, .notify, .openExternally:
             break
         }
@@ -181,7 +185,13 @@ final class EffectRunner: Sendable {
     private let config = Mutex<HPCSConfig?>(nil)
     private func currentConfig() throws -> HPCSConfig? { config.withLock { $0 } }
 
+    /// Bumped by each attempt and by a cancel: an attempt that is no longer
+    /// the latest drops its result (and its connection).
+    private let connectAttempt = Mutex(0)
+
     private func connect(_ path: String) async {
+        let attempt = connectAttempt.withLock { $0 += 1; return $0 }
+        func isCurrent() -> Bool { connectAttempt.withLock { $0 == attempt } }
         do {
             let loaded = try HPCSConfig.load(path: path)
             config.withLock { $0 = loaded }
@@ -189,6 +199,10 @@ final class EffectRunner: Sendable {
             let newManager = ConnectionManager(settings: settings, interaction: UIInteraction(runner: self))
             manager.withLock { old in old = newManager }
             let ssh = try await newManager.connection()
+            guard isCurrent() else {
+                await newManager.close()
+                return
+            }
             let home = try? await ssh.homeDirectory()
             RecentConfigs.remember(path, paths: paths)
             if let submitter { _ = try? await submitter.recover(on: ssh, cluster: ssh.settings) }
@@ -197,9 +211,9 @@ final class EffectRunner: Sendable {
             // After the connection's own messages, so it stays on the status line.
             if !settings.configWarnings.isEmpty { send(.notice(settings.configWarnings.joined(separator: " · "))) }
         } catch let error as SSHError {
-            send(.connected(.failure(error), home: nil))
+            if isCurrent() { send(.connected(.failure(error), home: nil)) }
         } catch {
-            send(.failed("\(error)"))
+            if isCurrent() { send(.failed("\(error)")) }
         }
     }
 
@@ -344,6 +358,8 @@ struct UIInteraction: SSHInteraction {
         }
         return nil
     }
+
+    func progress(_ phase: ConnectPhase) { runner.send(.connectProgress(phase.description)) }
 
     func password(user: String, host: String) async -> String? {
         let challenge = KeyboardInteractiveChallenge(name: "Password", instruction: "\(user)@\(host)",

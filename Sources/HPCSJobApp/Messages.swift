@@ -46,6 +46,8 @@ public enum Message: Sendable {
     case failed(String)
     /// A note for the status line that is not an error.
     case notice(String)
+    /// Where the connection attempt is (resolving, TCP, handshake, signing in).
+    case connectProgress(String)
 
     /// Whether the message can change the job being prepared (quitting then asks).
     var mayChangeDraft: Bool {
@@ -70,6 +72,8 @@ public enum Effect: Equatable, Sendable {
     case submit(PreparedSubmission, edited: String?)
     case monitor(SubmissionRecord)
     case stopMonitor
+    /// The user gave up on the connection attempt: its result is dropped.
+    case cancelConnect
     case cancel(jobID: String)
     case fetchResults(SubmissionRecord)
     case loadHistory(HistoryRequest)

@@ -7,11 +7,20 @@ import TerminalUI
 /// nil for a key it does not use, so the global bindings get it.
 enum SetupScreens {
     static func connectKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
+        if state.connecting {
+            guard keys.matches(key, .back) || key == .enter else { return nil }
+            if key == .enter { state.notice = "already connecting; \(keys.label(.back)) gives up"; return [] }
+            state.connecting = false
+            state.activity = nil
+            state.notice = "connection attempt cancelled"
+            return [.cancelConnect]
+        }
         switch key {
         case .enter:
             let path = state.connect.configPath.text
             guard !path.isEmpty else { state.notice = "type the path of an HPCS client config"; return [] }
-            state.activity = Activity(label: "connecting", fraction: nil)
+            state.activity = Activity(label: "connecting", fraction: nil, startedTick: state.tick)
+            state.connecting = true
             return [.loadConfig(path), .connect(path)]
         case .up, .down:
             guard !state.connect.recent.isEmpty else { return [] }

@@ -122,8 +122,10 @@ extension SessionDriver {
         let knownHosts = try KnownHosts(files: settings.knownHostsFiles + settings.globalKnownHostsFiles)
         let name = settings.knownHostsName
         preferKnownHostKeyTypes(knownHosts.knownKeyTypes(host: name.host, port: name.port))
+        interaction.progress(.handshake(host: settings.host))
         if libssh2_session_handshake(session, fd) != 0 { throw lastError(during: "the SSH handshake") }
         let (hostKey, wasKnown) = try verifyHostKey(knownHosts, settings: settings, interaction: interaction)
+        interaction.progress(.authenticating(user: settings.user, host: settings.host))
         let (offered, method) = try authenticate(settings: settings, interaction: interaction)
         // Streams and keepalives run without a per-call timeout.
         libssh2_session_set_timeout(session, 0)

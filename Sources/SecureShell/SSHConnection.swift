@@ -56,16 +56,19 @@ public final class SSHConnection: Sendable {
         var proxy: ProxyCommandProcess?
         var socket: Int32 = -1
         if let command = settings.proxyCommand {
+            interaction.progress(.proxyCommand(command))
             let started = try ProxyCommandProcess(command)
             proxy = started
             socket = started.socket
         } else if let last = settings.jumpHosts.last {
             var outer = last
             outer.jumpHosts = Array(settings.jumpHosts.dropLast())
+            interaction.progress(.jumpHost(last.host))
             let jumpConnection = try await connect(outer, interaction: interaction)
             socket = try await jumpConnection.forward(toHost: settings.host, port: settings.port)
             jump = jumpConnection
         } else {
+            interaction.progress(.connecting(host: settings.host, port: settings.port))
             socket = try await Task.detached { try openTCP(host: settings.host, port: settings.port, timeout: settings.connectTimeout) }.value
         }
         let driver = SessionDriver(label: "\(settings.user)@\(settings.host):\(settings.port)", context: SessionContext(),

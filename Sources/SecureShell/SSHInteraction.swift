@@ -10,6 +10,32 @@ public protocol SSHInteraction: Sendable {
     func respond(to challenge: KeyboardInteractiveChallenge) async -> [String]?
     /// Password for password authentication, tried last; nil skips it.
     func password(user: String, host: String) async -> String?
+    /// Where a connection attempt is (for a UI that shows it); called on the
+    /// connecting thread, so it must not block.
+    func progress(_ phase: ConnectPhase)
+}
+
+extension SSHInteraction {
+    public func progress(_ phase: ConnectPhase) {}
+}
+
+/// The steps of making a connection, in order.
+public enum ConnectPhase: Sendable, Equatable, CustomStringConvertible {
+    case connecting(host: String, port: Int)
+    case proxyCommand(String)
+    case jumpHost(String)
+    case handshake(host: String)
+    case authenticating(user: String, host: String)
+
+    public var description: String {
+        switch self {
+        case let .connecting(host, port): "resolving \(host) and opening TCP port \(port)"
+        case let .proxyCommand(command): "starting ProxyCommand \(command)"
+        case let .jumpHost(host): "connecting through jump host \(host)"
+        case let .handshake(host): "SSH handshake with \(host), checking its host key"
+        case let .authenticating(user, host): "signing in as \(user) on \(host)"
+        }
+    }
 }
 
 public struct KeyboardInteractiveChallenge: Sendable, Equatable {

@@ -332,3 +332,21 @@ struct MessageLifetimeTests {
         #expect(state.error == nil)
     }
 }
+
+/// Connecting says what it is doing and for how long, and Esc gives up.
+struct ConnectingTests {
+    @Test func progressShowsThePhaseAndTheTimeAndEscCancels() {
+        var state = Screens.base(100, 30)
+        state.connect.configPath.set("/home/alice/hpcs-client.conf")
+        #expect(Update.update(&state, .input(.key(.enter))) == [.loadConfig("/home/alice/hpcs-client.conf"), .connect("/home/alice/hpcs-client.conf")])
+        _ = Update.update(&state, .connectProgress("resolving login.example.org and opening TCP port 22"))
+        for _ in 0..<25 { _ = Update.update(&state, .tick) }
+        let text = AppView.render(state, theme: .builtIn).text
+        #expect(text.contains("opening TCP port 22 · 3.0 s"), "\(text)")
+        #expect(Update.update(&state, .input(.key(.enter))).isEmpty && state.notice?.contains("already connecting") == true)
+        #expect(Update.update(&state, .input(.key(.escape))) == [.cancelConnect])
+        #expect(!state.connecting && state.activity == nil && state.screen == .connect)
+        _ = Update.update(&state, .connectProgress("SSH handshake with login.example.org"))
+        #expect(state.activity == nil, "a late report of a cancelled attempt changes nothing")
+    }
+}

@@ -339,6 +339,29 @@ struct TmuxEndToEndTests {
         try await waitFor("exited with 0")
     }
 
+    /// A login node whose port is closed: the TUI says so within seconds (as
+    /// the CLI does), keeps the form, and Connect can be tried again.
+    @Test func aClosedPortFailsFastWithTheReason() async throws {
+        let site = try LocalSite.require()
+        let folder = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("closed-port.conf")
+        let text = try String(contentsOfFile: site.config, encoding: .utf8)
+            .replacingOccurrences(of: "port = \(site.port)\n", with: "port = 1\n")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        let home = try launchApp(site, width: 100, height: 30, arguments: "--config \(config.path)")
+        defer { cleanUp(home: home) }
+        try await waitFor("Login node:")
+        let started = ContinuousClock.now
+        try send("Enter")
+        let failed = try await waitFor("Enter or Esc closes this", seconds: 20)
+        #expect(ContinuousClock.now - started < .seconds(10), "refused at once, not after a timeout")
+        #expect(failed.contains("refused") || failed.contains("Refused"), "\(failed)")
+        try send("Escape")
+        try await waitFor("closed-port.conf")
+        #expect(try screen().contains("Enter connect"), "back on Connect, the form as it was")
+    }
+
     /// Killed from outside, the app gives the terminal back as it found it:
     /// main screen, cursor shown, the shell's next output readable.
     @Test func terminalIsRestoredWhenTheAppIsKilled() async throws {
