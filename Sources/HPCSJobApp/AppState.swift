@@ -145,6 +145,7 @@ public struct MonitorState: Sendable {
     /// Whether the status poll and log follow run (until Esc leaves the Monitor).
     public var watching = false
     public var searching: TextFieldState?
+    public var searchMatch: SearchMatch?
     public var results: JobResults?
     public var resultsError: String?
 }

@@ -15,7 +15,7 @@ public enum Action: String, CaseIterable, Sendable {
     case runtimeMoveUp = "runtime.move-up", runtimeMoveDown = "runtime.move-down", runtimeUndo = "runtime.undo"
     case previewEdit = "preview.edit", previewRender = "preview.render", previewSubmit = "preview.submit"
     case monitorFollow = "monitor.follow", monitorWrap = "monitor.wrap", monitorSearch = "monitor.search"
-    case monitorNextMatch = "monitor.next-match", monitorCancel = "monitor.cancel", monitorResults = "monitor.results"
+    case monitorNextMatch = "monitor.next-match", monitorPreviousMatch = "monitor.previous-match", monitorCancel = "monitor.cancel", monitorResults = "monitor.results"
     case monitorBrowse = "monitor.browse", resultsPager = "results.pager", resultsEditor = "results.editor"
     case historyOpen = "history.open", historyDetails = "history.details", historyFilter = "history.filter"
     case historyState = "history.state", historyResults = "history.results", historyCancel = "history.cancel"
@@ -52,6 +52,7 @@ public enum Action: String, CaseIterable, Sendable {
         case .monitorWrap: [.character("w")]
         case .monitorSearch, .historyFilter, .jobsFilter: [.character("/")]
         case .monitorNextMatch: [.character("n")]
+        case .monitorPreviousMatch: [.character("N")]
         case .monitorCancel, .historyCancel, .jobsCancel: [.character("c")]
         case .monitorResults, .historyResults: [.character("r")]
         case .monitorBrowse: [.character("b")]
@@ -99,7 +100,8 @@ public enum Action: String, CaseIterable, Sendable {
         case .monitorFollow: "follow"
         case .monitorWrap: "wrap"
         case .monitorSearch, .historyFilter, .jobsFilter: self == .monitorSearch ? "search" : "filter"
-        case .monitorNextMatch: "next match"
+        case .monitorNextMatch: "older match"
+        case .monitorPreviousMatch: "newer match"
         case .monitorCancel, .historyCancel, .jobsCancel: "cancel job"
         case .monitorResults, .historyResults: "results"
         case .monitorBrowse: "browse results"

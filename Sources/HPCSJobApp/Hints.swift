@@ -71,7 +71,7 @@ enum Hints {
                 return [.fixed("Enter", "search"), .fixed("Esc", "cancel")]
             }
             if state.monitor.browser?.viewing != nil {
-                return [.fixed("↑↓ PgUp/PgDn", "scroll"), .action(.monitorSearch), .action(.monitorNextMatch), .action(.monitorWrap),
+                return [.fixed("↑↓ PgUp/PgDn", "scroll"), .action(.monitorSearch), .actions([.monitorNextMatch, .monitorPreviousMatch], "older/newer match"), .action(.monitorWrap),
                         .action(.resultsPager), .action(.resultsEditor), .action(.back, "files")]
             }
             if state.monitor.browser != nil {
@@ -80,7 +80,7 @@ enum Hints {
             }
             // Most needed first: narrow bars drop from the end.
             return [.action(.monitorCancel), .action(.monitorResults), .action(.monitorBrowse), .action(.monitorSearch),
-                    .action(.monitorFollow), .action(.monitorNextMatch), .action(.monitorWrap), .action(.back)]
+                    .action(.monitorFollow), .actions([.monitorNextMatch, .monitorPreviousMatch], "older/newer match"), .action(.monitorWrap), .action(.back)]
         case .jobs:
             if state.jobs.filtering { return [.fixed("Enter", "keep filter"), .fixed("Esc", "clear")] }
             return [.action(.jobsOpen), .action(.jobsFilter), .action(.jobsState), .action(.jobsSort), .action(.jobsEnded),

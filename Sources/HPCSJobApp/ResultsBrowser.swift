@@ -14,6 +14,7 @@ public struct ResultsBrowserState: Sendable {
     public var viewing: String?
     public var view = LogViewState(capacity: 200_000)
     public var searching: TextFieldState?
+    public var searchMatch: SearchMatch?
 
     public init(root: URL) { self.root = root }
 
@@ -94,9 +95,8 @@ enum ResultsBrowser {
         if var search = browser.searching {
             switch key {
             case .enter:
-                browser.view.search = search.text
                 browser.searching = nil
-                browser.view.findPrevious()
+                (browser.searchMatch, state.notice) = PaneSearch.start(&browser.view, query: search.text)
             case .escape: browser.searching = nil
             default:
                 guard search.handle(key) else { return nil }
@@ -104,7 +104,7 @@ enum ResultsBrowser {
             }
             return []
         }
-        let action = keys.action(for: key, among: [.back, .resultsPager, .resultsEditor, .monitorSearch, .monitorNextMatch,
+        let action = keys.action(for: key, among: [.back, .resultsPager, .resultsEditor, .monitorSearch, .monitorNextMatch, .monitorPreviousMatch,
                                                    .monitorWrap, .monitorBrowse])
         if action == .resultsPager || action == .resultsEditor { return open(browser, editor: action == .resultsEditor) }
         if browser.viewing != nil {
@@ -112,8 +112,9 @@ enum ResultsBrowser {
             case .back:
                 browser.viewing = nil
                 browser.view = LogViewState(capacity: 200_000)
-            case .monitorSearch: browser.searching = TextFieldState(browser.view.search ?? "")
-            case .monitorNextMatch: browser.view.findPrevious()
+            case .monitorSearch: browser.searching = TextFieldState()
+            case .monitorNextMatch, .monitorPreviousMatch:
+                (browser.searchMatch, state.notice) = PaneSearch.step(&browser.view, older: action == .monitorNextMatch)
             case .monitorWrap: browser.view.wrap.toggle()
             default: return browser.view.handle(key, page: visibleRows(state)) ? [] : nil
             }
@@ -153,7 +154,7 @@ enum ResultsBrowser {
         buffer.fill(area, style: theme[.text])
         if let viewing = browser.viewing {
             var title = viewing
-            if let search = browser.view.search, !search.isEmpty { title += " · /\(search)" }
+            title += PaneSearch.title(browser.view, browser.searchMatch)
             let inner = Frame.draw(&buffer, area, title: title, focused: true, theme: theme)
             let (body, pathRow) = inner.splitRows(-1)
             if let searching = browser.searching {

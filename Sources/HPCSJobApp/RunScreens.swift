@@ -49,9 +49,8 @@ enum RunScreens {
         if var search = state.monitor.searching {
             switch key {
             case .enter:
-                state.monitor.log.search = search.text
                 state.monitor.searching = nil
-                state.monitor.log.findPrevious()
+                (state.monitor.searchMatch, state.notice) = PaneSearch.start(&state.monitor.log, query: search.text)
             case .escape: state.monitor.searching = nil
             default:
                 guard search.handle(key) else { return nil }
@@ -60,7 +59,7 @@ enum RunScreens {
             return []
         }
         let page = max(1, state.size.height - 12)
-        let actions: [Action] = [.back, .monitorFollow, .monitorWrap, .monitorSearch, .monitorNextMatch, .monitorBrowse,
+        let actions: [Action] = [.back, .monitorFollow, .monitorWrap, .monitorSearch, .monitorNextMatch, .monitorPreviousMatch, .monitorBrowse,
                                  .monitorCancel, .monitorResults]
         switch keys.action(for: key, among: actions) {
         case .back:
@@ -70,8 +69,9 @@ enum RunScreens {
             return [.stopMonitor]
         case .monitorFollow: state.monitor.log.toggleFollow()
         case .monitorWrap: state.monitor.log.wrap.toggle()
-        case .monitorSearch: state.monitor.searching = TextFieldState(state.monitor.log.search ?? "")
-        case .monitorNextMatch: state.monitor.log.findPrevious()
+        case .monitorSearch: state.monitor.searching = TextFieldState()
+        case .monitorNextMatch, .monitorPreviousMatch:
+            (state.monitor.searchMatch, state.notice) = PaneSearch.step(&state.monitor.log, older: keys.matches(key, .monitorNextMatch))
         case .monitorBrowse:
             guard let results = state.monitor.results else {
                 state.notice = "fetch the results first (\(keys.label(.monitorResults))), then \(keys.label(.monitorBrowse)) browses them"

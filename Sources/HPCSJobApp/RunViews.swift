@@ -120,7 +120,7 @@ enum RunViews {
         var title = "Log \(record?.logPath ?? "")"
         title += log.following ? " · following" : " · paused (f resumes)"
         if log.wrap { title += " · wrap" }
-        if let search = log.search, !search.isEmpty { title += " · /\(search)" }
+        title += PaneSearch.title(log, monitor.searchMatch)
         let logInner = Frame.draw(&buffer, logArea, title: title, focused: true, theme: theme)
         if let searching = monitor.searching {
             let (searchRow, rest) = logInner.splitRows(1)

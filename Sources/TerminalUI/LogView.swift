@@ -176,17 +176,37 @@ public struct LogViewState: Sendable {
     }
 
     /// Jumps to the next line (upwards) containing the search text.
-    public mutating func findPrevious() {
-        guard let search, !search.isEmpty, lines.count > 0 else { return }
-        var index = lines.count - 1 - scrollBack - 1
-        while index >= 0 {
-            if lines[index].text.localizedCaseInsensitiveContains(search) {
-                scrollBack = lines.count - 1 - index
-                following = false
-                return
-            }
-            index -= 1
+    public mutating func findPrevious() { _ = find(older: true) }
+
+    /// The line at the bottom of the view: where a search goes on from.
+    public var currentLine: Int { lines.count - 1 - scrollBack }
+
+    /// Jumps to the nearest matching line above (older) or below (newer) the
+    /// current one (or the current one itself, for a new query); false when
+    /// there is none (the view stays).
+    public mutating func find(older: Bool, includingCurrent: Bool = false) -> Bool {
+        guard let search, !search.isEmpty, lines.count > 0 else { return false }
+        let from = includingCurrent ? currentLine : currentLine + (older ? -1 : 1)
+        let range = older ? Array(stride(from: min(from, lines.count - 1), through: 0, by: -1)) : Array(max(0, from)..<lines.count)
+        for index in range where lines[index].text.localizedCaseInsensitiveContains(search) {
+            scrollBack = lines.count - 1 - index
+            following = false
+            return true
         }
+        return false
+    }
+
+    /// Which match the current line is, of how many (nil when it is not one).
+    public func matchPosition() -> (number: Int, count: Int)? {
+        guard let search, !search.isEmpty, lines.count > 0, currentLine >= 0,
+              lines[currentLine].text.localizedCaseInsensitiveContains(search) else { return nil }
+        var count = 0
+        var number = 0
+        for index in 0..<lines.count where lines[index].text.localizedCaseInsensitiveContains(search) {
+            count += 1
+            if index <= currentLine { number = count }
+        }
+        return (number, count)
     }
 }
 

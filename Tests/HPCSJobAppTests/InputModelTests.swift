@@ -350,3 +350,37 @@ struct ConnectingTests {
         #expect(state.activity == nil, "a late report of a cancelled attempt changes nothing")
     }
 }
+
+/// Monitor search: a fresh query per `/`, n older and N newer, "not found"
+/// said, and which match of how many in the title.
+struct MonitorSearchTests {
+    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+        keys.flatMap { Update.update(&state, .input(.key($0))) }
+    }
+
+    func type(_ state: inout AppState, _ text: String) {
+        for char in text { _ = Update.update(&state, .input(.key(.character(char)))) }
+    }
+
+    @Test func searchCountsMovesBothWaysAndSaysNotFound() {
+        var state = Screens.base(100, 30)
+        state.screen = .monitor
+        for index in 0..<60 { state.monitor.log.append(Data((index % 20 == 5 ? "error \(index)\n" : "line \(index)\n").utf8)) }
+        _ = press(&state, .character("/"))
+        type(&state, "error")
+        _ = press(&state, .enter)
+        #expect(state.monitor.searchMatch == SearchMatch(number: 3, count: 3), "the newest match first")
+        #expect(AppView.render(state, theme: .builtIn).text.contains("/error 3/3"))
+        _ = press(&state, .character("n"))
+        #expect(state.monitor.searchMatch == SearchMatch(number: 2, count: 3))
+        _ = press(&state, .character("n"), .character("n"))
+        #expect(state.monitor.searchMatch?.number == 1 && state.notice?.contains("no older match") == true)
+        _ = press(&state, .character("N"))
+        #expect(state.monitor.searchMatch?.number == 2)
+        _ = press(&state, .character("/"))
+        #expect(state.monitor.searching?.text == "", "a fresh query each time")
+        type(&state, "nowhere")
+        _ = press(&state, .enter)
+        #expect(state.notice?.contains("not found") == true && state.monitor.searchMatch == nil)
+    }
+}
