@@ -51,17 +51,25 @@ enum Answers {
             state.infoFiles.fetched[role.rawValue] = fetched
             state.infoFiles.problems[role.rawValue] = nil
             state.infoFiles.verified = nil
+            state.infoFiles.verdict = nil
             if role == .application, state.infoFiles.fetched(.data) == nil { state.infoFiles.active = .data }
         case let .infoFetched(role, .failure(error)):
-            state.infoFiles.fetched[role.rawValue] = nil
-            state.infoFiles.problems[role.rawValue] = "\(error)"
+            // A path that did not work never replaces a pick that did.
+            if let kept = state.infoFiles.fetched(role) {
+                state.error = "\(error)\n\nThe earlier pick, \(kept.remotePath), is kept."
+            } else {
+                state.infoFiles.problems[role.rawValue] = "\(error)"
+            }
         case let .checksumProgress(done, total):
             state.activity = Activity(label: "verifying SHA-512 checksums", fraction: total == 0 ? nil : Double(done) / Double(total))
-        case .verified(.success):
+        case let .verified(paths, _) where paths != InfoRole.allCases.map({ state.infoFiles.fetched($0)?.remotePath ?? "" }):
+            // Files picked since: this verdict is not about them.
+            state.activity = nil
+        case .verified(_, .success):
             state.activity = nil
             state.infoFiles.verified = true
             state.infoFiles.verdict = "both files match their SHA-512 checksums"
-        case let .verified(.failure(error)):
+        case let .verified(_, .failure(error)):
             state.activity = nil
             state.infoFiles.verified = false
             state.infoFiles.verdict = "\(error)"

@@ -105,9 +105,9 @@ final class EffectRunner: Sendable {
                 try await InfoFetcher.verifyChecksums(infos, on: try await connection()) { [send] done, total in
                     send(.checksumProgress(done: done, total: total))
                 }
-                send(.verified(.success(())))
+                send(.verified(infos.map(\.remotePath), .success(())))
             } catch {
-                send(.verified(.failure(error as? PreparationError ?? PreparationError(.verification, "\(error)"))))
+                send(.verified(infos.map(\.remotePath), .failure(error as? PreparationError ?? PreparationError(.verification, "\(error)"))))
             }
         case .loadClusterChoices:
             await loadClusterChoices()

@@ -17,7 +17,8 @@ public enum Message: Sendable {
     case listed(path: String, Result<[RemoteFileInfo], SSHError>)
     case infoFetched(InfoRole, Result<FetchedInfo, PreparationError>)
     case checksumProgress(done: UInt64, total: UInt64)
-    case verified(Result<Void, PreparationError>)
+    /// The checksums of these info files (their paths) were checked.
+    case verified([String], Result<Void, PreparationError>)
     case clusterChoices(partitions: [String], accounts: [String], nodes: [String])
     case templates([String])
     case prepared(Result<PreparedSubmission, PreparationError>)

@@ -55,6 +55,11 @@ enum SetupScreens {
                 info.typedPath = TextFieldState("/")
             case .character("~") where typed.text.hasSuffix("/") && typed.cursor == typed.text.count:
                 info.typedPath = TextFieldState(homeFolder(state) + "/")
+            case .tab:
+                let (effects, notice) = complete(&typed, in: info)
+                info.typedPath = typed
+                if let notice { state.notice = notice }
+                return effects
             default:
                 guard typed.handle(key) else { return nil }
                 info.typedPath = typed
@@ -94,6 +99,10 @@ enum SetupScreens {
             let entry = info.entries[index - 1]
             let path = (info.directory == "/" ? "" : info.directory) + "/" + entry.name
             if entry.kind == .directory || entry.kind == .symlink && !entry.name.contains(".") { return [.list(path)] }
+            guard entry.name.hasSuffix(".yaml") || entry.name.hasSuffix(".yml") else {
+                state.notice = "\(entry.name) is not an info file: pick the *.info.yaml that describes it (/ types any path)"
+                return []
+            }
             info.problems[info.active.rawValue] = nil
             info.list.filter = ""
             return [.fetchInfo(info.active, path)]
@@ -108,6 +117,25 @@ enum SetupScreens {
 
     static func homeFolder(_ state: AppState) -> String { state.connect.home ?? "/" }
 
+    /// Tab in a typed path, as in a shell: completes from the folder shown;
+    /// another folder is read first (Tab again completes).
+    static func complete(_ typed: inout TextFieldState, in info: InfoFilesState) -> ([Effect], String?) {
+        let text = typed.text
+        let slash = text.lastIndex(of: "/")
+        let folderText = slash.map { String(text[...$0]) } ?? ""
+        let prefix = slash.map { String(text[text.index(after: $0)...]) } ?? text
+        let folder = absolute(folderText, in: info.directory).dropLastSlash
+        guard folder == info.directory else { return ([.list(folder)], "reading \(folder); Tab again completes") }
+        let names = info.entries.filter { $0.name.hasPrefix(prefix) }.map { $0.kind == .directory ? $0.name + "/" : $0.name }.sorted()
+        guard let first = names.first else { return ([], "nothing in \(folder) starts with “\(prefix)”") }
+        let common = names.dropFirst().reduce(first) { shared, name in String(zip(shared, name).prefix { $0 == $1 }.map(\.0)) }
+        typed.set(folderText + common)
+        if names.count == 1, common.hasSuffix("/") {
+            return ([.list(absolute(folderText + common, in: info.directory).dropLastSlash)], nil)
+        }
+        return ([], names.count > 1 ? "\(names.count) match: " + names.prefix(6).joined(separator: "  ") : nil)
+    }
+
     static func absolute(_ path: String, in directory: String) -> String {
         path.hasPrefix("/") ? path : (directory.hasSuffix("/") ? directory : directory + "/") + path
     }
@@ -116,4 +144,9 @@ enum SetupScreens {
         let parent = (directory as NSString).deletingLastPathComponent
         return parent.isEmpty ? "/" : parent
     }
+}
+
+extension String {
+    /// A folder path without its trailing slash (but "/" stays "/").
+    var dropLastSlash: String { count > 1 && hasSuffix("/") ? String(dropLast()) : self }
 }

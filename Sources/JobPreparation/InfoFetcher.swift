@@ -14,8 +14,13 @@ public enum InfoFetcher {
             }
             throw PreparationError(.infoFile, file: path, "cannot be read: \(error)")
         }
-        return FetchedInfo(remotePath: path, info: try InfoFile.parse(String(decoding: data, as: UTF8.self), file: path,
-                                                                      trustDomain: trustDomain))
+        // A binary file (the encrypted image itself, say) is named, never shown.
+        guard let text = String(data: data, encoding: .utf8),
+              !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\t" && $0 != "\r" || $0.value == 0x7F }) else {
+            throw PreparationError(.infoFile, file: path, "is not an info file: it holds binary data (\(data.count) bytes)",
+                                   fix: "pick the *.info.yaml file that describes it")
+        }
+        return FetchedInfo(remotePath: path, info: try InfoFile.parse(text, file: path, trustDomain: trustDomain))
     }
 
     /// Progress of verification: bytes hashed so far (whole files) of the total.

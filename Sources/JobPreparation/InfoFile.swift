@@ -30,10 +30,11 @@ public struct InfoFile: Sendable, Equatable, Codable {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw PreparationError(.infoFile, file: file, "is not valid YAML: \(error)")
         } catch {
-            throw PreparationError(.infoFile, file: file, "is not valid YAML: \(error)")
+            // The parser's message quotes the file's text: its first line only, printable, short.
+            let reason = String("\(error)".split(separator: "\n").first ?? "")
+                .unicodeScalars.filter { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) }.prefix(160)
+            throw PreparationError(.infoFile, file: file, "is not valid YAML: \(String(String.UnicodeScalarView(reason)))")
         }
         guard let info = root?.mapping?["info"], let mapping = info.mapping else {
             throw PreparationError(.infoFile, file: file, line: root?.mark.map { $0.line },

@@ -384,3 +384,60 @@ struct MonitorSearchTests {
         #expect(state.notice?.contains("not found") == true && state.monitor.searchMatch == nil)
     }
 }
+
+/// The info picker: only info files are fetched, a failed path keeps the
+/// good pick, a verdict about files no longer picked is dropped, Tab completes.
+struct InfoPickerTests {
+    func onInfoFiles() -> AppState {
+        var state = Screens.base(100, 30)
+        Screens.connected(&state)
+        state.screen = .infoFiles
+        state.infoFiles.directory = "/u"
+        state.infoFiles.entries = Screens.entries
+        state.infoFiles.list.setItems([".."] + Screens.entries.map(\.name))
+        return state
+    }
+
+    @Test func enterOnAFileThatIsNotAnInfoFileSaysSo() {
+        var state = onInfoFiles()
+        for char in "image" { _ = Update.update(&state, .input(.key(.character(char)))) }
+        #expect(Update.update(&state, .input(.key(.enter))).isEmpty)
+        #expect(state.notice?.contains("image.sif.age is not an info file") == true)
+    }
+
+    @Test func aFailedPathKeepsTheGoodPick() {
+        var state = onInfoFiles()
+        _ = Update.update(&state, .infoFetched(.application, .success(Screens.info("app"))))
+        _ = Update.update(&state, .infoFetched(.application, .failure(PreparationError(.infoFile, file: "/u/typo.yaml", "does not exist"))))
+        #expect(state.infoFiles.fetched(.application)?.remotePath == "/users/alice/app.info.yaml")
+        #expect(state.error?.contains("is kept") == true)
+    }
+
+    @Test func aVerdictAboutEarlierPicksIsDropped() {
+        var state = onInfoFiles()
+        state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
+        let verified = [Screens.info("app").remotePath, Screens.info("data").remotePath]
+        _ = Update.update(&state, .verified(verified, .success(())))
+        #expect(state.infoFiles.verified == true)
+        _ = Update.update(&state, .infoFetched(.data, .success(Screens.info("other"))))
+        #expect(state.infoFiles.verified == nil && state.infoFiles.verdict == nil, "a new pick clears the verdict")
+        _ = Update.update(&state, .verified(verified, .success(())))
+        #expect(state.infoFiles.verified == nil, "a late verdict on the old pair is not about these files")
+    }
+
+    @Test func tabCompletesATypedPath() {
+        var state = onInfoFiles()
+        _ = Update.update(&state, .input(.key(.character("/"))))
+        for char in "da" { _ = Update.update(&state, .input(.key(.character(char)))) }
+        _ = Update.update(&state, .input(.key(.tab)))
+        #expect(state.infoFiles.typedPath?.text == "/u/data.info.yaml")
+        state.infoFiles.typedPath = TextFieldState("/u/pro")
+        #expect(Update.update(&state, .input(.key(.tab))) == [.list("/u/projects")])
+        #expect(state.infoFiles.typedPath?.text == "/u/projects/")
+        state.infoFiles.typedPath = TextFieldState("/elsewhere/x")
+        #expect(Update.update(&state, .input(.key(.tab))) == [.list("/elsewhere")])
+        state.infoFiles.typedPath = TextFieldState("/u/")
+        _ = Update.update(&state, .input(.key(.tab)))
+        #expect(state.notice?.contains("4 match") == true)
+    }
+}

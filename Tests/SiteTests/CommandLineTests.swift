@@ -47,6 +47,20 @@ struct CommandLineTests {
                 || (try JSONSerialization.jsonObject(with: hpcsJob(["history", "--json"], home: home).stdout) as? [Any])?.isEmpty == true)
     }
 
+    /// A binary file given as an info file is named, not dumped (ELF bytes
+    /// in a YAML parser's message would reach the terminal).
+    @Test func aBinaryFileGivenAsAnInfoFileIsNamedNotShown() throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        var arguments = submitArguments(site) + ["--dry-run"]
+        if let index = arguments.firstIndex(of: site.appInfo) { arguments[index] = "/usr/bin/env" }
+        let result = try hpcsJob(arguments, home: home)
+        #expect(result.status == 65, "\(result.err)")
+        #expect(result.err.contains("/usr/bin/env") && result.err.contains("is not an info file: it holds binary data"), "\(result.err)")
+        #expect(!result.err.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value) })
+    }
+
     /// The site's config with `[supercomputer] known-hosts` pointing elsewhere.
     func config(_ site: LocalSite, knownHosts: String, in home: URL) throws -> String {
         let text = try String(contentsOfFile: site.config, encoding: .utf8).replacingOccurrences(of: site.knownHosts, with: knownHosts)
