@@ -24,6 +24,9 @@ enum Answers {
             }
         case let .prompt(prompt):
             state.prompt = prompt
+        case .historyStatesRefreshed:
+            guard state.screen == .history else { return [] }
+            return HistoryScreen.reload(&state)
         case let .connectProgress(phase):
             guard state.connecting else { return [] }
             state.activity = Activity(label: phase, fraction: nil, startedTick: state.activity?.startedTick ?? state.tick)
@@ -36,9 +39,21 @@ enum Answers {
             state.notice = nil
             // A user who went to History or Jobs while connecting stays there.
             if state.screen == .connect { state.screen = .infoFiles }
-            return [.list(home ?? "/"), .loadClusterChoices]
+            var effects: [Effect] = [.list(home ?? "/"), .loadClusterChoices]
+            if state.screen == .history { effects.append(.watchHistory) }
+            if let (record, action) = state.pendingRecordAction {
+                state.pendingRecordAction = nil
+                if target == RunScreens.cluster(of: record) {
+                    effects += RunScreens.act(&state, action, on: record)
+                } else {
+                    state.error = "connected to \(target), but job \(record.jobID ?? record.id) ran on \(RunScreens.cluster(of: record)): "
+                        + "its config \(record.configPath) now points elsewhere, so nothing was done"
+                }
+            }
+            return effects
         case let .connected(.failure(error), _):
             state.connecting = false
+            state.pendingRecordAction = nil
             state.activity = nil
             state.error = "\(error)"
         case let .listed(path, .success(entries)):

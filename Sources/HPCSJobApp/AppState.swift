@@ -48,6 +48,13 @@ public enum Prompt: Equatable, Sendable {
     case leaveEditedPreview
     /// `r` on an edited Preview: the fresh render would replace the edit.
     case discardEditAndRender
+    /// A History action on a job of a cluster this session is not connected to.
+    case connectForRecord(SubmissionRecord, RecordAction)
+}
+
+/// What History does with a record once connected to its cluster.
+public enum RecordAction: Equatable, Sendable {
+    case monitor, results, cancel
 }
 
 public struct ConnectState: Equatable, Sendable {
@@ -186,6 +193,8 @@ public struct AppState: Sendable {
     public var connected = false
     /// A connection attempt is under way (Esc on Connect cancels it).
     public var connecting = false
+    /// A History action waiting for the connection to its record's cluster.
+    public var pendingRecordAction: (record: SubmissionRecord, action: RecordAction)?
     /// Lines the log view keeps (its ring buffer's capacity).
     public var logCapacity = 100_000
 

@@ -133,6 +133,12 @@ enum PromptView {
             let listed = ids.count > 8 ? ids.prefix(8).joined(separator: " ") + " and \(ids.count - 8) more" : ids.joined(separator: " ")
             Modal.draw(&buffer, title: ids.count == 1 ? "Cancel job?" : "Cancel \(ids.count) jobs?", lines: ["scancel \(listed)?"],
                        buttons: ["y: cancel", "n: keep"], area: area, theme: theme)
+        case let .connectForRecord(record, _):
+            let now = state.connected ? "This session is connected to \(state.connect.connectedTo ?? "another cluster")." : "Not connected."
+            Modal.draw(&buffer, title: "Connect to its cluster?", lines: [
+                "Job \(record.jobID ?? "—") ran on \(RunScreens.cluster(of: record)). \(now)",
+                "Connect there with \(record.configPath)?",
+            ], buttons: ["y: connect", "n: not now"], area: area, theme: theme)
         case .leaveEditedPreview:
             Modal.draw(&buffer, title: "Keep your edit?", lines: ["The SBATCH was edited in $EDITOR. Keep the edit (it is shown and "
                 + "submitted when you come back, until you discard it), or discard it?"],

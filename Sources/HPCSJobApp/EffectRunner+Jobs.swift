@@ -23,6 +23,22 @@ extension EffectRunner {
         }
     }
 
+    /// History's unfinished jobs on the connected cluster: their states asked
+    /// for in one remote command now and every 20 s while History is shown.
+    func watchHistory() async {
+        while !Task.isCancelled {
+            if let history, let ssh = try? await connection() {
+                let settings = ssh.settings
+                if let records = try? history.unfinished(host: settings.host, port: settings.port, user: settings.user),
+                   !records.isEmpty, let refreshed = try? await history.refresh(records, on: ssh), !Task.isCancelled {
+                    let changed = zip(records, refreshed).filter { $0.state != $1.state }.count
+                    if changed > 0 { send(.historyStatesRefreshed(changed)) }
+                }
+            }
+            try? await Task.sleep(for: .seconds(20))
+        }
+    }
+
     /// A job as a record the Monitor follows: hpcs-job's own from the
     /// history; any other from `scontrol show job` (its log path, expanded
     /// by Slurm), kept out of the history.

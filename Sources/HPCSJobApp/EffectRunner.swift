@@ -20,6 +20,8 @@ final class EffectRunner: Sendable {
     private let monitorTask = Mutex<Task<Void, Never>?>(nil)
     /// The Jobs view's polling loop, while it is shown.
     let jobsTask = Mutex<Task<Void, Never>?>(nil)
+    /// History's refresh of unfinished jobs' states, while it is shown.
+    let historyTask = Mutex<Task<Void, Never>?>(nil)
 
     init(paths: LocalPaths, history: HistoryStore?, templates: TemplateStore, sshConfig: SSHConfigFile? = nil,
          send: @escaping @Sendable (Message) -> Void) {
@@ -68,6 +70,17 @@ final class EffectRunner: Sendable {
         }
         if case .stopWatchingJobs = effect {
             jobsTask.withLock { $0?.cancel(); $0 = nil }
+            return
+        }
+        if case .watchHistory = effect {
+            historyTask.withLock { task in
+                task?.cancel()
+                task = Task { await self.watchHistory() }
+            }
+            return
+        }
+        if case .stopWatchingHistory = effect {
+            historyTask.withLock { $0?.cancel(); $0 = nil }
             return
         }
         if case let .monitor(record) = effect {
@@ -177,6 +190,7 @@ final class EffectRunner: Sendable {
             connectAttempt.withLock { $0 += 1 }
             let dropped = manager.withLock { current in defer { current = nil }; return current }
             if let dropped { await dropped.close() }
+        case .watchHistory, .stopWatchingHistory: break
         case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs, .notify, .openExternally:
             break
         }
@@ -267,12 +281,7 @@ final class EffectRunner: Sendable {
                 while !Task.isCancelled {
                     if let connection = try? await manager.connection(),
                        let status = try? await StatusPoller.poll(jobIDs: [jobID], on: connection)[jobID] {
-                        if status.state != state {
-                            _ = try? history?.update(record.id) { updated in
-                                updated.state = status.state.rawValue
-                                if status.state.isTerminal { updated.exitCode = status.exitCode?.code }
-                            }
-                        }
+                        if status.state != state { _ = try? history?.apply(status, to: record.id) }
                         state = status.state
                         send(.status(status))
                         if status.state.isTerminal {

@@ -49,6 +49,8 @@ public enum Message: Sendable {
     case notice(String)
     /// Where the connection attempt is (resolving, TCP, handshake, signing in).
     case connectProgress(String)
+    /// This many History records got a new state from Slurm.
+    case historyStatesRefreshed(Int)
 
     /// Whether the message can change the job being prepared (quitting then asks).
     var mayChangeDraft: Bool {
@@ -75,6 +77,9 @@ public enum Effect: Equatable, Sendable {
     case stopMonitor
     /// The user gave up on the connection attempt: its result is dropped.
     case cancelConnect
+    /// History's unfinished jobs: their states asked for now and periodically.
+    case watchHistory
+    case stopWatchingHistory
     case cancel(jobID: String)
     case fetchResults(SubmissionRecord)
     case loadHistory(HistoryRequest)

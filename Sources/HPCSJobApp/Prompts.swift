@@ -69,6 +69,14 @@ enum Prompts {
             case .escape: state.prompt = nil
             default: break
             }
+        case let .connectForRecord(record, action):
+            state.prompt = nil
+            guard key == .character("y") || key == .enter else { return [] }
+            state.pendingRecordAction = (record, action)
+            state.connect.configPath.set(record.configPath)
+            state.activity = Activity(label: "connecting to \(RunScreens.cluster(of: record))", fraction: nil, startedTick: state.tick)
+            state.connecting = true
+            return [.loadConfig(record.configPath), .connect(record.configPath)]
         case .discardEditAndRender:
             state.prompt = nil
             if key == .character("y") {

@@ -154,23 +154,47 @@ enum RunScreens {
             return nil
         case .historyOpen:
             guard entry?.jobID != nil, let record = loaded() else { return [] }
-            return attach(&state, record)
+            return act(&state, .monitor, on: record)
         case .historyResults:
             guard entry?.jobID != nil, let record = loaded() else { return [] }
-            var effects = attach(&state, record)
-            state.activity = Activity(label: "fetching results", fraction: 0)
-            effects.append(.fetchResults(record))
-            return effects
+            return act(&state, .results, on: record)
         case .historyCancel:
             guard let entry, let jobID = entry.jobID else { return [] }
             if entry.isFinished { state.notice = "job \(jobID) has ended: nothing to cancel"; return [] }
-            state.prompt = .confirmCancel(jobID: jobID)
+            guard let record = loaded() else { return [] }
+            return act(&state, .cancel, on: record)
         case .historyResubmit:
             guard let record = loaded() else { return [] }
             resubmit(&state, record)
         default: return key == .enter ? [] : nil
         }
         return []
+    }
+
+    /// The cluster a record's job ran on, as the top bar names connections.
+    static func cluster(of record: SubmissionRecord) -> String {
+        "\(record.clusterUser)@\(record.clusterHost):\(record.clusterPort)"
+    }
+
+    /// A History action, on the record's own cluster: when this session is
+    /// not connected there, it offers to connect (with the record's config).
+    static func act(_ state: inout AppState, _ action: RecordAction, on record: SubmissionRecord) -> [Effect] {
+        guard state.connected, state.connect.connectedTo == cluster(of: record) else {
+            state.prompt = .connectForRecord(record, action)
+            return []
+        }
+        switch action {
+        case .monitor: return attach(&state, record)
+        case .results:
+            var effects = attach(&state, record)
+            state.activity = Activity(label: "fetching results", fraction: 0)
+            effects.append(.fetchResults(record))
+            return effects
+        case .cancel:
+            guard let jobID = record.jobID else { return [] }
+            state.prompt = .confirmCancel(jobID: jobID)
+            return []
+        }
     }
 
     static func attach(_ state: inout AppState, _ record: SubmissionRecord) -> [Effect] {

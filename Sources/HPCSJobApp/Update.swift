@@ -23,6 +23,9 @@ public enum Update {
         }
         // Leaving the Jobs view stops its polling, however it was left.
         if screenBefore == .jobs, state.screen != .jobs { effects.append(.stopWatchingJobs) }
+        // History refreshes its unfinished jobs' states while shown (and connected).
+        if screenBefore != .history, state.screen == .history, state.connected { effects.append(.watchHistory) }
+        if screenBefore == .history, state.screen != .history { effects.append(.stopWatchingHistory) }
         if state.screen.isWizard {
             state.lastWizardScreen = state.screen
             state.returnTo = []

@@ -87,6 +87,18 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    /// Submitted jobs whose last known state is not final, newest first,
+    /// on one cluster: the ones whose state is worth asking Slurm again.
+    public func unfinished(host: String, port: Int, user: String, limit: Int = 500) throws -> [SubmissionRecord] {
+        try pool.read { db in
+            try SubmissionRecord
+                .filter(Column("jobID") != nil && Column("clusterHost") == host && Column("clusterPort") == port
+                        && Column("clusterUser") == user)
+                .filter(Column("state") == nil || !SubmissionRecord.finalStates.contains(Column("state")))
+                .order(Column("createdAt").desc).limit(limit).fetchAll(db)
+        }
+    }
+
     /// Records whose sbatch may have run without the job id being stored.
     public func unresolved() throws -> [SubmissionRecord] {
         try pool.read { db in

@@ -20,18 +20,6 @@ func connection(for record: SubmissionRecord, options: RecordOptions) async thro
     return (try await connect(config, acceptNewHostKey: options.acceptNewHostKey, sshConfigPath: options.sshConfig), config)
 }
 
-/// Polls the records' jobs once and stores what changed.
-func refresh(_ records: [SubmissionRecord], history: HistoryStore, on host: RemoteHost) async throws -> [SubmissionRecord] {
-    let ids = records.compactMap(\.jobID)
-    let statuses = try await StatusPoller.poll(jobIDs: ids, on: host)
-    return try records.map { record in
-        guard let jobID = record.jobID, let status = statuses[jobID] else { return record }
-        return try history.update(record.id) { updated in
-            updated.state = status.state.rawValue
-            if status.state.isTerminal { updated.exitCode = status.exitCode?.code }
-        } ?? record
-    }
-}
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the state of submissions (by submission or job id).")
@@ -55,7 +43,7 @@ struct Status: AsyncParsableCommand {
                 let submitter = Submitter(history: history, paths: LocalPaths(), templates: TemplateStore.standard())
                 try await submitter.recover(on: ssh, cluster: ssh.settings)
                 let current = try group.map { try history.record($0.id) ?? $0 }
-                let refreshed = try await refresh(current, history: history, on: ssh)
+                let refreshed = try await history.refresh(current, on: ssh)
                 updated += refreshed
                 for record in refreshed where record.isFinished {
                     guard let jobID = record.jobID, let efficiency = try? await StatusPoller.efficiency(jobID: jobID, on: ssh) else { continue }
@@ -165,10 +153,7 @@ func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SS
     try await follower.run(isFinal: {
         guard let ssh = try? await manager.connection(),
               let status = try? await StatusPoller.poll(jobIDs: [jobID], on: ssh)[jobID] else { return false }
-        _ = try? history.update(record.id) { updated in
-            updated.state = status.state.rawValue
-            if status.state.isTerminal { updated.exitCode = status.exitCode?.code }
-        }
+        _ = try? history.apply(status, to: record.id)
         return status.state.isTerminal
     }, onBytes: { data in
         FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(decoder.decode(data)).utf8))

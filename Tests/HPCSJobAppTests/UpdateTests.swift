@@ -219,15 +219,38 @@ struct UpdateTests {
 
     @Test func historyActions() {
         var state = AppState()
+        Screens.connected(&state)
         state.screen = .history
         Screens.showHistory(&state, [Screens.record("s1", name: "one", state: "RUNNING", exit: nil, minutesAgo: 1)], selected: 0)
         #expect(press(&state, .character("c")).isEmpty && state.prompt == .confirmCancel(jobID: "4001"))
         #expect(press(&state, .character("y")) == [.cancel(jobID: "4001")])
         let attach = press(&state, .enter)
-        #expect(state.screen == .monitor && attach.count == 1)
+        #expect(state.screen == .monitor && attach.count == 2 && attach.last == .stopWatchingHistory, "\(attach)")
         state.screen = .history
         _ = press(&state, .character("N"))
         #expect(state.options.fields[0].text == "one" && state.runtime.arguments == ["--in", "two words"])
+    }
+
+    /// A record of another cluster (or none connected): the action offers to
+    /// connect with the record's own config, then does what was asked there,
+    /// never on whatever cluster happens to be connected.
+    @Test func historyActionsRunOnTheRecordsOwnCluster() {
+        var state = AppState()
+        Screens.connected(&state)
+        state.connect.connectedTo = "alice@other-cluster.example.org:22"
+        state.screen = .history
+        let record = Screens.record("s1", name: "one", state: "RUNNING", exit: nil, minutesAgo: 1)
+        Screens.showHistory(&state, [record], selected: 0)
+        #expect(press(&state, .character("c")).isEmpty && state.prompt == .connectForRecord(record, .cancel))
+        #expect(press(&state, .character("y")) == [.loadConfig("/home/alice/hpcs-client.conf"), .connect("/home/alice/hpcs-client.conf")])
+        let effects = Update.update(&state, .connected(.success("alice@login.example.org:22"), home: "/home/alice"))
+        #expect(effects.contains(.watchHistory) && state.prompt == .confirmCancel(jobID: "4001"), "asked once connected there")
+        #expect(press(&state, .character("y")) == [.cancel(jobID: "4001")])
+        // The record's config now reaches somewhere else: nothing is done.
+        state.connect.connectedTo = "alice@other-cluster.example.org:22"
+        _ = press(&state, .enter, .character("y"))
+        _ = Update.update(&state, .connected(.success("alice@third.example.org:22"), home: nil))
+        #expect(state.screen == .history && state.error?.contains("nothing was done") == true)
     }
 }
 
