@@ -54,11 +54,13 @@ public enum AppView {
         } else {
             connection = "○ not connected"
         }
-        let text = DisplayWidth.truncate(connection, to: max(0, area.width / 4))
+        // Narrow terminals get short tab titles; the connection (cluster name
+        // included) gets what the tabs leave in their compact form, whole when it fits.
+        let titles = area.width < 140 ? Screen.allCases.map(\.shortTitle) : Screen.allCases.map(\.title)
+        let compactTabs = titles.count * 4 + DisplayWidth.of(titles[state.screen.rawValue]) + 1
+        let text = DisplayWidth.truncate(connection, to: max(area.width / 4, area.width - x - compactTabs - 2))
         let connectionX = area.maxX - DisplayWidth.of(text) - 1
         buffer.write(text + " ", x: connectionX, y: area.y, style: state.connected ? theme[.statusOK] : theme[.dim])
-        // Narrow terminals get short tab titles; tabs never run under the indicator.
-        let titles = area.width < 140 ? Screen.allCases.map(\.shortTitle) : Screen.allCases.map(\.title)
         Tabs.draw(&buffer, titles: titles, selected: state.screen.rawValue,
                   area: Rect(x: x, y: area.y, width: max(0, connectionX - x - 1), height: 1), theme: theme)
     }

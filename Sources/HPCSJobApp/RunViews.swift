@@ -102,7 +102,9 @@ enum RunViews {
                              area: Rect(x: left[1].x, y: left[1].y + 1, width: left[1].width, height: 1), theme: theme)
         }
         if let results = monitor.results {
-            Frame.line(&buffer, "Results: \(results.directory.path)", at: left[1], row: 2, style: theme[.statusOK])
+            // The results folder is wrapped, not cut: it is where the user goes next.
+            let place = Frame.fold("Results: \(results.directory.path)", width: max(1, left[1].width)).prefix(2)
+            for (offset, line) in place.enumerated() { Frame.line(&buffer, line, at: left[1], row: 1 + offset, style: theme[.statusOK]) }
             Frame.line(&buffer, "App exit code: \(results.exitCode.map(String.init) ?? "—")", at: left[1], row: 3, style: theme[.text])
             let out = (results.stdout ?? "").split(separator: "\n").first.map(String.init) ?? ""
             Frame.line(&buffer, "stdout: " + TerminalSanitizer.plainText(out), at: left[1], row: 4, style: theme[.text])
@@ -143,7 +145,8 @@ enum RunViews {
         let history = state.history
         var title = history.counting ? "Past submissions (\(history.total)+, counting…)" : "Past submissions (\(history.total))"
         if !history.filter.text.isEmpty { title += " · /\(history.filter.text)" }
-        if let stateFilter = history.stateFilter { title += " · state \(stateFilter)" }
+        // One spelling per state: Slurm's, and "not submitted" for ours.
+        if let stateFilter = history.stateFilter { title += " · state " + (stateFilter == "failed" ? "not submitted" : stateFilter) }
         let (listArea, detailArea) = history.showDetails ? area.splitRows(area.height / 2) : (area, Rect(x: 0, y: 0, width: 0, height: 0))
         let inner = Frame.draw(&buffer, listArea, title: title, focused: true, theme: theme)
         if history.filtering {
@@ -186,7 +189,8 @@ enum RunViews {
             return
         }
         var lines: [String] = [
-            "Job \(record.jobID ?? "—") on \(record.clusterUser)@\(record.clusterHost):\(record.clusterPort) · stage \(record.stage.rawValue)",
+            "Job \(record.jobID ?? "—") on \(record.clusterUser)@\(record.clusterHost):\(record.clusterPort) · stage \(record.stage.rawValue)"
+                + " · submitted \(utcMinute(record.createdAt)) UTC",
             "Spec: -J \(record.spec.jobName) -N \(record.spec.nodes) -p \(record.spec.partition) -t \(record.spec.time) -w \(record.spec.nodelist) -s \(record.spec.workdir)",
             "Args: \(record.spec.applicationArguments.map { "⟨\($0)⟩" }.joined(separator: " "))   Flags: \(record.spec.singularityFlags.joined(separator: " "))",
             "Info: \(record.appInfoPath) · \(record.dataInfoPath)",

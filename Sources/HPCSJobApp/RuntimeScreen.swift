@@ -34,11 +34,15 @@ enum RuntimeScreen {
         switch runtime.section {
         case .arguments, .flags:
             return listKey(&runtime, key, keys) ? [] : nil
-        case .inputScripts:
-            return runtime.inputScripts.handle(key) ? [] : nil
-        case .outputScripts:
-            return runtime.outputScripts.handle(key) ? [] : nil
-        case .template:
+        case .inputScripts, .outputScripts, .template:
+            // ↑↓ move between these fields, as on Job options.
+            if key == .up || key == .down {
+                let next = runtime.section.rawValue + (key == .up ? -1 : 1)
+                runtime.section = RuntimeState.Section(rawValue: min(max(next, RuntimeState.Section.inputScripts.rawValue - 1), 4)) ?? .flags
+                return []
+            }
+            if runtime.section == .inputScripts { return runtime.inputScripts.handle(key) ? [] : nil }
+            if runtime.section == .outputScripts { return runtime.outputScripts.handle(key) ? [] : nil }
             guard key == .left || key == .right || key == .enter || key == .character(" ") else { return nil }
             let count = max(1, runtime.templates.count)
             runtime.template = (runtime.template + (key == .left ? count - 1 : 1)) % count

@@ -57,7 +57,7 @@ enum SetupViews {
                 lines.append((fetched.remotePath, .title))
                 let i = fetched.info
                 lines += [("path_at_rest: \(i.pathAtRest)", .text), ("secret_path:  \(i.secretPath)", .text),
-                          ("access_role:  \(i.accessRole)", .text), ("checksum:     \(i.checksum.prefix(24))…", .text),
+                          ("access_role:  \(i.accessRole)", .text), ("checksum:     \(i.checksum.prefix(20))…", .text),
                           ("spiffeID:     \(i.spiffeID)", .text)]
             } else if let problem = info.problems[role.rawValue] {
                 lines += Frame.wrap(problem, width: slot.width).map { ($0, .statusError) }
@@ -68,7 +68,11 @@ enum SetupViews {
                 lines.append(("", .text))
                 lines += Frame.wrap((verified ? "✓ " : "✗ ") + verdict, width: slot.width).map { ($0, verified ? .statusOK : .statusError) }
             }
-            for (row, line) in lines.enumerated() { Frame.line(&buffer, line.0, at: slot, row: row, style: theme[line.1]) }
+            // Long paths wrap when the slot has the rows for it; otherwise each stays on its line.
+            let wrapped = lines.flatMap { line in Frame.fold(line.0, width: max(1, slot.width)).map { ($0, line.1) } }
+            for (row, line) in (wrapped.count <= slot.height ? wrapped : lines).enumerated() {
+                Frame.line(&buffer, line.0, at: slot, row: row, style: theme[line.1])
+            }
         }
     }
 
@@ -81,6 +85,14 @@ enum SetupViews {
         ListView.draw(&buffer, &state.runtime.argumentList, area: argumentArea, focused: runtime.section == .arguments, theme: theme)
         let flagArea = Frame.draw(&buffer, columns[1], title: "Singularity flags", focused: runtime.section == .flags, theme: theme)
         ListView.draw(&buffer, &state.runtime.flagList, area: flagArea, focused: runtime.section == .flags, theme: theme)
+        // The word being added or edited is typed in its own list, where it will go.
+        if let (field, index) = runtime.editing, runtime.section == .arguments || runtime.section == .flags {
+            let isArguments = runtime.section == .arguments
+            let list = isArguments ? state.runtime.argumentList : state.runtime.flagList
+            let area = isArguments ? argumentArea : flagArea
+            let row = min(max(0, (index ?? list.items.count) - list.offset), max(0, area.height - 1))
+            TextField.draw(&buffer, field, area: Rect(x: area.x, y: area.y + row, width: area.width, height: 1), focused: true, theme: theme)
+        }
         let inner = Frame.draw(&buffer, rest, title: "Scripts and template", focused: runtime.section.rawValue >= 2, theme: theme)
         let rows: [(String, RuntimeState.Section)] = [("Input scripts dir", .inputScripts), ("Output scripts dir", .outputScripts)]
         for (index, item) in rows.enumerated() {
@@ -91,10 +103,10 @@ enum SetupViews {
         }
         let template = runtime.templates.indices.contains(runtime.template) ? runtime.templates[runtime.template] : "?"
         Frame.line(&buffer, "Template            ◀ \(template) ▶", at: inner, row: 2, style: theme[runtime.section == .template ? .title : .text])
-        if let (field, _) = runtime.editing {
-            Frame.line(&buffer, "Word (a pasted string is split with shell rules):", at: inner, row: 3, style: theme[.dim])
-            TextField.draw(&buffer, field, area: Rect(x: inner.x, y: inner.y + 4, width: inner.width, height: 1), focused: true, theme: theme)
-            if let notice = runtime.notice { Frame.line(&buffer, notice, at: inner, row: 5, style: theme[.statusError]) }
+        if runtime.editing != nil {
+            Frame.line(&buffer, "Enter keeps the word (a pasted string is split with shell rules), Esc discards it", at: inner, row: 3,
+                       style: theme[.dim])
+            if let notice = runtime.notice { Frame.line(&buffer, notice, at: inner, row: 4, style: theme[.statusError]) }
         } else if let notice = runtime.notice {
             Frame.line(&buffer, notice, at: inner, row: 4, style: theme[.highlight])
         }

@@ -29,6 +29,27 @@ public enum Frame {
     }
 
     /// Word-wraps text to a width (hard-breaking long words).
+    /// Hard-wraps one line at the width (paths and ids have no spaces to
+    /// break at); a line that fits stays whole.
+    public static func fold(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        var current = ""
+        var used = 0
+        for character in text {
+            let cell = DisplayWidth.of(String(character))
+            if used + cell > width, !current.isEmpty {
+                lines.append(current)
+                current = ""
+                used = 0
+            }
+            current.append(character)
+            used += cell
+        }
+        lines.append(current)
+        return lines
+    }
+
     public static func wrap(_ text: String, width: Int) -> [String] {
         guard width > 0 else { return [] }
         var lines: [String] = []

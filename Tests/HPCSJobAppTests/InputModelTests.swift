@@ -441,3 +441,26 @@ struct InfoPickerTests {
         #expect(state.notice?.contains("4 match") == true)
     }
 }
+
+struct RuntimeFieldTests {
+    @Test func upAndDownMoveBetweenTheScriptFieldsAndTheTemplate() {
+        var state = Screens.base(100, 30)
+        state.screen = .runtime
+        state.runtime.section = .inputScripts
+        _ = Update.update(&state, .input(.key(.down)))
+        #expect(state.runtime.section == .outputScripts)
+        _ = Update.update(&state, .input(.key(.down)))
+        #expect(state.runtime.section == .template)
+        _ = Update.update(&state, .input(.key(.up)))
+        _ = Update.update(&state, .input(.key(.up)))
+        _ = Update.update(&state, .input(.key(.up)))
+        #expect(state.runtime.section == .flags, "up from the first field goes to the lists")
+    }
+
+    @Test func theStateFilterSaysNotSubmittedForOurOwnFailures() {
+        var state = Screens.base(120, 30)
+        state.screen = .history
+        state.history.stateFilter = "failed"
+        #expect(AppView.render(state, theme: .builtIn).text.contains("state not submitted"))
+    }
+}
