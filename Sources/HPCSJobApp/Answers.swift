@@ -23,19 +23,26 @@ enum Answers {
                 return [.loadConfig(first)]
             }
         case let .prompt(prompt):
-            state.prompt = prompt
+            // Questions wait their turn: one asked while another is open is never lost.
+            if state.prompt == nil { state.prompt = prompt } else { state.queuedPrompts.append(prompt) }
         case .historyStatesRefreshed:
             guard state.screen == .history else { return [] }
             return HistoryScreen.reload(&state)
         case let .connectProgress(phase):
             guard state.connecting else { return [] }
             state.activity = Activity(label: phase, fraction: nil, startedTick: state.activity?.startedTick ?? state.tick)
-        case let .connected(.success(target), home):
+        case let .connected(.success(target), home, config):
             state.connecting = false
             state.activity = nil
             state.connected = true
             state.connect.connectedTo = target
             state.connect.home = home
+            // The config shown on Connect may have changed since (↑↓ recent): the
+            // wizard uses the one this connection was made with.
+            if let config {
+                state.connect.active = config
+                fillDefaults(&state, config)
+            }
             state.notice = nil
             // A user who went to History or Jobs while connecting stays there.
             if state.screen == .connect { state.screen = .infoFiles }
@@ -51,7 +58,7 @@ enum Answers {
                 }
             }
             return effects
-        case let .connected(.failure(error), _):
+        case let .connected(.failure(error), _, _):
             state.connecting = false
             state.pendingRecordAction = nil
             state.activity = nil

@@ -60,7 +60,10 @@ public enum RecordAction: Equatable, Sendable {
 public struct ConnectState: Equatable, Sendable {
     public var configPath = TextFieldState()
     public var recent: [String] = []
+    /// The config named in the field (shown on Connect as it is read).
     public var config: HPCSConfig?
+    /// The config of the live connection: what the wizard and submissions use.
+    public var active: HPCSConfig?
     public var configProblem: String?
     public var connectedTo: String?
     public var home: String?
@@ -177,6 +180,8 @@ public struct AppState: Sendable {
     public var jobs = JobsState()
     public var activity: Activity?
     public var prompt: Prompt?
+    /// Questions raised while another was open, asked in turn.
+    public var queuedPrompts: [Prompt] = []
     public var error: String?
     /// A passing message: it goes when the screen changes or after a few
     /// seconds (errors are `error`, and stay until dismissed).

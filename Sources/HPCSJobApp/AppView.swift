@@ -4,8 +4,17 @@ import TerminalUI
 enum Layout {
     static let minimumWidth = 60
     static let minimumHeight = 16
-    /// First row of the main list on list screens (header + frame).
-    static let listTop = 4
+    /// The screen's body: between the header row and the status and hint rows.
+    static func body(_ size: (width: Int, height: Int)) -> Rect {
+        Rect(x: 0, y: 1, width: size.width, height: max(0, size.height - 3))
+    }
+
+    /// The Info files list, as the view lays it out (clicks hit what is drawn).
+    static func infoList(_ size: (width: Int, height: Int)) -> Rect {
+        let column = body(size).columns([1, 1])[0]
+        guard column.width >= 2, column.height >= 2 else { return column }
+        return column.inset(1).splitRows(1).1
+    }
 }
 
 /// Draws the whole screen from the state; never changes it.

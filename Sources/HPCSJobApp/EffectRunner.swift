@@ -16,7 +16,8 @@ final class EffectRunner: Sendable {
     /// `--ssh-config FILE` (like `ssh -F`); nil reads the user's and the system's.
     let sshConfig: SSHConfigFile?
     private let manager = Mutex<ConnectionManager?>(nil)
-    private let pendingAnswer = Mutex<CheckedContinuation<PromptAnswer, Never>?>(nil)
+    /// Questions waiting for the user, oldest first: the UI asks them in turn.
+    private let pendingAnswers = Mutex<[CheckedContinuation<PromptAnswer, Never>]>([])
     private let monitorTask = Mutex<Task<Void, Never>?>(nil)
     /// The Jobs view's polling loop, while it is shown.
     let jobsTask = Mutex<Task<Void, Never>?>(nil)
@@ -39,7 +40,7 @@ final class EffectRunner: Sendable {
     /// Asks the user through the UI and waits for the answer.
     func ask(_ prompt: Prompt) async -> PromptAnswer {
         await withCheckedContinuation { continuation in
-            pendingAnswer.withLock { $0 = continuation }
+            pendingAnswers.withLock { $0.append(continuation) }
             send(.prompt(prompt))
         }
     }
@@ -51,10 +52,8 @@ final class EffectRunner: Sendable {
 
     func perform(_ effect: Effect) {
         if case let .answerPrompt(answer) = effect {
-            pendingAnswer.withLock { pending in
-                pending?.resume(returning: answer)
-                pending = nil
-            }
+            let first = pendingAnswers.withLock { pending in pending.isEmpty ? nil : pending.removeFirst() }
+            first?.resume(returning: answer)
             return
         }
         if case .stopMonitor = effect {
@@ -221,7 +220,7 @@ final class EffectRunner: Sendable {
             RecentConfigs.remember(path, paths: paths)
             if let submitter { _ = try? await submitter.recover(on: ssh, cluster: ssh.settings) }
             let target = newManager.settings
-            send(.connected(.success("\(target.user)@\(target.host):\(target.port)"), home: home))
+            send(.connected(.success("\(target.user)@\(target.host):\(target.port)"), home: home, config: loaded))
             // After the connection's own messages, so it stays on the status line.
             if !settings.configWarnings.isEmpty { send(.notice(settings.configWarnings.joined(separator: " · "))) }
         } catch let error as SSHError {

@@ -105,7 +105,7 @@ extension HistoryRequest {
 enum HistoryScreen {
     /// Rows of the list the screen shows, laid out as the view lays them out.
     static func tableArea(_ state: AppState) -> Rect {
-        let body = Rect(x: 0, y: 1, width: state.size.width, height: max(0, state.size.height - 3))
+        let body = Layout.body(state.size)
         let list = state.history.showDetails ? body.splitRows(body.height / 2).0 : body
         let inner = list.width >= 2 && list.height >= 2 ? list.inset(1) : list
         return state.history.filtering ? inner.splitRows(1).1 : inner

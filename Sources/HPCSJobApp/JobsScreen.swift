@@ -60,7 +60,7 @@ enum JobsScreen {
     }
 
     static func tableArea(_ state: AppState) -> Rect {
-        let body = Rect(x: 0, y: 1, width: state.size.width, height: max(0, state.size.height - 3))
+        let body = Layout.body(state.size)
         let inner = body.width >= 2 && body.height >= 2 ? body.inset(1) : body
         return state.jobs.filtering ? inner.splitRows(1).1 : inner
     }

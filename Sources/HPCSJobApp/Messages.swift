@@ -13,7 +13,9 @@ public enum Message: Sendable {
     case configLoaded(Result<HPCSConfig, PreparationError>)
     case recentConfigs([String])
     case prompt(Prompt)
-    case connected(Result<String, SSHError>, home: String?)
+    /// The connection made (or why not), with the config it was made with:
+    /// the one the wizard then uses.
+    case connected(Result<String, SSHError>, home: String?, config: HPCSConfig? = nil)
     case listed(path: String, Result<[RemoteFileInfo], SSHError>)
     case infoFetched(InfoRole, Result<FetchedInfo, PreparationError>)
     case checksumProgress(done: UInt64, total: UInt64)

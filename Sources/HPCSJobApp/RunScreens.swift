@@ -11,12 +11,14 @@ enum RunScreens {
             state.error = "\(problem)"
             return []
         }
-        guard let config = state.connect.config, let app = state.infoFiles.fetched(.application),
+        guard let config = state.connect.active, state.connected, let app = state.infoFiles.fetched(.application),
               let data = state.infoFiles.fetched(.data) else {
             state.error = "connect and pick both info files first"
             return []
         }
         state.activity = Activity(label: "rendering the SBATCH", fraction: nil)
+        // Until the new render arrives there is nothing to submit: never the previous spec.
+        state.preview.prepared = nil
         state.screen = .preview
         return [.prepare(SubmitRequest(config: config, appInfoPath: app.remotePath, dataInfoPath: data.remotePath, spec: state.spec,
                                        submissionID: state.preview.draftID))]

@@ -37,7 +37,8 @@ enum SetupViews {
         let columns = area.columns([1, 1])
         let info = state.infoFiles
         let browser = Frame.draw(&buffer, columns[0], title: "Login node: \(info.directory)", focused: true, theme: theme)
-        let (pathRow, listArea) = browser.splitRows(1)
+        let pathRow = browser.splitRows(1).0
+        let listArea = Layout.infoList(state.size)
         if let typed = info.typedPath {
             TextField.draw(&buffer, typed, area: pathRow, focused: true, theme: theme)
         } else {

@@ -31,6 +31,9 @@ public enum Update {
             state.returnTo = []
         }
         if let draftBefore, draftBefore != state.draft { state.draftChanged = true }
+        if state.prompt == nil, !state.queuedPrompts.isEmpty { state.prompt = state.queuedPrompts.removeFirst() }
+        // Scrolling is decided here, not in the view, so a click hits the row drawn.
+        if state.screen == .infoFiles { state.infoFiles.list.scroll(toShow: Layout.infoList(state.size).height) }
         return effects
     }
 
@@ -136,8 +139,11 @@ public enum Update {
         case (.preview, .wheelUp): _ = state.preview.scroll.handle(.up, lineCount: previewLineCount(state), page: 1)
         case (.preview, .wheelDown): _ = state.preview.scroll.handle(.down, lineCount: previewLineCount(state), page: 1)
         case (.infoFiles, .click):
-            let row = y - Layout.listTop
-            if row >= 0 { state.infoFiles.list.selected = state.infoFiles.list.offset + row }
+            let list = Layout.infoList(state.size)
+            let row = y - list.y
+            if row >= 0, row < list.height, state.infoFiles.list.offset + row < state.infoFiles.list.visible.count {
+                state.infoFiles.list.selected = state.infoFiles.list.offset + row
+            }
         case (.history, .click):
             guard let position = HistoryScreen.position(atRow: y, state) else { return [] }
             state.history.selected = position

@@ -76,10 +76,22 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
                                    field: "[spire-server] trust-domain", "'\(trustDomain)' is not a SPIFFE trust domain",
                                    fix: "use letters, digits, '.', '-' and '_' only (e.g. hpcs.example.org)")
         }
+        // Names that reach ssh, the job and the file it reads: one plain word
+        // each (a quoted value may hide spaces or control characters).
+        for (section, key) in [("spire-server", "address"), ("supercomputer", "address"), ("supercomputer", "username")] {
+            guard let entry = ini.sections[section]?[key] else { continue }
+            guard entry.value.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && !"\"'`\\".unicodeScalars.contains($0) }) else {
+                throw PreparationError(.config, file: path, line: entry.line, field: "[\(section)] \(key)",
+                                       "'\(entry.value.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : String($0) }.joined())' "
+                                       + "is not a plain \(key == "username" ? "user name" : "host name")",
+                                       fix: "write it without spaces, quotes or control characters")
+            }
+        }
         for (section, key) in [("hpcs-server", "url"), ("vault", "url")] {
             let url = value(section, key)
             let line = ini.sections[section]?[key]?.line
-            guard url.hasPrefix("http://") || url.hasPrefix("https://"), !url.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 } ?? false }) else {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"),
+                  !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
                 throw PreparationError(.config, file: path, line: line, field: "[\(section)] \(key)",
                                        "'\(url)' is not an http(s) URL", fix: "write it as https://host[:port]")
             }

@@ -46,6 +46,12 @@ public struct SSHConfigFile: Sendable {
         warnings = files.flatMap(\.warnings)
     }
 
+    /// Files and bytes all of a file's Includes may read, together.
+    static let includeLimit = (files: 256, bytes: 8 << 20)
+    private var includedFiles = 0
+    private var includedBytes = 0
+    private var includeBudgetSpent = false
+
     /// Reads a file's lines into blocks. An `Include` is read in place, in
     /// glob order, at most 16 deep, under the conditions of the block it
     /// sits in (so an Include inside a Host block that does not apply reads
@@ -75,7 +81,18 @@ public struct SSHConfigFile: Sendable {
                     if path.hasPrefix("~/") { path = ConnectionSettings.home + path.dropFirst() }
                     if !path.hasPrefix("/") { path = base + "/" + path }
                     for file in Self.globbed(path) {
+                        // A budget, so `Include /*/*` cannot have the app read the whole disk.
+                        guard includedFiles < Self.includeLimit.files, includedBytes < Self.includeLimit.bytes else {
+                            if !includeBudgetSpent {
+                                includeBudgetSpent = true
+                                warnings.append("ssh_config: Include matched more than \(Self.includeLimit.files) files or "
+                                                + "\(Self.includeLimit.bytes >> 20) MiB; the rest are skipped")
+                            }
+                            break
+                        }
                         guard let data = Self.readIncludedFile(file) else { continue }
+                        includedFiles += 1
+                        includedBytes += data.count
                         parse(String(decoding: data, as: UTF8.self), base: base, depth: depth + 1, enclosing: current.conditions)
                     }
                 }

@@ -58,7 +58,8 @@ public struct ListState: Equatable, Sendable {
         return true
     }
 
-    mutating func scroll(toShow height: Int) {
+    /// Moves the window so the selection shows in `height` rows.
+    public mutating func scroll(toShow height: Int) {
         if selected < offset { offset = selected }
         if selected >= offset + height { offset = selected - height + 1 }
         offset = max(0, min(offset, max(0, visible.count - height)))

@@ -39,6 +39,7 @@ enum Screens {
     static func connected(_ state: inout AppState) {
         state.connected = true
         state.connect.config = config
+        state.connect.active = config
         state.connect.connectedTo = "alice@login.example.org:22"
         state.connect.configPath.set("/home/alice/hpcs-client.conf")
     }

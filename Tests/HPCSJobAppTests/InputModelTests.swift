@@ -464,3 +464,23 @@ struct RuntimeFieldTests {
         #expect(AppView.render(state, theme: .builtIn).text.contains("state not submitted"))
     }
 }
+
+/// A click lands on the row drawn under the pointer, however far the list
+/// has scrolled (the view used to scroll a copy of the state).
+struct InfoClickTests {
+    @Test func aClickSelectsTheFileDrawnUnderThePointer() {
+        var state = Screens.base(100, 16)
+        Screens.connected(&state)
+        state.screen = .infoFiles
+        state.infoFiles.directory = "/u"
+        let names = (0..<40).map { String(format: "file%02d.info.yaml", $0) }
+        state.infoFiles.list.setItems([".."] + names)
+        for _ in 0..<30 { _ = Update.update(&state, .input(.key(.down))) }
+        let list = Layout.infoList(state.size)
+        let screen = AppView.render(state, theme: .builtIn).text.split(separator: "\n", omittingEmptySubsequences: false)
+        let drawn = String(screen[list.y + 1])
+        _ = Update.update(&state, .input(.mouse(x: 5, y: list.y + 1, kind: .click)))
+        let picked = state.infoFiles.list.items[state.infoFiles.list.visible[state.infoFiles.list.selected]]
+        #expect(drawn.contains(picked), "clicked row shows \(drawn), selected \(picked)")
+    }
+}

@@ -281,7 +281,7 @@ struct PointerAndResizeTests {
         var state = AppState()
         state.screen = .infoFiles
         state.infoFiles.list.setItems(["..", "a", "b", "c"])
-        _ = Update.update(&state, .input(.mouse(x: 5, y: Layout.listTop + 2, kind: .click)))
+        _ = Update.update(&state, .input(.mouse(x: 5, y: Layout.infoList(state.size).y + 2, kind: .click)))
         #expect(state.infoFiles.list.selected == 2)
         state.screen = .monitor
         for index in 0..<50 { state.monitor.log.append(Data("line \(index)\n".utf8)) }

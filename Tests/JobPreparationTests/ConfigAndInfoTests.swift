@@ -60,6 +60,25 @@ struct ConfigTests {
         } throws: { error in "\(error)".contains("https://") }
     }
 
+    /// Found by fuzzing (config target): a quoted user name kept a leading
+    /// space and C1 control characters, which the file the job reads lost.
+    /// Host and user names are one plain word each.
+    @Test func hostAndUserNamesArePlainWords() throws {
+        for bad in ["' alice'", "'al\u{91}ice'", "al\u{7F}ice", "'a b'", "al`ice`"] {
+            let text = Sample.configText.replacingOccurrences(of: "username = alice", with: "username = \(bad)")
+            #expect {
+                _ = try HPCSConfig.parse(text, path: "/c.conf")
+            } throws: { error in
+                let error = error as? PreparationError
+                return error?.field == "[supercomputer] username" && "\(error.map { "\($0)" } ?? "")".contains("not a plain user name")
+                    && !"\(error.map { "\($0)" } ?? "")".unicodeScalars.contains { (0x7F...0x9F).contains($0.value) }
+            }
+        }
+        let config = try HPCSConfig.parse(Sample.configText.replacingOccurrences(of: "username = alice", with: "username = 'alice'"),
+                                          path: "/c.conf")
+        #expect(try HPCSConfig.parse(config.remoteText, path: "/r.conf").supercomputer.username == "alice")
+    }
+
     @Test func badValuesNameTheLine() {
         let text = Sample.configText.replacingOccurrences(of: "port = 2222", with: "port = twenty")
         #expect {

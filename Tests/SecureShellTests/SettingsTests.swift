@@ -108,4 +108,21 @@ struct IncludeTests {
         let config = SSHConfigFile(text: "Include /dev/zero /dev /proc/self/stat\nHost x\n    HostName y\n", includeBase: "/", depth: 0)
         #expect(config.resolve(alias: "x").hostName == "y")
     }
+
+    /// Found by fuzzing (ssh-config target): `Include /*/*` said a few times
+    /// read every small file on the disk, again and again. All of a file's
+    /// Includes together read at most 256 files, and say so beyond that.
+    @Test func includesHaveABudget() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("include-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for index in 0..<300 {
+            try "Host h\(index)\n    HostName n\(index)\n".write(to: folder.appendingPathComponent(String(format: "%03d.conf", index)),
+                                                                 atomically: true, encoding: .utf8)
+        }
+        let config = SSHConfigFile(text: "Include \(folder.path)/*\nInclude \(folder.path)/*\n", includeBase: "/", depth: 0)
+        #expect(config.resolve(alias: "h255").hostName == "n255")
+        #expect(config.resolve(alias: "h256").hostName == nil, "the 257th file is not read")
+        #expect(config.warnings.contains { $0.contains("more than 256 files") })
+    }
 }
