@@ -65,7 +65,9 @@ enum FuzzTargets {
                 promise(resolved == file.resolve(alias: alias, user: user), "resolving twice gave two answers")
             }
         }
-        promise(file.warnings.allSatisfy { $0.hasPrefix("ssh_config: 'Match ") }, "a warning that is not about a Match block")
+        promise(file.warnings.allSatisfy { $0.hasPrefix("ssh_config: 'Match ") || $0.hasPrefix("ssh_config: Include matched more than") },
+                "a warning that is not about a Match block or the Include budget")
+        promise(file.warnings.filter { $0.hasPrefix("ssh_config: Include") }.count <= 1, "the Include budget said more than once")
     }
 
     static func knownHosts(_ bytes: UnsafeRawBufferPointer) {
