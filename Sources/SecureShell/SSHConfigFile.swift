@@ -47,7 +47,8 @@ public struct SSHConfigFile: Sendable {
     }
 
     /// Files and bytes all of a file's Includes may read, together.
-    static let includeLimit = (files: 256, bytes: 8 << 20)
+    static let includeLimit = (files: 256, bytes: 8 << 20, attempts: 1024)
+    private var includeAttempts = 0
     private var includedFiles = 0
     private var includedBytes = 0
     private var includeBudgetSpent = false
@@ -80,9 +81,12 @@ public struct SSHConfigFile: Sendable {
                     var path = String(pattern)
                     if path.hasPrefix("~/") { path = ConnectionSettings.home + path.dropFirst() }
                     if !path.hasPrefix("/") { path = base + "/" + path }
-                    for file in Self.globbed(path) {
-                        // A budget, so `Include /*/*` cannot have the app read the whole disk.
-                        guard includedFiles < Self.includeLimit.files, includedBytes < Self.includeLimit.bytes else {
+                    // A budget, so `Include /*/*` cannot have the app read the whole disk:
+                    // files read, bytes, and paths tried (directories and devices included).
+                    for file in includeBudgetSpent ? [] : Self.globbed(path) {
+                        includeAttempts += 1
+                        guard includedFiles < Self.includeLimit.files, includedBytes < Self.includeLimit.bytes,
+                              includeAttempts <= Self.includeLimit.attempts else {
                             if !includeBudgetSpent {
                                 includeBudgetSpent = true
                                 warnings.append("ssh_config: Include matched more than \(Self.includeLimit.files) files or "
