@@ -47,7 +47,7 @@ public struct SSHConfigFile: Sendable {
     }
 
     /// Files and bytes all of a file's Includes may read, together.
-    static let includeLimit = (files: 256, bytes: 8 << 20, attempts: 1024)
+    static let includeLimit = (files: 256, bytes: 1 << 20, attempts: 1024)
     private var includeAttempts = 0
     private var includedFiles = 0
     private var includedBytes = 0
@@ -139,6 +139,10 @@ public struct SSHConfigFile: Sendable {
     /// A regular file of at most 1 MiB ("Include /dev/zero" must not hang),
     /// read with plain POSIX calls.
     static func readIncludedFile(_ path: String) -> Data? {
+        // Only a regular file is opened at all: opening a device can act
+        // (a watchdog arms, a tape rewinds). Checked again once open.
+        var before = stat()
+        guard stat(path, &before) == 0, (before.st_mode & S_IFMT) == S_IFREG else { return nil }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
