@@ -44,6 +44,17 @@ enum Screens {
         state.connect.configPath.set("/home/alice/hpcs-client.conf")
     }
 
+    /// Connected, on Info files, in a folder holding `entries`.
+    static func onInfoFiles() -> AppState {
+        var state = base(100, 30)
+        connected(&state)
+        state.screen = .infoFiles
+        state.infoFiles.directory = "/u"
+        state.infoFiles.entries = entries
+        state.infoFiles.list.setItems([".."] + entries.map(\.name))
+        return state
+    }
+
     static let entries = [
         RemoteFileInfoFactory.make("app.info.yaml"), RemoteFileInfoFactory.make("data.info.yaml"),
         RemoteFileInfoFactory.make("image.sif.age"), RemoteFileInfoFactory.make("projects", directory: true),

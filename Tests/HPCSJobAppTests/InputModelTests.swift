@@ -15,18 +15,8 @@ struct InputModelTests {
         for char in text { _ = Update.update(&state, .input(.key(.character(char)))) }
     }
 
-    func onInfoFiles() -> AppState {
-        var state = Screens.base(100, 30)
-        Screens.connected(&state)
-        state.screen = .infoFiles
-        state.infoFiles.directory = "/u"
-        state.infoFiles.entries = Screens.entries
-        state.infoFiles.list.setItems([".."] + Screens.entries.map(\.name))
-        return state
-    }
-
     @Test func lettersInTheInfoFilterAreTextNotCommands() {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         for char in "qvdj?" {
             #expect(press(&state, .character(char)).isEmpty, "\(char) does nothing but filter")
         }
@@ -40,12 +30,12 @@ struct InputModelTests {
     }
 
     @Test func verifyingIsABoundKeyThatKeysConfCanMove() throws {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
         let effects = press(&state, .control("v"))
         #expect(effects.contains { if case .verify = $0 { true } else { false } })
         let moved = try Update.keyMap.patched(with: "info.verify = F7\n")
-        var other = onInfoFiles()
+        var other = Screens.onInfoFiles()
         other.infoFiles.fetched = state.infoFiles.fetched
         #expect(press(&other, .control("v"), with: moved).isEmpty)
         #expect(press(&other, .function(7), with: moved).contains { if case .verify = $0 { true } else { false } })
@@ -54,7 +44,7 @@ struct InputModelTests {
     }
 
     @Test func theInfoPickerGoesUpAndHome() {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         state.connect.home = "/home/alice"
         #expect(press(&state, .left) == [.list("/")])
         #expect(press(&state, .backspace) == [.list("/")], "Backspace with an empty filter goes up too")
@@ -65,9 +55,9 @@ struct InputModelTests {
     }
 
     @Test func ctrlQStillQuitsFromAFieldAndAsksWhenTheJobWouldBeLost() {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         #expect(press(&state, .control("q")) == [.quit], "nothing prepared yet: quits at once")
-        var working = onInfoFiles()
+        var working = Screens.onInfoFiles()
         _ = Update.update(&working, .infoFetched(.application, .success(Screens.info("app"))))
         #expect(press(&working, .control("q")).isEmpty)
         guard case let .confirmQuit(reason) = working.prompt else { Issue.record("no question"); return }
@@ -94,7 +84,7 @@ struct InputModelTests {
     }
 
     @Test func numberKeysGoToTabsThroughTheWizardsChecks() {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         #expect(press(&state, .character("3")).isEmpty, "digits filter on Info files")
         #expect(state.infoFiles.list.filter == "3")
         state.infoFiles.list.filter = ""
@@ -119,7 +109,7 @@ struct InputModelTests {
     }
 
     @Test func escReturnsToWhereTheUserCameFromAndF3Toggles() {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         state.screen = .runtime
         _ = press(&state, .function(3))
         #expect(state.screen == .history)
@@ -388,25 +378,15 @@ struct MonitorSearchTests {
 /// The info picker: only info files are fetched, a failed path keeps the
 /// good pick, a verdict about files no longer picked is dropped, Tab completes.
 struct InfoPickerTests {
-    func onInfoFiles() -> AppState {
-        var state = Screens.base(100, 30)
-        Screens.connected(&state)
-        state.screen = .infoFiles
-        state.infoFiles.directory = "/u"
-        state.infoFiles.entries = Screens.entries
-        state.infoFiles.list.setItems([".."] + Screens.entries.map(\.name))
-        return state
-    }
-
     @Test func enterOnAFileThatIsNotAnInfoFileSaysSo() {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         for char in "image" { _ = Update.update(&state, .input(.key(.character(char)))) }
         #expect(Update.update(&state, .input(.key(.enter))).isEmpty)
         #expect(state.notice?.contains("image.sif.age is not an info file") == true)
     }
 
     @Test func aFailedPathKeepsTheGoodPick() {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         _ = Update.update(&state, .infoFetched(.application, .success(Screens.info("app"))))
         _ = Update.update(&state, .infoFetched(.application, .failure(PreparationError(.infoFile, file: "/u/typo.yaml", "does not exist"))))
         #expect(state.infoFiles.fetched(.application)?.remotePath == "/users/alice/app.info.yaml")
@@ -414,7 +394,7 @@ struct InfoPickerTests {
     }
 
     @Test func aVerdictAboutEarlierPicksIsDropped() {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
         let verified = [Screens.info("app").remotePath, Screens.info("data").remotePath]
         _ = Update.update(&state, .verified(verified, .success(())))
@@ -426,7 +406,7 @@ struct InfoPickerTests {
     }
 
     @Test func tabCompletesATypedPath() {
-        var state = onInfoFiles()
+        var state = Screens.onInfoFiles()
         _ = Update.update(&state, .input(.key(.character("/"))))
         for char in "da" { _ = Update.update(&state, .input(.key(.character(char)))) }
         _ = Update.update(&state, .input(.key(.tab)))

@@ -64,6 +64,16 @@ struct TmuxEndToEndTests {
         return home
     }
 
+    /// On Info files: into the site's hpcs-data folder, the application's info file picked.
+    func pickTheSampleApplicationInfo() async throws {
+        try type("hpcs-data")
+        try send("Enter")
+        try await waitFor("app.info.yaml")
+        try type("app")
+        try send("Enter")
+        try await waitFor("sample-container-role")
+    }
+
     /// `hpcs-job submit` on the two-factor login node: the key is accepted,
     /// the server's prompt shows in the terminal, the typed code (not echoed)
     /// logs in, and the job is submitted.
@@ -210,12 +220,7 @@ struct TmuxEndToEndTests {
         try await waitFor("Login node:")
         try send("Enter")
         try await waitFor("Container image info")
-        try type("hpcs-data")
-        try send("Enter")
-        try await waitFor("app.info.yaml")
-        try type("app")
-        try send("Enter")
-        try await waitFor("sample-container-role")
+        try await pickTheSampleApplicationInfo()
         try type("data.info")
         try send("Enter")
         try await waitFor("sample-data-role")
@@ -323,12 +328,7 @@ struct TmuxEndToEndTests {
         #expect(!typed.contains("exited with") && !typed.contains("verifying"), "\(typed)")
         try send("Escape")
         try await waitFor("type to filter")
-        try type("hpcs-data")
-        try send("Enter")
-        try await waitFor("app.info.yaml")
-        try type("app")
-        try send("Enter")
-        try await waitFor("sample-container-role")
+        try await pickTheSampleApplicationInfo()
         try send("C-q")
         try await waitFor("Quit?")
         try send("n")
