@@ -98,10 +98,14 @@ enum Answers {
             state.error = "\(error)"
             state.screen = .infoFiles
         case let .clusterChoices(partitions, accounts, nodes):
-            state.options.partitions = partitions
+            state.options.partitions = partitions.map(\.name)
+            state.options.partitionSummaries = Dictionary(partitions.map { ($0.name, $0.summary) }, uniquingKeysWith: { first, _ in first })
             state.options.accounts = accounts
             state.options.nodes = nodes
-            if state.options.fields[2].text.isEmpty, let first = partitions.first { state.options.fields[2].set(first) }
+            // The cluster's default partition first, as sbatch would pick it.
+            if state.options.fields[2].text.isEmpty, let first = partitions.first(where: \.isDefault) ?? partitions.first {
+                state.options.fields[2].set(first.name)
+            }
             if state.options.fields[4].text.isEmpty, let first = accounts.first { state.options.fields[4].set(first) }
         case let .templates(names):
             if !names.isEmpty { state.runtime.templates = names }

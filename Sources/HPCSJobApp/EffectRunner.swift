@@ -236,7 +236,7 @@ final class EffectRunner: Sendable {
         let partitions = (try? await ssh.run(SlurmCommand.sinfoPartitions)).flatMap { try? SlurmParser.partitions($0.stdoutText) } ?? []
         let nodes = (try? await ssh.run(SlurmCommand.sinfoNodes)).flatMap { try? SlurmParser.nodes($0.stdoutText) } ?? []
         let accounts = (try? await ssh.run(SlurmCommand.associations(user: user))).map { SlurmParser.accounts($0.stdoutText) } ?? []
-        send(.clusterChoices(partitions: partitions.map(\.name), accounts: accounts, nodes: nodes))
+        send(.clusterChoices(partitions: partitions, accounts: accounts, nodes: nodes))
     }
 
     /// Lines the Monitor starts with when a log is large (a few screens and then some).

@@ -21,7 +21,9 @@ public enum Message: Sendable {
     case checksumProgress(done: UInt64, total: UInt64)
     /// The checksums of these info files (their paths) were checked.
     case verified([String], Result<Void, PreparationError>)
-    case clusterChoices(partitions: [String], accounts: [String], nodes: [String])
+    /// What the cluster has: partitions (with their limits and idle nodes), the
+    /// user's accounts, node names.
+    case clusterChoices(partitions: [SlurmParser.Partition], accounts: [String], nodes: [String])
     case templates([String])
     case prepared(Result<PreparedSubmission, PreparationError>)
     case edited(String)

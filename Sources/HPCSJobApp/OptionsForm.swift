@@ -135,6 +135,9 @@ enum OptionsForm {
             let choices = field.choices(state.options)
             if shown, let problem = problems[field] {
                 Frame.line(&buffer, problem, at: noteArea, row: 0, style: theme[.statusError])
+            } else if field == .partition, let summary = state.options.partitionSummaries[state.options[field].text] {
+                // What the cluster says about the partition chosen: its limit and idle nodes.
+                Frame.line(&buffer, summary, at: noteArea, row: 0, style: theme[.dim])
             } else if !choices.isEmpty {
                 Frame.line(&buffer, "\(keys.label(.optionsChoices)): " + choices.prefix(4).joined(separator: ", "), at: noteArea, row: 0,
                            style: theme[.dim])
@@ -145,6 +148,11 @@ enum OptionsForm {
         if let problem = problems[focused], state.options.checked || !state.options[focused].text.isEmpty {
             for (row, line) in Frame.wrap(focused.title + ": " + problem, width: max(1, messageArea.width)).enumerated() {
                 Frame.line(&buffer, line, at: messageArea, row: row, style: theme[.statusError])
+            }
+        } else if focused == .partition, let summary = state.options.partitionSummaries[state.options[focused].text] {
+            // Whole here, however narrow the note beside the field.
+            for (row, line) in Frame.wrap("Partition \(state.options[focused].text): " + summary, width: max(1, messageArea.width)).enumerated() {
+                Frame.line(&buffer, line, at: messageArea, row: row, style: theme[.dim])
             }
         } else if first > 0 || first + visibleFields < fields.count {
             Frame.line(&buffer, "field \(focused.rawValue + 1) of \(fields.count) · ↑↓ for the others", at: messageArea, row: 0,

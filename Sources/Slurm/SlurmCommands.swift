@@ -35,7 +35,9 @@ public enum SlurmCommand {
         ["sbatch", "--parsable", "--comment=" + comment, script]
     }
 
-    public static let sinfoPartitions = ["sinfo", "-h", "-o", ["%P", "%a", "%l", "%D", "%T"].joined(separator: separator)]
+    /// One line per partition: name (`*` marks the default), up/down, time
+    /// limit, nodes allocated/idle/other/total.
+    public static let sinfoPartitions = ["sinfo", "-h", "-o", ["%P", "%a", "%l", "%F"].joined(separator: separator)]
     public static let sinfoNodes = ["sinfo", "-h", "-N", "-o", ["%N", "%P", "%T"].joined(separator: separator)]
 
     public static func associations(user: String) -> [String] {

@@ -177,19 +177,30 @@ public enum SlurmParser {
         public let isDefault: Bool
         public let available: Bool
         public let timeLimit: String
-        public let nodeCount: Int
-        public let state: String
+        /// Nodes allocated, idle, in another state (down, drained…), in all.
+        public let allocated: Int
+        public let idle: Int
+        public let other: Int
+        public let total: Int
+
+        /// As the Options form shows it beside the field.
+        public var summary: String {
+            (available ? "" : "DOWN · ") + "limit \(timeLimit) · \(idle)/\(total) nodes idle"
+                + (other > 0 ? ", \(other) down or drained" : "")
+        }
     }
 
     public static func partitions(_ output: String) throws -> [Partition] {
         var seen = Set<String>()
         return try output.split(separator: "\n").compactMap { line in
-            let f = try fields(line, count: 5, command: "sinfo")
+            let f = try fields(line, count: 4, command: "sinfo")
             let isDefault = f[0].hasSuffix("*")
             let name = isDefault ? String(f[0].dropLast()) : f[0]
+            let counts = f[3].split(separator: "/").map { Int($0) ?? 0 }
+            guard counts.count == 4 else { throw SlurmParseError(command: "sinfo", line: String(line), reason: "nodes are not A/I/O/T") }
             guard seen.insert(name).inserted else { return nil }
             return Partition(name: name, isDefault: isDefault, available: f[1] == "up", timeLimit: f[2],
-                             nodeCount: Int(f[3]) ?? 0, state: f[4])
+                             allocated: counts[0], idle: counts[1], other: counts[2], total: counts[3])
         }
     }
 

@@ -139,6 +139,7 @@ enum Screens {
         let values = ["hpcs_alice", "1", "small", "2-0", "project_1", "nid001", "/scratch/p/run1"]
         for (index, value) in values.enumerated() { options.options.fields[index].set(value) }
         options.options.partitions = ["small", "large", "gpu"]
+        options.options.partitionSummaries = ["small": "limit 1-00:00:00 · 12/40 nodes idle, 2 down or drained"]
         options.options.accounts = ["project_1"]
         options.options.focus = 3
         list.append(("options-filled", options))

@@ -228,7 +228,7 @@ struct TmuxEndToEndTests {
         try await waitFor("match their SHA-512")
         try send("F2")
         try await waitFor("Slurm options")
-        try await waitFor("Ctrl-O: debug")
+        try await waitFor("limit infinite · 1/1 nodes idle")
         for _ in 0..<5 { try send("Tab") }
         try send("C-o")
         try send("Tab")

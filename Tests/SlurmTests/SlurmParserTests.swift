@@ -45,6 +45,9 @@ struct SlurmParserTests {
     @Test func sinfoAndAssociations() throws {
         let partitions = try SlurmParser.partitions(fixture("sinfo-partitions"))
         #expect(partitions.map(\.name) == ["debug"] && partitions[0].isDefault && partitions[0].available)
+        #expect(partitions[0].total == 1 && partitions[0].idle + partitions[0].allocated + partitions[0].other == 1)
+        #expect(partitions[0].summary.hasPrefix("limit infinite · ") && partitions[0].summary.contains("/1 nodes idle"))
+        #expect(throws: SlurmParseError.self) { _ = try SlurmParser.partitions("debug*\u{1f}up\u{1f}1:00:00\u{1f}3\n") }
         #expect(try SlurmParser.nodes(fixture("sinfo-nodes")) == ["localhost"])
         #expect(SlurmParser.accounts(try fixture("sacctmgr-assoc")) == ["hpcsproject"])
     }
