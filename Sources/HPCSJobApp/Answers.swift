@@ -16,8 +16,9 @@ enum Answers {
             state.connect.config = nil
             state.connect.configProblem = "\(error)"
             state.activity = nil
-        case let .recentConfigs(paths):
+        case let .recentConfigs(paths, clusters):
             state.connect.recent = paths
+            state.connect.recentClusters = clusters
             if state.connect.configPath.text.isEmpty, let first = paths.first {
                 state.connect.configPath.set(first)
                 return [.loadConfig(first)]

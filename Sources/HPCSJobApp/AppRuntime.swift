@@ -149,7 +149,8 @@ public enum HPCSJobApplication {
                     mailbox.post(message)
                 }
                 runtime.attach(runner)
-                mailbox.post(.recentConfigs(RecentConfigs.load(paths)))
+                let recent = RecentConfigs.load(paths)
+                mailbox.post(.recentConfigs(recent, clusters: RecentConfigs.clusters(of: recent)))
                 if let configPath { runner.perform(.loadConfig(configPath)) }
                 runtime.loop()
                 backend.stop()

@@ -60,6 +60,8 @@ public enum RecordAction: Equatable, Sendable {
 public struct ConnectState: Equatable, Sendable {
     public var configPath = TextFieldState()
     public var recent: [String] = []
+    /// The cluster each recent config names (user@host[:port]).
+    public var recentClusters: [String: String] = [:]
     /// The config named in the field (shown on Connect as it is read).
     public var config: HPCSConfig?
     /// The config of the live connection: what the wizard and submissions use.

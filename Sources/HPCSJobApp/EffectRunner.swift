@@ -380,6 +380,17 @@ struct UIInteraction: SSHInteraction {
 enum RecentConfigs {
     static func file(_ paths: LocalPaths) -> URL { paths.configHome.appendingPathComponent("recent-configs") }
 
+    /// Which cluster each config names, for the Connect screen's list.
+    static func clusters(of configs: [String]) -> [String: String] {
+        var clusters: [String: String] = [:]
+        for path in configs.prefix(20) {
+            guard let config = try? HPCSConfig.load(path: path) else { continue }
+            let machine = config.supercomputer
+            clusters[path] = "\(machine.username)@\(machine.address)" + (machine.port.map { ":\($0)" } ?? "")
+        }
+        return clusters
+    }
+
     static func load(_ paths: LocalPaths) -> [String] {
         ((try? String(contentsOf: file(paths), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }

@@ -11,7 +11,8 @@ public enum Message: Sendable {
     case input(InputEvent)
     case tick
     case configLoaded(Result<HPCSConfig, PreparationError>)
-    case recentConfigs([String])
+    /// Configs used before, newest first, each with the cluster it names (user@host).
+    case recentConfigs([String], clusters: [String: String] = [:])
     case prompt(Prompt)
     /// The connection made (or why not), with the config it was made with:
     /// the one the wizard then uses.

@@ -96,6 +96,8 @@ enum Screens {
         state.connect.configPath.set("/home/alice/hpcs-client.conf")
         state.connect.config = config
         state.connect.recent = ["/home/alice/hpcs-client.conf", "/home/alice/other.conf"]
+        state.connect.recentClusters = ["/home/alice/hpcs-client.conf": "alice@login.example.org",
+                                        "/home/alice/other.conf": "alice@lumi.example.eu:2222"]
         list.append(("connect-filled", state))
         var loading = state
         loading.activity = Activity(label: "connecting", fraction: nil)
