@@ -96,6 +96,8 @@ public struct OptionsState: Equatable, Sendable {
     public var partitions: [String] = []
     public var accounts: [String] = []
     public var nodes: [String] = []
+    /// The cluster's choices for the focused field, as a list to pick from (Ctrl-O).
+    public var picker: ListState?
     /// A partition's time limit and idle nodes, as the cluster said.
     public var partitionSummaries: [String: String] = [:]
     /// Set by the first F2: from then on empty fields show their problem too.

@@ -52,7 +52,8 @@ enum Hints {
             return [.fixed("Enter", "open/pick"), .fixed("type", "filter"), .fixed("←", "up"), .action(.focusNext, "other file"),
                     .action(.infoTypePath), .action(.infoHome), .action(.infoVerify), .action(.next)]
         case .options:
-            return [.fixed("Tab/↑↓", "field"), .action(.optionsChoices), .action(.next), .action(.back)]
+            if state.options.picker != nil { return [.fixed("↑↓", "choose"), .fixed("Enter", "pick"), .fixed("type", "filter"), .fixed("Esc", "close")] }
+            return [.fixed("Tab/↑↓", "field"), .action(.optionsChoices, "pick from the cluster's"), .action(.next), .action(.back)]
         case .runtime:
             if state.runtime.editing != nil { return [.fixed("Enter", "keep"), .fixed("Esc", "discard")] }
             var hints: [Hint] = [.action(.focusNext, "section")]

@@ -82,15 +82,29 @@ enum OptionsForm {
         var options = state.options
         defer { state.options = options }
         let count = OptionField.allCases.count
+        if var picker = options.picker {
+            // The list takes every key: letters filter, Enter picks, Esc closes.
+            switch key {
+            case .enter:
+                if let index = picker.selectedItem { options.fields[options.focus].set(options.focusedField.choices(options)[index]) }
+                options.picker = nil
+            case .escape:
+                options.picker = nil
+            default:
+                guard picker.handle(key, filtering: true) else { return keys.matches(key, .quit) ? nil : [] }
+                options.picker = picker
+            }
+            return []
+        }
         switch keys.action(for: key, among: [.focusNext, .focusPrevious, .optionsChoices]) {
         case .focusNext: options.focus = (options.focus + 1) % count
         case .focusPrevious: options.focus = (options.focus + count - 1) % count
         case .optionsChoices:
-            // Cycle through the live cluster's choices; free text stays allowed.
+            // The live cluster's choices as a list to pick from; free text stays allowed.
             let choices = options.focusedField.choices(options)
             guard !choices.isEmpty else { state.notice = "no choices from the cluster for this field"; return [] }
-            let current = choices.firstIndex(of: options.fields[options.focus].text) ?? -1
-            options.fields[options.focus].set(choices[(current + 1) % choices.count])
+            let labels = choices.map { name in options.partitionSummaries[name].map { "\(name)  ·  \($0)" } ?? name }
+            options.picker = ListState(items: labels, selected: choices.firstIndex(of: options.fields[options.focus].text) ?? 0)
         default:
             switch key {
             case .down, .enter: options.focus = (options.focus + 1) % count
@@ -142,6 +156,17 @@ enum OptionsForm {
                 Frame.line(&buffer, "\(keys.label(.optionsChoices)): " + choices.prefix(4).joined(separator: ", "), at: noteArea, row: 0,
                            style: theme[.dim])
             }
+        }
+        if var picker = state.options.picker {
+            // Below the focused field, over the rest of the form.
+            let top = inner.y + (state.options.focus - first) * step + 1
+            let height = min(picker.visible.count + 3, max(3, inner.maxY - top))
+            let box = Rect(x: inner.x + labelWidth - 1, y: top, width: max(10, inner.width - labelWidth + 1), height: height)
+            buffer.fill(box, style: theme[.modal])
+            let title = "\(state.options.focusedField.title)" + (picker.filter.isEmpty ? "" : " · \(picker.filter)")
+            let listArea = Frame.draw(&buffer, box, title: title, focused: true, theme: theme)
+            ListView.draw(&buffer, &picker, area: listArea, focused: true, theme: theme)
+            return
         }
         let messageArea = Rect(x: inner.x, y: inner.y + formRows + 1, width: inner.width, height: max(0, inner.height - formRows - 1))
         let focused = state.options.focusedField

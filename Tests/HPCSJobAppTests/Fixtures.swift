@@ -145,6 +145,10 @@ enum Screens {
         options.options.accounts = ["project_1"]
         options.options.focus = 3
         list.append(("options-filled", options))
+        var picking = options
+        picking.options.focus = 2
+        picking.options.picker = ListState(items: ["small  ·  limit 1-00:00:00 · 12/40 nodes idle, 2 down or drained", "large", "gpu"])
+        list.append(("options-picker", picking))
         options.options.fields[3].set("25:61")
         options.options.fields[6].set("/with space")
         list.append(("options-invalid", options))

@@ -223,7 +223,7 @@ struct SmallestSizeTests {
             let rows = AppView.render(state, theme: .builtIn).text.split(separator: "\n", omittingEmptySubsequences: false)
             let bar = String(rows[15])
             #expect(bar.contains("F1 help") && bar.contains("Ctrl-Q quit"), "\(name): \(bar)")
-            if state.screen == .options { #expect(bar.contains("F2 next"), "\(name): \(bar)") }
+            if state.screen == .options, state.options.picker == nil { #expect(bar.contains("F2 next"), "\(name): \(bar)") }
             if state.screen == .preview, state.preview.prepared != nil { #expect(bar.contains("Enter submit"), "\(name): \(bar)") }
             let header = String(rows[0])
             #expect(header.contains(" 8 ") || header.contains(" 8"), "\(name): every tab shows: \(header)")

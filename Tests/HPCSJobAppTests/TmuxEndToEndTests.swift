@@ -231,6 +231,8 @@ struct TmuxEndToEndTests {
         try await waitFor("limit infinite · 1/1 nodes idle")
         for _ in 0..<5 { try send("Tab") }
         try send("C-o")
+        try await waitFor("Enter pick")
+        try send("Enter")
         try send("Tab")
         try type(workdir)
         try send("F2")

@@ -140,10 +140,17 @@ struct UpdateTests {
         #expect(state.specProblems["workdir"] != nil)
         state.options.partitions = ["small", "large"]
         state.options.focus = 2
+        // Ctrl-O: the cluster's partitions as a list; Enter picks, letters filter, Esc closes.
         _ = press(&state, .control("o"))
-        #expect(state.options.fields[2].text == "small")
-        _ = press(&state, .control("o"))
+        #expect(state.options.picker?.items == ["small", "large"])
+        _ = press(&state, .enter)
+        #expect(state.options.fields[2].text == "small" && state.options.picker == nil)
+        _ = press(&state, .control("o"), .down, .enter)
         #expect(state.options.fields[2].text == "large")
+        _ = press(&state, .control("o"), .character("s"), .character("m"), .enter)
+        #expect(state.options.fields[2].text == "small")
+        _ = press(&state, .control("o"), .character("q"), .escape)
+        #expect(state.options.fields[2].text == "small" && state.options.picker == nil && !state.quitting)
     }
 
     @Test func pastedArgumentsAreSplitWordByWord() {
