@@ -228,7 +228,8 @@ struct TmuxEndToEndTests {
         try await waitFor("match their SHA-512")
         try send("F2")
         try await waitFor("Slurm options")
-        try await waitFor("limit infinite · 1/1 nodes idle")
+        // What sinfo says of the partition (how many nodes are idle depends on other jobs).
+        try await waitFor("limit infinite · ")
         for _ in 0..<5 { try send("Tab") }
         try send("C-o")
         try await waitFor("Enter pick")
