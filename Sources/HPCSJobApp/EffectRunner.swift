@@ -56,40 +56,24 @@ final class EffectRunner: Sendable {
             first?.resume(returning: answer)
             return
         }
-        if case .stopMonitor = effect {
-            monitorTask.withLock { $0?.cancel(); $0 = nil }
-            return
+        switch effect {
+        case let .monitor(record): replace(monitorTask) { await self.monitor(record) }
+        case .stopMonitor: replace(monitorTask, with: nil)
+        case let .watchJobs(withEnded): replace(jobsTask) { await self.watchJobs(withEnded: withEnded) }
+        case .stopWatchingJobs: replace(jobsTask, with: nil)
+        case .watchHistory: replace(historyTask) { await self.watchHistory() }
+        case .stopWatchingHistory: replace(historyTask, with: nil)
+        default: Task { await self.run(effect) }
         }
-        if case let .watchJobs(withEnded) = effect {
-            jobsTask.withLock { task in
-                task?.cancel()
-                task = Task { await self.watchJobs(withEnded: withEnded) }
-            }
-            return
+    }
+
+    /// A long-running loop (the monitor, the Jobs and History polls): a new
+    /// one replaces the one running; nil only stops it.
+    private func replace(_ slot: borrowing Mutex<Task<Void, Never>?>, with body: (@Sendable () async -> Void)?) {
+        slot.withLock { task in
+            task?.cancel()
+            task = body.map { body in Task { await body() } }
         }
-        if case .stopWatchingJobs = effect {
-            jobsTask.withLock { $0?.cancel(); $0 = nil }
-            return
-        }
-        if case .watchHistory = effect {
-            historyTask.withLock { task in
-                task?.cancel()
-                task = Task { await self.watchHistory() }
-            }
-            return
-        }
-        if case .stopWatchingHistory = effect {
-            historyTask.withLock { $0?.cancel(); $0 = nil }
-            return
-        }
-        if case let .monitor(record) = effect {
-            monitorTask.withLock { task in
-                task?.cancel()
-                task = Task { await self.monitor(record) }
-            }
-            return
-        }
-        Task { await self.run(effect) }
     }
 
     private func run(_ effect: Effect) async {

@@ -37,8 +37,9 @@ enum RuntimeScreen {
         case .inputScripts, .outputScripts, .template:
             // ↑↓ move between these fields, as on Job options.
             if key == .up || key == .down {
-                let next = runtime.section.rawValue + (key == .up ? -1 : 1)
-                runtime.section = RuntimeState.Section(rawValue: min(max(next, RuntimeState.Section.inputScripts.rawValue - 1), 4)) ?? .flags
+                // Up from the first field reaches the flags list; down stops at the template.
+                let next = min(runtime.section.rawValue + (key == .up ? -1 : 1), RuntimeState.Section.template.rawValue)
+                runtime.section = RuntimeState.Section(rawValue: next) ?? .flags
                 return []
             }
             if runtime.section == .inputScripts { return runtime.inputScripts.handle(key) ? [] : nil }
