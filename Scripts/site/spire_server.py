@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """HPCS server + SPIRE server simulator on 127.0.0.1.
 
-HPCS server (port A): GET /agent-token?node=N -> {"token": T}: a join token
-    for compute node N (the agent's node attestation).
+HPCS server (port A): POST /api/agents/token?hostname=N
+    -> {"success": true, "token": T, "spiffeID": ID}: a join token for compute
+    node N (the agent's node attestation); {"success": false, ...} for a node
+    that is not allowed.
 SPIRE server (port B): POST /jwt {"join_token", "spiffe_id", "audience"}
     -> {"token": JWT}, only for spiffeIDs registered for that node in
     sim/registrations.json (re-read on every request).
@@ -22,19 +24,11 @@ JOIN_TOKENS = {}
 class Handler(JSONHandler):
     name = "spire"
 
-    def do_GET(self):
-        url = urlparse(self.path)
-        if url.path != "/agent-token":
-            return self.reply(404, {"error": "no handler"})
-        node = parse_qs(url.query).get("node", [""])[0]
-        if node not in load("registrations.json"):
-            return self.reply(403, {"error": f"node {node} is not allowed"})
-        token = secrets.token_urlsafe(16)
-        JOIN_TOKENS[token] = node
-        return self.reply(200, {"token": token})
-
     def do_POST(self):
-        if self.path != "/jwt":
+        url = urlparse(self.path)
+        if url.path == "/api/agents/token":
+            return self.join_token(parse_qs(url.query).get("hostname", [""])[0])
+        if url.path != "/jwt":
             return self.reply(404, {"error": "no handler"})
         try:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
@@ -45,6 +39,16 @@ class Handler(JSONHandler):
         if spiffe_id not in load("registrations.json").get(node, []):
             return self.reply(403, {"error": f"{spiffe_id} is not registered for node {node}"})
         return self.reply(200, {"token": sign_jwt(spiffe_id, audience)})
+
+    def join_token(self, node):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if node not in load("registrations.json"):
+            return self.reply(403, {"success": False, "error": f"node {node} is not allowed"})
+        token = secrets.token_hex(16)
+        JOIN_TOKENS[token] = node
+        trust_domain = load("trust_domain.json")["trust_domain"]
+        return self.reply(200, {"success": True, "token": token,
+                                "spiffeID": f"spiffe://{trust_domain}/spire/agent/join_token/{token}"})
 
 
 

@@ -2,7 +2,8 @@ import Foundation
 
 /// The HPCS client configuration (INI): `[spire-server]`, `[hpcs-server]`,
 /// `[vault]`, `[supercomputer]`, all required, plus our optional
-/// `[supercomputer]` keys `port`, `identity-file`, `known-hosts`.
+/// `[supercomputer]` keys `port`, `identity-file`, `known-hosts` and
+/// `[spire-server] trust-bundle`.
 ///
 ///     let config = try HPCSConfig.load(path: "hpcs-client.conf")
 ///     config.supercomputer.address   // "lumi.csc.fi"
@@ -11,11 +12,15 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
         public var address: String
         public var port: Int
         public var trustDomain: String
+        /// The SPIRE server's CA bundle (PEM) on this machine, uploaded with
+        /// each job so its agent bootstraps securely; nil: insecure bootstrap.
+        public var trustBundle: String?
 
-        public init(address: String, port: Int, trustDomain: String) {
+        public init(address: String, port: Int, trustDomain: String, trustBundle: String? = nil) {
             self.address = address
             self.port = port
             self.trustDomain = trustDomain
+            self.trustBundle = trustBundle
         }
     }
 
@@ -106,7 +111,8 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
             path: path,
             spireServer: SpireServer(address: value("spire-server", "address"),
                                      port: try integer("spire-server", "port") ?? 0,
-                                     trustDomain: trustDomain),
+                                     trustDomain: trustDomain,
+                                     trustBundle: ini.sections["spire-server"]?["trust-bundle"].map { relative(expandHome($0.value), to: path) }),
             hpcsServerURL: value("hpcs-server", "url"),
             vaultURL: value("vault", "url"),
             supercomputer: Supercomputer(address: value("supercomputer", "address"),
@@ -116,7 +122,7 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
                                          knownHosts: ini.sections["supercomputer"]?["known-hosts"].map { expandHome($0.value) }))
     }
 
-    static func isLoopback(_ host: String?) -> Bool {
+    public static func isLoopback(_ host: String?) -> Bool {
         guard let host = host?.lowercased() else { return false }
         if host == "localhost" || host == "::1" || host == "[::1]" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
@@ -143,6 +149,26 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
         username = \(supercomputer.username)
 
         """
+    }
+
+    /// A path relative to the config file's folder, as the user wrote it beside it.
+    static func relative(_ file: String, to configPath: String) -> String {
+        file.hasPrefix("/") ? file : ((configPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
+    }
+
+    /// The trust bundle's PEM text, checked to hold a certificate; nil when none is named.
+    public func readTrustBundle() throws -> Data? {
+        guard let file = spireServer.trustBundle else { return nil }
+        let field = "[spire-server] trust-bundle"
+        guard let data = FileManager.default.contents(atPath: file), data.count <= 1 << 20 else {
+            throw PreparationError(.config, file: path, field: field, "cannot read the trust bundle \(file)",
+                                   fix: "name the SPIRE server's CA bundle (PEM), as your site publishes it, or remove the key")
+        }
+        guard String(decoding: data, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+            throw PreparationError(.config, file: path, field: field, "\(file) holds no PEM certificate",
+                                   fix: "name the SPIRE server's CA bundle (PEM: -----BEGIN CERTIFICATE-----)")
+        }
+        return data
     }
 
     static func expandHome(_ path: String) -> String {

@@ -21,20 +21,28 @@ public struct SubmissionPlan: Sendable, Equatable {
     public let spec: JobSpec
     /// `~/.hpcs-job/<submission-id>` on the login node.
     public let remoteDirectory: String
+    /// The tools the user pinned (uploaded beside the script), if any.
+    public let tools: ToolManifest?
+    /// The SPIRE server's trust bundle (uploaded beside the script), if the config names one.
+    public let trustBundle: Data?
 
     public init(submissionID: String, config: HPCSConfig, application: FetchedInfo, data: FetchedInfo, spec: JobSpec,
-                remoteHome: String) {
+                remoteHome: String, tools: ToolManifest? = nil, trustBundle: Data? = nil) {
         self.submissionID = submissionID
         self.config = config
         self.application = application
         self.data = data
         self.spec = spec
+        self.tools = tools?.tools.isEmpty == true ? nil : tools
+        self.trustBundle = trustBundle
         remoteDirectory = (remoteHome.hasSuffix("/") ? String(remoteHome.dropLast()) : remoteHome) + "/.hpcs-job/" + submissionID
     }
 
     public var sbatchPath: String { remoteDirectory + "/job.sbatch" }
     public var outputKeyPath: String { remoteDirectory + "/output_key.pub" }
     public var configPath: String { remoteDirectory + "/hpcs-client.conf" }
+    public var toolsManifestPath: String { remoteDirectory + "/tools.manifest" }
+    public var trustBundlePath: String { remoteDirectory + "/spire-bundle.pem" }
     public var logFile: String { spec.logFile(submissionID: submissionID) }
     public var outputDirectory: String { spec.outputDirectory(submissionID: submissionID) }
     public var encryptedOutput: String { spec.encryptedOutput(submissionID: submissionID) }
@@ -63,6 +71,8 @@ public struct SubmissionPlan: Sendable, Equatable {
             "trust_domain": .word(config.spireServer.trustDomain), "vault_url": .word(config.vaultURL),
             "hpcs_server_url": .word(config.hpcsServerURL), "spire_server_address": .word(config.spireServer.address),
             "spire_server_port": .word(String(config.spireServer.port)),
+            "tools_manifest": tools == nil ? .absent : .word(toolsManifestPath),
+            "spire_trust_bundle": trustBundle == nil ? .absent : .word(trustBundlePath),
             "app_info": .word(application.remotePath), "app_path": .word(application.info.pathAtRest),
             "app_secret_path": .word(application.info.secretPath), "app_access_role": .word(application.info.accessRole),
             "app_checksum": .word(application.info.checksum), "app_spiffe_id": .word(application.info.spiffeID),

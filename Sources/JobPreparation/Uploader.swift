@@ -1,9 +1,10 @@
 import Foundation
 import SecureShell
 
-/// Step 8: the per-submission directory (0700) with exactly three files,
-/// each written atomically: the SBATCH, the output public key and the
-/// client config (0600). On any failure nothing is left behind.
+/// Step 8: the per-submission directory (0700) with the SBATCH, the output
+/// public key, the client config and, when there are, the pinned tools'
+/// manifest and the SPIRE trust bundle, each written atomically (0600).
+/// On any failure nothing is left behind.
 public enum Uploader {
     public static func upload(_ plan: SubmissionPlan, sbatch: String, recipient: String, to host: RemoteHost,
                               progress: (@Sendable (String) -> Void)? = nil) async throws {
@@ -17,6 +18,14 @@ public enum Uploader {
         do {
             progress?("client config")
             try await host.writeFileAtomically(plan.configPath, data: Data(plan.config.remoteText.utf8), mode: 0o600, progress: nil)
+            if let tools = plan.tools {
+                progress?("pinned tools")
+                try await host.writeFileAtomically(plan.toolsManifestPath, data: Data(tools.text.utf8), mode: 0o600, progress: nil)
+            }
+            if let bundle = plan.trustBundle {
+                progress?("SPIRE trust bundle")
+                try await host.writeFileAtomically(plan.trustBundlePath, data: bundle, mode: 0o600, progress: nil)
+            }
             progress?("output key")
             try await host.writeFileAtomically(plan.outputKeyPath, data: Data((recipient + "\n").utf8), mode: 0o600, progress: nil)
             progress?("job script")
@@ -29,7 +38,9 @@ public enum Uploader {
 
     /// Removes the submission's files and directory (best effort).
     public static func removeSubmissionDirectory(_ plan: SubmissionPlan, from host: RemoteHost) async {
-        for path in [plan.sbatchPath, plan.outputKeyPath, plan.configPath] { try? await host.removeFile(path) }
+        for path in [plan.sbatchPath, plan.outputKeyPath, plan.configPath, plan.toolsManifestPath, plan.trustBundlePath] {
+            try? await host.removeFile(path)
+        }
         // Temporary names left by an interrupted atomic write.
         if let leftovers = try? await host.list(plan.remoteDirectory) {
             for entry in leftovers where entry.kind == .file { try? await host.removeFile(plan.remoteDirectory + "/" + entry.name) }

@@ -42,7 +42,7 @@ struct SecureJobTests {
         let scratchPath = try #require(scratch, "the log names the job's scratch directory")
         #expect(try await session.ssh.stat(scratchPath) == nil, "scratch \(scratchPath) was removed")
         let names = ["container_key", "app_token", "app_login.json", "app_key.json", "input.pass", "output.pass", "app.sif",
-                     "app.sif.age", "data.tgz.age"]
+                     "app.sif.age", "data.tgz.age", "agent.conf", "join.json"]
         // Other jobs running beside this one have live scratch dirs: prune them
         // (this job's own scratch was checked above to be gone).
         let find = RemoteCommand(["find", outcome.record.spec.workdir, "/tmp", "/dev/shm", "(", "-path", "/tmp/hpcs-job.*", "-o",
@@ -60,6 +60,8 @@ struct SecureJobTests {
         #expect(outcome.status == JobStatusSnapshot(state: "COMPLETED", exitCode: 0), "\(outcome.log)")
         for step in 1...12 { #expect(outcome.log.contains("[hpcs-job] step \(step)/12:")) }
         #expect(outcome.log.contains("[hpcs-job] Vault token revoked"), "the container key's token is ended after use")
+        // The site's config names the SPIRE server's trust bundle: no insecure bootstrap.
+        #expect(outcome.log.contains("agent identity spiffe://hpcs.local/spire/agent/join_token/") && !outcome.log.contains("insecure"))
         let results = try await ResultsFetcher.fetch(try #require(try session.history.record(outcome.record.id)),
                                                      from: session.ssh, paths: session.paths)
         #expect(results.exitCode == 0)

@@ -14,12 +14,13 @@ struct SiteSession {
     let config: HPCSConfig
     let ssh: SSHConnection
 
-    static func open() async throws -> SiteSession {
+    /// `configKey`: the site.env entry naming the client config (another login node).
+    static func open(configKey: String = "HPCS_SITE_CONFIG") async throws -> SiteSession {
         let site = try LocalSite.require()
         let root = try Tool.temporaryDirectory()
         let paths = LocalPaths(environment: ["HOME": root.path, "XDG_DATA_HOME": root.appendingPathComponent("data").path,
                                              "XDG_CONFIG_HOME": root.appendingPathComponent("config").path])
-        let config = try HPCSConfig.load(path: site.config)
+        let config = try HPCSConfig.load(path: site[configKey])
         let ssh = try await retryingADroppedHandshake {
             try await SSHConnection.connect(config.connectionSettings(sshConfig: SSHConfigFile(text: "")), interaction: NonInteractive())
         }

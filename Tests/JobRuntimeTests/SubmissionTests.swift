@@ -9,7 +9,7 @@ import Testing
 
 @Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
 struct SubmissionTests {
-    @Test func aRealSubmissionLandsWithItsTagAndThreeFiles() async throws {
+    @Test func aRealSubmissionLandsWithItsTagAndItsFiles() async throws {
         let session = try await SiteSession.open()
         defer { session.close() }
         let submitter = session.submitter
@@ -22,7 +22,8 @@ struct SubmissionTests {
 
         let remoteDir = try #require(record.remoteDir)
         let entries = try await session.ssh.list(remoteDir)
-        #expect(entries.map(\.name) == ["hpcs-client.conf", "job.sbatch", "output_key.pub"])
+        // The site's config names the SPIRE trust bundle: it travels with the job.
+        #expect(entries.map(\.name) == ["hpcs-client.conf", "job.sbatch", "output_key.pub", "spire-bundle.pem"])
         #expect(entries.allSatisfy { $0.permissions == 0o600 })
         #expect(try await session.ssh.stat(remoteDir)?.permissions == 0o700)
         let uploadedConfig = try await session.ssh.readFile(remoteDir + "/hpcs-client.conf")
