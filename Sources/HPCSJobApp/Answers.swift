@@ -38,6 +38,7 @@ enum Answers {
             state.connected = true
             state.connect.connectedTo = target
             state.connect.home = home
+            state.connect.missingTools = []
             // The config shown on Connect may have changed since (↑↓ recent): the
             // wizard uses the one this connection was made with.
             if let config {
@@ -108,6 +109,8 @@ enum Answers {
                 state.options.fields[2].set(first.name)
             }
             if state.options.fields[4].text.isEmpty, let first = accounts.first { state.options.fields[4].set(first) }
+        case let .toolsMissing(names):
+            state.connect.missingTools = names
         case let .templates(names):
             if !names.isEmpty { state.runtime.templates = names }
         case let .prepared(.success(prepared)):

@@ -221,6 +221,24 @@ final class EffectRunner: Sendable {
         let nodes = (try? await ssh.run(SlurmCommand.sinfoNodes)).flatMap { try? SlurmParser.nodes($0.stdoutText) } ?? []
         let accounts = (try? await ssh.run(SlurmCommand.associations(user: user))).map { SlurmParser.accounts($0.stdoutText) } ?? []
         send(.clusterChoices(partitions: partitions, accounts: accounts, nodes: nodes))
+        // What a job from here would lack, so Options can say so before a job fails at step 2.
+        let pinned = (try? ToolManifest.load(paths)) ?? nil
+        if let reports = try? await ToolPinner(host: ssh).status(pinned) {
+            send(.toolsMissing(Self.missingTools(reports)))
+        }
+    }
+
+    /// Tools no job could use: no site setting, no valid pinned copy, not on
+    /// PATH (the container runtime under either name).
+    static func missingTools(_ reports: [ToolPinner.Report]) -> [String] {
+        func usable(_ report: ToolPinner.Report) -> Bool {
+            report.siteSetting != nil || report.cache == .valid || (report.pinned == nil && report.onPath != nil)
+        }
+        var missing = reports.filter { !["singularity", "apptainer"].contains($0.name) && !usable($0) }.map(\.name)
+        if !reports.contains(where: { ["singularity", "apptainer"].contains($0.name) && usable($0) }) {
+            missing.append("singularity/apptainer")
+        }
+        return missing
     }
 
     /// Lines the Monitor starts with when a log is large (a few screens and then some).

@@ -183,5 +183,18 @@ enum OptionsForm {
             Frame.line(&buffer, "field \(focused.rawValue + 1) of \(fields.count) · ↑↓ for the others", at: messageArea, row: 0,
                        style: theme[.dim])
         }
+        let missing = state.connect.missingTools
+        if !missing.isEmpty, messageArea.height >= 3 {
+            // On the last rows, whole (shorter when narrow): a job would stop at step 2 for want of these.
+            let width = max(1, messageArea.width), rows = messageArea.height - 1
+            let lacking = "Jobs from this login node lack \(missing.joined(separator: ", "))"
+            let texts = missing == ["singularity/apptainer"] ? [lacking + ": ask the site for its container runtime"]
+                : [lacking + ": run `hpcs-job tools pin --config \(state.connect.active?.path ?? "CONFIG")` once (README: A new site)",
+                   lacking + ": run `hpcs-job tools pin`"]
+            let lines = texts.map { Frame.wrap($0, width: width) }.first { $0.count <= rows } ?? Array(Frame.wrap(texts[texts.count - 1], width: width).prefix(rows))
+            for (index, line) in lines.enumerated() {
+                Frame.line(&buffer, line, at: messageArea, row: messageArea.height - lines.count + index, style: theme[.statusWarn])
+            }
+        }
     }
 }

@@ -37,6 +37,8 @@ public struct SiteDoctor: Sendable {
     public var onComputeNode = false
     public var partition: String?
     public var account: String?
+    /// The user's pinned tools: a valid cached copy counts as found.
+    public var pinnedTools: ToolManifest?
 
     public init(configPath: String, sshConfig: SSHConfigFile? = nil, interaction: SSHInteraction) {
         self.configPath = configPath
@@ -205,8 +207,13 @@ public struct SiteDoctor: Sendable {
             return DoctorCheck("tools", title, .cluster, .fail, "cannot look for the tools: " + Self.said(nil, command[0]),
                                fix: onComputeNode ? "srun could not start a step; try --partition/--account" : nil)
         }
-        let found = Self.table(result.stdoutText)
-        let names = ["age", "gocryptfs", "spire-agent", "singularity", "hpcs-spawn-agent", "curl"]
+        var found = Self.table(result.stdoutText)
+        let names = ["age", "gocryptfs", "spire-agent", "singularity", "curl"]
+        for name in names where found[name] == nil {
+            guard let pinned = pinnedTools?[name] else { continue }
+            let state = (try? await ToolPinner(host: ssh).cacheState(pinned)) ?? .missing
+            if state == .valid { found[name] = "pinned \(pinned.version) (cached)" }
+        }
         let missing = names.filter { found[$0] == nil }
         let where_ = onComputeNode ? "on the compute node" : "for jobs from this login node"
         if missing.isEmpty {
@@ -215,7 +222,7 @@ public struct SiteDoctor: Sendable {
         }
         return DoctorCheck("tools", title, .cluster, .fail,
                            "not found \(where_): \(missing.map { $0 == "singularity" ? "singularity/apptainer" : $0 }.joined(separator: ", "))",
-                           fix: "ask the site for them, or set HPCS_TOOLS_DIR / HPCS_TOOLS_MANIFEST in your login environment (README: Site settings)"
+                           fix: "run `hpcs-job tools pin` (README: A new site), ask the site, or set HPCS_TOOLS_DIR / HPCS_TOOLS_MANIFEST in your login environment"
                                + (onComputeNode ? "" : "; --on-compute-node checks where jobs run"))
     }
 
@@ -267,8 +274,9 @@ public struct SiteDoctor: Sendable {
     static let findCommands = #"for c in "$@"; do p=$(command -v "$c") && printf '%s %s\n' "$c" "$p"; done; exit 0"#
 
     /// The job script's own search (Templates/hpcs.sbatch, find_tool):
-    /// HPCS_TOOLS_DIR, then the pinned manifest, then PATH; the container
-    /// tool as singularity or apptainer; HPCS_SPAWN_AGENT for the helper.
+    /// HPCS_TOOLS_DIR, then the site's manifest, then PATH (the user's
+    /// pinned tools are looked at after); the container tool as singularity
+    /// or apptainer.
     static let findTools = #"""
         look() { # report-name name…
           local report=$1 name; shift
@@ -288,8 +296,6 @@ public struct SiteDoctor: Sendable {
         }
         look age age; look gocryptfs gocryptfs; look spire-agent spire-agent
         look singularity singularity apptainer; look curl curl
-        if [[ -n ${HPCS_SPAWN_AGENT:-} && -x $HPCS_SPAWN_AGENT ]]; then printf 'hpcs-spawn-agent %s\n' "$HPCS_SPAWN_AGENT"
-        else look hpcs-spawn-agent hpcs-spawn-agent; fi
         exit 0
         """#
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JobPreparation
 import JobRuntime
 import SecureShell
 import TerminalUI
@@ -26,6 +27,7 @@ struct Doctor: AsyncParsableCommand {
 
     func run() async throws {
         var doctor = SiteDoctor(configPath: config, interaction: TerminalInteraction(acceptNewHostKeys: acceptNewHostKey))
+        doctor.pinnedTools = (try? ToolManifest.load(LocalPaths())) ?? nil
         doctor.sshConfig = try sshConfigFile(sshConfig)
         doctor.onComputeNode = onComputeNode
         doctor.partition = partition

@@ -12,7 +12,7 @@ struct HPCSJob: AsyncParsableCommand {
         discussion: "Without a subcommand the terminal UI opens.",
         version: VersionInfo.text,
         subcommands: [Interactive.self, Submit.self, HistoryCommand.self, Jobs.self, Status.self, Logs.self, Cancel.self,
-                      Results.self, Doctor.self, Manual.self],
+                      Results.self, Doctor.self, Tools.self, Manual.self],
         defaultSubcommand: Interactive.self)
 }
 

@@ -149,6 +149,9 @@ enum Screens {
         picking.options.focus = 2
         picking.options.picker = ListState(items: ["small  ·  limit 1-00:00:00 · 12/40 nodes idle, 2 down or drained", "large", "gpu"])
         list.append(("options-picker", picking))
+        var lacking = options
+        lacking.connect.missingTools = ["spire-agent", "gocryptfs"]
+        list.append(("options-tools-missing", lacking))
         options.options.fields[3].set("25:61")
         options.options.fields[6].set("/with space")
         list.append(("options-invalid", options))

@@ -529,3 +529,32 @@ struct EarlierLogTests {
         #expect(state.monitor.earliestOffset == nil && state.notice?.contains("hpcs-job logs s1") == true)
     }
 }
+
+/// Options says which tools a job from this login node would lack, and why
+/// a tool counts: the site's setting, a valid pinned copy, or PATH when not
+/// pinned (a pinned tool whose cache changed is missing: the job refuses it).
+struct MissingToolsTests {
+    func report(_ name: String, pinned: Bool = false, cache: ToolPinner.CacheState? = nil, site: String? = nil,
+                path: String? = nil) -> ToolPinner.Report {
+        let tool = pinned ? PinnedTool(name: name, version: "1", sha256: String(repeating: "a", count: 64),
+                                       url: "https://x.org/\(name).tar.gz", member: name) : nil
+        return ToolPinner.Report(name: name, pinned: tool, cache: cache, siteSetting: site, onPath: path)
+    }
+
+    @Test func whatCountsAsThere() {
+        let reports = [report("age", path: "/usr/bin/age"), report("gocryptfs", pinned: true, cache: .changed, path: "/usr/bin/gocryptfs"),
+                       report("spire-agent", pinned: true, cache: .valid), report("singularity"), report("apptainer", site: "/site/apptainer")]
+        #expect(EffectRunner.missingTools(reports) == ["gocryptfs"])
+        let none = [report("age"), report("gocryptfs"), report("spire-agent", pinned: true, cache: .missing), report("singularity"),
+                    report("apptainer")]
+        #expect(EffectRunner.missingTools(none) == ["age", "gocryptfs", "spire-agent", "singularity/apptainer"])
+    }
+
+    @Test func aNewConnectionForgetsTheLastClustersVerdict() {
+        var state = AppState()
+        _ = Update.update(&state, .toolsMissing(["spire-agent"]))
+        #expect(state.connect.missingTools == ["spire-agent"])
+        _ = Update.update(&state, .connected(.success("u@h:22"), home: "/home/u", config: nil))
+        #expect(state.connect.missingTools.isEmpty)
+    }
+}
