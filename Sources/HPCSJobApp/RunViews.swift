@@ -171,7 +171,7 @@ enum RunViews {
             guard let entry = history.entry(at: position) else { return ["…"] }
             let stateText = entry.stage == .failed ? "not submitted" : (entry.state ?? entry.stage.rawValue)
             return [utcMinute(entry.createdAt), entry.jobName, entry.jobID ?? "—"]
-                + (narrow ? [] : ["\(entry.clusterUser)@\(entry.clusterHost)"]) + [stateText, entry.exitCode.map(String.init) ?? "—"]
+                + (narrow ? [] : [clusterLabel(entry, withUser: wide)]) + [stateText, entry.exitCode.map(String.init) ?? "—"]
                 + (wide ? [entry.id] : [])
         }
         Table.draw(&buffer, columns: columns, rows: rows, selected: rows.isEmpty ? nil : history.selected - history.top, offset: 0,
@@ -206,6 +206,12 @@ enum RunViews {
         for (row, line) in wrapped.dropFirst(top).prefix(details.height).enumerated() {
             Frame.line(&buffer, line.text, at: details, row: row, style: theme[line.first ? .title : .text])
         }
+    }
+
+    /// Two login nodes of one host differ by port: the port is shown unless
+    /// it is 22, the user only where there is room.
+    static func clusterLabel(_ entry: HistoryEntry, withUser: Bool) -> String {
+        (withUser ? "\(entry.clusterUser)@" : "") + entry.clusterHost + (entry.clusterPort == 22 ? "" : ":\(entry.clusterPort)")
     }
 }
 

@@ -51,10 +51,10 @@ struct TmuxEndToEndTests {
     /// server, with a private HOME; `then` runs in the pane after it exits.
     /// Returns the HOME, for `cleanUp`.
     func launchApp(_ site: LocalSite, width: Int, height: Int, then: String = "", arguments: String? = nil,
-                   orElseOnceMore: Bool = false, environment: String = "") throws -> URL {
+                   orElseOnceMore: Bool = false, environment: String = "", home given: URL? = nil) throws -> URL {
         let binary = LocalSite.repositoryRoot.appendingPathComponent(".build/debug/hpcs-job").path
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build)")
-        let home = try Tool.temporaryDirectory()
+        let home = try given ?? Tool.temporaryDirectory()
         let run = "env TERM=xterm-256color HOME=\(home.path) XDG_DATA_HOME=\(home.path)/data XDG_CONFIG_HOME=\(home.path)/config \(environment) "
             + "\(binary) \(arguments ?? "--config \(site.config)")"
         let command = (orElseOnceMore ? "\(run) || { echo 'trying once more'; \(run); }" : run) + then
@@ -197,6 +197,37 @@ struct TmuxEndToEndTests {
         let opened = try await waitFor("END-OF-BULK", seconds: 30)
         #expect(opened.contains("showing its end") && opened.contains("hpcs-job logs job-\(jobID)"), "\(opened)")
         _ = try await waitFor("AFTER-THE-END", seconds: 30)
+    }
+
+    /// Two clusters: a job submitted through the main login node is in
+    /// History while the TUI is connected to the bare one (another host and
+    /// port). Its results are fetched where it ran: the app asks, connects
+    /// there with the record's own config, and fetches.
+    @Test func historyActsOnTheRecordsOwnCluster() async throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        let submitted = try HPCSJobBinary.run(["submit", "--config", site.config, "-p", site.partition, "-t", "5", "-w", site.node,
+                                               "-A", site.account, "-s", "\(site.workdir)/two-\(UUID().uuidString.prefix(8))",
+                                               "-ai", site.appInfo, "-di", site.dataInfo, "-f"], home: home)
+        #expect(submitted.out.contains("step 12/12"), "\(submitted.out)\(submitted.err)")
+        _ = try launchApp(site, width: 120, height: 36, arguments: "--config \(site["HPCS_SITE_BARE_CONFIG"])", home: home)
+        defer { cleanUp(home: home) }
+        try await waitFor("Connect to the login node")
+        try send("Enter")
+        try await waitFor("● \(site.user)@127.0.0.1:\(site["HPCS_SITE_BARE_SSH_PORT"])")
+        try send("F3")
+        let list = try await waitFor("Past submissions (1)")
+        #expect(list.contains("127.0.0.1:\(site.port)"), "the cluster column shows the port: \(list)")
+        try send("r")
+        let asked = try await waitFor("Connect to its cluster?")
+        // The list tells the clusters apart (same host, another port), and so does the question.
+        #expect(asked.contains("127.0.0.1:\(site.port)") && asked.contains("connected to \(site.user)@127.0.0.1:\(site["HPCS_SITE_BARE_SSH_PORT"])"),
+                "\(asked)")
+        try send("y")
+        try await waitFor("● \(site.user)@127.0.0.1:\(site.port)")
+        let results = try await waitFor("App exit code: 0", seconds: 90)
+        #expect(results.contains("stdout: hpcs sample application"), "\(results)")
+        try send("C-q")
     }
 
     func cleanUp(home: URL) {
