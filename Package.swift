@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], resources: []),
         .target(name: "History", dependencies: [
-            "JobPreparation",
+            "JobPreparation", "Slurm",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "JobRuntime", dependencies: ["JobPreparation", "History", "SecureShell", "AgeCrypto", "Slurm", "CZlib"]),
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "SlurmTests", dependencies: ["Slurm"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JobPreparationTests", dependencies: ["JobPreparation", "SecureShell", "SiteTestSupport"]),
         .testTarget(name: "JobRuntimeTests", dependencies: ["JobRuntime", "JobPreparation", "History", "Slurm", "SiteTestSupport"]),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation", "Slurm", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "HPCSJobAppTests", dependencies: ["HPCSJobApp", "TerminalUI", "JobPreparation", "JobRuntime", "History",
                                                       "Slurm", "SecureShell", "SiteTestSupport"],

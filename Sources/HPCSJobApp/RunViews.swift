@@ -177,10 +177,8 @@ enum RunViews {
         Table.draw(&buffer, columns: columns, rows: rows, selected: rows.isEmpty ? nil : history.selected - history.top, offset: 0,
                    area: tableArea, focused: true, theme: theme) { row in
             guard let entry = history.entry(at: history.top + row) else { return .dim }
-            if entry.stage == .failed || ["FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"].contains(entry.state ?? "") {
-                return .statusError
-            }
-            return entry.state == "COMPLETED" ? .statusOK : .text
+            if entry.stage == .failed || entry.jobState?.isFailure == true { return .statusError }
+            return entry.jobState?.isSuccess == true ? .statusOK : .text
         }
         guard history.showDetails, let entry = history.selectedEntry else { return }
         let details = Frame.draw(&buffer, detailArea, title: "Submission \(entry.id)", focused: false, theme: theme)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Slurm
 
 /// What the history list can be narrowed to.
 public struct HistoryFilter: Sendable, Equatable {
@@ -64,7 +65,9 @@ public struct HistoryEntry: Codable, Sendable, Equatable, FetchableRecord, Ident
         failure = record.failure
     }
 
-    public var isFinished: Bool { stage == .failed || state.map(SubmissionRecord.finalStates.contains) ?? false }
+    public var jobState: JobState? { state.flatMap { JobState(slurm: $0) } }
+
+    public var isFinished: Bool { stage == .failed || jobState?.isTerminal == true }
 }
 
 /// The SQL of a filter: a WHERE clause (maybe empty) and its arguments.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Slurm
 import JobPreparation
 
 /// How far a submission got. Written before each step runs, so a crash
@@ -88,9 +89,12 @@ public struct SubmissionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     /// The tag sbatch puts on the job, to find it again after a crash.
     public var slurmComment: String { "hpcs-job:\(id)" }
 
-    /// Slurm's words for a job that will not run again.
-    public static let finalStates: Set<String> = ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
-                                                  "PREEMPTED", "BOOT_FAIL", "DEADLINE"]
+    /// Slurm's words for a job that will not run again (for SQL filters):
+    /// the one list, `JobState.isTerminal`.
+    public static let finalStates: Set<String> = Set(JobState.allCases.filter(\.isTerminal).map(\.rawValue))
 
-    public var isFinished: Bool { stage == .failed || state.map(Self.finalStates.contains) ?? false }
+    /// The job's state as Slurm last reported it (stored as Slurm's word).
+    public var jobState: JobState? { state.flatMap { JobState(slurm: $0) } }
+
+    public var isFinished: Bool { stage == .failed || jobState?.isTerminal == true }
 }

@@ -55,6 +55,9 @@ public enum JobState: String, Sendable, Hashable, CaseIterable, Codable {
     /// Finished and successful.
     public var isSuccess: Bool { self == .completed }
 
+    /// Finished without success.
+    public var isFailure: Bool { isTerminal && !isSuccess }
+
     /// Waiting to start.
     public var isPending: Bool { [.pending, .configuring, .requeued, .requeueHold, .requeueFed, .resvDelHold].contains(self) }
 }

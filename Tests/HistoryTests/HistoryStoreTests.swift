@@ -1,6 +1,7 @@
 import Foundation
 import History
 import JobPreparation
+import Slurm
 import Testing
 
 struct HistoryStoreTests {
@@ -104,5 +105,20 @@ struct HistoryStoreTests {
         let reopened = try HistoryStore(url: history.url)
         #expect(try reopened.record("x") == stored, "the reopened store has the whole record")
         #expect(try reopened.unresolved().map(\.id) == ["x"])
+    }
+}
+
+/// One list of final states: History's (and its SQL filter's) is Slurm's own.
+struct FinalStateTests {
+    @Test func historyFinalStatesAreSlurmsTerminalStates() {
+        #expect(SubmissionRecord.finalStates == Set(JobState.allCases.filter(\.isTerminal).map(\.rawValue)))
+        #expect(SubmissionRecord.finalStates.contains("SPECIAL_EXIT") && !SubmissionRecord.finalStates.contains("COMPLETING"))
+        var record = SubmissionRecord(id: "20261130-000000-00000000", clusterHost: "h", clusterPort: 22, clusterUser: "u",
+                                      configPath: "c", appInfoPath: "a", dataInfoPath: "d",
+                                      spec: JobSpec(jobName: "j", partition: "p", time: "5", nodelist: "n", workdir: "/w"))
+        record.state = "CANCELLED by 1001"
+        #expect(record.jobState == .cancelled && record.isFinished && record.jobState?.isFailure == true)
+        record.state = "RUNNING"
+        #expect(!record.isFinished && record.jobState?.isFailure == false)
     }
 }
