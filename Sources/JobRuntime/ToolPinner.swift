@@ -157,7 +157,7 @@ public struct ToolPinner: Sendable {
             find "$cache" -maxdepth 1 -name '.pin.*' -mmin +60 -exec rm -rf {} + 2>/dev/null
             stage=$(mktemp -d "$cache/.pin.XXXXXXXX") || { echo "error cannot create a folder in $cache"; exit 3; }
             if ! curl -fsSL --proto '=https,http' --max-time 900 --retry 2 -o "$stage/archive" "$url" 2>"$stage/error"; then
-              echo "error download $(tr '\n' ' ' <"$stage/error" | head -c 400)"; rm -rf "$stage"; exit 3
+              echo "error download: cannot fetch $url ($(tr '\n' ' ' <"$stage/error" | head -c 400))"; rm -rf "$stage"; exit 3
             fi
             if ! tar -tzf "$stage/archive" -- "$member" >/dev/null 2>&1; then
               echo "error the archive holds no $member"; rm -rf "$stage"; exit 3
@@ -165,7 +165,7 @@ public struct ToolPinner: Sendable {
             printf 'stage %s\nsha256 %s\n' "$stage" "$(sha256sum "$stage/archive" | cut -d' ' -f1)"
             if [[ -n $sums ]]; then
               if ! curl -fsSL --proto '=https,http' --max-time 60 -o "$stage/sums" "$sums" 2>"$stage/error"; then
-                echo "error checksums $(tr '\n' ' ' <"$stage/error" | head -c 400)"; rm -rf "$stage"; exit 3
+                echo "error checksums: cannot fetch $sums ($(tr '\n' ' ' <"$stage/error" | head -c 400))"; rm -rf "$stage"; exit 3
               fi
               printf 'published %s\n' "$(awk -v f="${url##*/}" '$2 == f || $2 == "*" f { print $1; exit }' "$stage/sums")"
             fi
@@ -178,7 +178,7 @@ public struct ToolPinner: Sendable {
         }
         if let error = fields["error"] {
             let fix = error.hasPrefix("download") || error.hasPrefix("checksums")
-                ? "the login node must reach the release host; name a site mirror with --mirror URL" : nil
+                ? "check the URL (or --mirror) and that the login node reaches that host; a site mirror is named with --mirror URL" : nil
             throw Failure(tool: release.name, reason: "on the login node: " + error, fix: fix)
         }
         guard result.status.succeeded, let directory = fields["stage"], let sha = fields["sha256"], sha.count == 64 else {

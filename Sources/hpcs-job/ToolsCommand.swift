@@ -89,7 +89,7 @@ struct Tools: AsyncParsableCommand {
                     Console.output("  \(release.name) \(release.version)  NOT PINNED")
                 }
             }
-            Console.output("Manifest: \(paths.toolsManifest.path) (uploaded with every job)")
+            if !manifest.tools.isEmpty { Console.output("Manifest: \(paths.toolsManifest.path) (uploaded with every job)") }
             guard failures.isEmpty else {
                 for failure in failures { Console.error("hpcs-job: \(failure)\n") }
                 throw ExitCode(ExitCodes.verification)

@@ -61,6 +61,20 @@ extension SecureJobTests {
         #expect(outcome.log.contains("no outbound network: run `hpcs-job tools pin`"), "\(outcome.log)")
     }
 
+    /// The site's own setting wins over a pin: on the main login node
+    /// HPCS_TOOLS_DIR provides spire-agent, so a pin that could not be used
+    /// (never cached, unreachable) is not even looked at.
+    @Test func aSiteSettingWinsOverAPin() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let tool = PinnedTool(name: "spire-agent", version: "1.12.6", sha256: String(repeating: "0", count: 64),
+                              url: "http://127.0.0.1:9/spire-1.12.6-linux-amd64-musl.tar.gz", member: "spire-1.12.6/bin/spire-agent")
+        try ToolManifest(tools: [tool]).save(session.paths)
+        let outcome = try await run(session, name: "site-wins")
+        #expect(outcome.status == JobStatusSnapshot(state: "COMPLETED", exitCode: 0), "\(outcome.log)")
+        #expect(!outcome.log.contains("spire-agent 1.12.6"), "\(outcome.log)")
+    }
+
     /// The agent checks the SPIRE server against the bundle the config
     /// names: another CA's bundle stops the job at step 3.
     @Test func aWrongTrustBundleStopsTheAgent() async throws {
