@@ -5,6 +5,8 @@ import SecureShell
 /// ``SSHConnection`` is one; the protocol keeps the workflows independent
 /// of how bytes travel.
 public protocol RemoteHost: AnyObject, Sendable {
+    /// The login node as reached (host, port, user): whose records are whose.
+    var settings: ConnectionSettings { get }
     func run(_ command: RemoteCommand) async throws -> CommandResult
     func stream(_ command: RemoteCommand, bufferLimit: Int) -> AsyncThrowingStream<ExecChunk, Error>
     func readFile(_ path: String, limit: Int) async throws -> Data

@@ -88,7 +88,7 @@ public struct Submitter: Sendable {
         try request.spec.validate()
         let template = try templates.load(request.spec.template)
         let id = request.submissionID ?? SubmissionPlan.newSubmissionID()
-        let settings = Self.cluster(of: host, config: request.config)
+        let settings = host.settings
         if !dryRun {
             try history.insert(SubmissionRecord(id: id, clusterHost: settings.host, clusterPort: settings.port,
                                                 clusterUser: settings.user, configPath: request.config.path,
@@ -233,16 +233,12 @@ public struct Submitter: Sendable {
         return formatter.string(from: date)
     }
 
-    /// The cluster as the connection reached it (an `--ssh-config` file may
-    /// name another host than the user's own ssh_config would).
-    static func cluster(of host: RemoteHost, config: HPCSConfig) -> ConnectionSettings {
-        (host as? SSHConnection)?.settings ?? config.connectionSettings()
-    }
-
     private func record(_ prepared: PreparedSubmission, on host: RemoteHost,
                         events: @escaping @Sendable (SubmitEvent) -> Void) async throws {
         let plan = prepared.plan
-        let settings = Self.cluster(of: host, config: plan.config)
+        // The cluster as the connection reached it (an `--ssh-config` file may
+        // name another host than the user's own ssh_config would).
+        let settings = host.settings
         var record = SubmissionRecord(id: plan.submissionID, clusterHost: settings.host, clusterPort: settings.port,
                                       clusterUser: settings.user, configPath: plan.config.path,
                                       appInfoPath: plan.application.remotePath, dataInfoPath: plan.data.remotePath, spec: plan.spec)

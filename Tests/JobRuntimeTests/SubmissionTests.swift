@@ -199,6 +199,8 @@ final class MisbehavingSbatch: RemoteHost {
         self.mishap = mishap
     }
 
+    var settings: ConnectionSettings { inner.settings }
+
     func run(_ command: RemoteCommand) async throws -> CommandResult {
         let result = try await inner.run(command)
         // Every word arrives quoted: 'sbatch' '--parsable' …
