@@ -166,8 +166,10 @@ func connect(_ config: HPCSConfig, acceptNewHostKey: Bool, sshConfigPath: String
         Console.error("hpcs-job: warning: \(reason) \(path) (\(config.path) [supercomputer] identity-file or ~/.ssh/config IdentityFile)\n")
     }
     do {
-        return try await SSHConnection.connect(settings,
-                                               interaction: TerminalInteraction(acceptNewHostKeys: acceptNewHostKey))
+        // As the TUI does: a busy login node that drops the handshake
+        // (sshd's MaxStartups) is tried again; an unreachable one is not.
+        return try await ConnectionManager(settings: settings, interaction: TerminalInteraction(acceptNewHostKeys: acceptNewHostKey),
+                                           maxAttempts: 3).connection()
     } catch let SSHError.authentication(user, offered, tried, detail) where tried.contains("keyboard-interactive")
                 && !ControllingTerminal.isAvailable {
         let error = SSHError.authentication(user: user, offered: offered, tried: tried, detail: detail)
