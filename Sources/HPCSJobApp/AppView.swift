@@ -31,16 +31,15 @@ public enum AppView {
             }
             return buffer
         }
-        var state = state
         let (header, rest) = buffer.bounds.splitRows(1)
         let (body, footer) = rest.splitRows(-2)
         let (statusLine, hintLine) = footer.splitRows(1)
         drawHeader(&buffer, state, header, theme)
         switch state.screen {
         case .connect: SetupViews.connect(&buffer, state, body, theme)
-        case .infoFiles: SetupViews.infoFiles(&buffer, &state, body, theme)
+        case .infoFiles: SetupViews.infoFiles(&buffer, state, body, theme)
         case .options: OptionsForm.draw(&buffer, state, body, theme, keys)
-        case .runtime: SetupViews.runtime(&buffer, &state, body, theme)
+        case .runtime: SetupViews.runtime(&buffer, state, body, theme)
         case .preview: RunViews.preview(&buffer, state, body, theme)
         case .monitor: RunViews.monitor(&buffer, state, body, theme)
         case .history: RunViews.history(&buffer, state, body, theme)

@@ -157,7 +157,7 @@ enum OptionsForm {
                            style: theme[.dim])
             }
         }
-        if var picker = state.options.picker {
+        if let picker = state.options.picker {
             // Below the focused field, over the rest of the form.
             let top = inner.y + (state.options.focus - first) * step + 1
             let height = min(picker.visible.count + 3, max(3, inner.maxY - top))
@@ -165,7 +165,7 @@ enum OptionsForm {
             buffer.fill(box, style: theme[.modal])
             let title = "\(state.options.focusedField.title)" + (picker.filter.isEmpty ? "" : " · \(picker.filter)")
             let listArea = Frame.draw(&buffer, box, title: title, focused: true, theme: theme)
-            ListView.draw(&buffer, &picker, area: listArea, focused: true, theme: theme)
+            ListView.draw(&buffer, picker, area: listArea, focused: true, theme: theme)
             return
         }
         let messageArea = Rect(x: inner.x, y: inner.y + formRows + 1, width: inner.width, height: max(0, inner.height - formRows - 1))

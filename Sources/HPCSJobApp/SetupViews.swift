@@ -37,7 +37,7 @@ enum SetupViews {
         }
     }
 
-    static func infoFiles(_ buffer: inout CellBuffer, _ state: inout AppState, _ area: Rect, _ theme: Theme) {
+    static func infoFiles(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
         let columns = area.columns([1, 1])
         let info = state.infoFiles
         let browser = Frame.draw(&buffer, columns[0], title: "Login node: \(info.directory)", focused: true, theme: theme)
@@ -49,7 +49,7 @@ enum SetupViews {
             let filter = info.list.filter.isEmpty ? "type to filter · / types a path · ~ home · ← up" : "filter: \(info.list.filter)"
             Frame.line(&buffer, filter, at: pathRow, row: 0, style: theme[.dim])
         }
-        ListView.draw(&buffer, &state.infoFiles.list, area: listArea, focused: info.typedPath == nil, theme: theme) { index in
+        ListView.draw(&buffer, state.infoFiles.list, area: listArea, focused: info.typedPath == nil, theme: theme) { index in
             let name = info.list.items[index]
             return name.hasSuffix(".info.yaml") ? .highlight : (name.hasSuffix("/") ? .title : .text)
         }
@@ -81,20 +81,21 @@ enum SetupViews {
         }
     }
 
-    static func runtime(_ buffer: inout CellBuffer, _ state: inout AppState, _ area: Rect, _ theme: Theme) {
+    static func runtime(_ buffer: inout CellBuffer, _ state: AppState, _ area: Rect, _ theme: Theme) {
         let runtime = state.runtime
         let (lists, rest) = area.splitRows(max(6, area.height - 7))
         let columns = lists.columns([1, 1])
         let argumentArea = Frame.draw(&buffer, columns[0], title: "Application arguments (after --)",
                                       focused: runtime.section == .arguments, theme: theme)
-        ListView.draw(&buffer, &state.runtime.argumentList, area: argumentArea, focused: runtime.section == .arguments, theme: theme)
+        ListView.draw(&buffer, state.runtime.argumentList, area: argumentArea, focused: runtime.section == .arguments, theme: theme)
         let flagArea = Frame.draw(&buffer, columns[1], title: "Singularity flags", focused: runtime.section == .flags, theme: theme)
-        ListView.draw(&buffer, &state.runtime.flagList, area: flagArea, focused: runtime.section == .flags, theme: theme)
+        ListView.draw(&buffer, state.runtime.flagList, area: flagArea, focused: runtime.section == .flags, theme: theme)
         // The word being added or edited is typed in its own list, where it will go.
         if let (field, index) = runtime.editing, runtime.section == .arguments || runtime.section == .flags {
             let isArguments = runtime.section == .arguments
-            let list = isArguments ? state.runtime.argumentList : state.runtime.flagList
             let area = isArguments ? argumentArea : flagArea
+            // Where the list was drawn from (the same scroll the view derived above).
+            let list = ListView.scrolled(isArguments ? state.runtime.argumentList : state.runtime.flagList, height: area.height)
             let row = min(max(0, (index ?? list.items.count) - list.offset), max(0, area.height - 1))
             TextField.draw(&buffer, field, area: Rect(x: area.x, y: area.y + row, width: area.width, height: 1), focused: true, theme: theme)
         }

@@ -67,11 +67,20 @@ public struct ListState: Equatable, Sendable {
 }
 
 public enum ListView {
+    /// The list as drawn in `height` rows: scrolled just enough to show the
+    /// selection. Updates store it (clicks hit what was drawn); the view
+    /// derives the same from the state and changes nothing.
+    public static func scrolled(_ state: ListState, height: Int) -> ListState {
+        var shown = state
+        shown.scroll(toShow: height)
+        return shown
+    }
+
     /// Draws the visible items; `style` picks a role per item (e.g. highlighted *.info.yaml).
-    public static func draw(_ buffer: inout CellBuffer, _ state: inout ListState, area: Rect, focused: Bool, theme: Theme,
+    public static func draw(_ buffer: inout CellBuffer, _ list: ListState, area: Rect, focused: Bool, theme: Theme,
                             style: (Int) -> Role = { _ in .text }) {
         guard area.height > 0 else { return }
-        state.scroll(toShow: area.height)
+        let state = scrolled(list, height: area.height)
         let shown = state.visible
         for row in 0..<area.height {
             let position = state.offset + row
