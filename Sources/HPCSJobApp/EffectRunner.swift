@@ -248,7 +248,7 @@ final class EffectRunner: Sendable {
 
     /// Status polls and the log stream of one job, until it is final and drained.
     private func monitor(_ record: SubmissionRecord) async {
-        guard let jobID = record.jobID else { return }
+        guard record.jobID != nil else { return }
         let localLog = paths.logs.appendingPathComponent("\(record.id).log")
         // What is already here: only its last screens go to the view.
         let local = LogTail.localEnd(localLog, lines: Self.tailLines)
@@ -274,40 +274,19 @@ final class EffectRunner: Sendable {
                 send(.logStart(local.size - Int64(local.data.count)))
                 send(.logBytes(local.data))
             }
-            let final = Mutex(false)
+            var watcher = JobWatcher(record: record, connections: manager, history: history, localLog: followFile,
+                                     startOffset: startOffset)
+            watcher.readsEfficiency = true
             let batcher = LogBatcher(send: send)
-            let poller = Task {
-                let started = ContinuousClock.now
-                var state: JobState?
-                while !Task.isCancelled {
-                    if let connection = try? await manager.connection(),
-                       let status = try? await StatusPoller.poll(jobIDs: [jobID], on: connection)[jobID] {
-                        if status.state != state { _ = try? history?.apply(status, to: record.id) }
-                        state = status.state
-                        send(.status(status))
-                        if status.state.isTerminal {
-                            final.withLock { $0 = true }
-                            // Accounting settles a few seconds after the end: read again until it does.
-                            var last: JobEfficiency?
-                            for delay in [0, 3, 10] {
-                                try? await Task.sleep(for: .seconds(delay))
-                                guard let efficiency = try? await StatusPoller.efficiency(jobID: jobID, on: connection),
-                                      efficiency != last else { continue }
-                                last = efficiency
-                                send(.efficiency(efficiency))
-                            }
-                            return
-                        }
-                    }
-                    try? await Task.sleep(for: StatusPoller.interval(sinceSubmit: ContinuousClock.now - started, state: state))
+            for try await event in watcher.events() {
+                switch event {
+                case let .status(status): send(.status(status))
+                case let .log(data): batcher.add(data)
+                case let .reconnected(count): send(.reconnected(count))
+                case let .efficiency(efficiency): send(.efficiency(efficiency))
                 }
             }
-            defer { poller.cancel() }
-            let follower = LogFollower(remotePath: record.logPath, localFile: followFile, connections: manager, startingAt: startOffset)
-            try await follower.run(isFinal: { final.withLock { $0 } }, onBytes: { batcher.add($0) },
-                                   onReconnect: { [send] count in send(.reconnected(count)) })
             batcher.flush()
-            if startOffset == nil { _ = try? history?.update(record.id) { $0.logOffset = follower.receivedBytes } }
             send(.followEnded(nil))
         } catch is CancellationError {
         } catch {

@@ -139,7 +139,7 @@ extension Logs {
 /// Follows a job's log to stdout until the job is final and the log drained;
 /// from `startOffset` when a tail was printed first.
 func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SSHConnection, startingAt startOffset: Int64? = nil) async throws {
-    guard let jobID = record.jobID else { throw fail("\(record.id) has no job id", code: ExitCodes.usage) }
+    guard record.jobID != nil else { throw fail("\(record.id) has no job id", code: ExitCodes.usage) }
     let manager = ConnectionManager(settings: connection.settings, // as connected (--ssh-config included)
                                     interaction: TerminalInteraction(acceptNewHostKeys: false), initial: connection)
     // The whole log is printed from the start into the kept local copy;
@@ -148,17 +148,14 @@ func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SS
         : FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-job-tail-\(getpid()).log")
     try? FileManager.default.removeItem(at: local)
     defer { if startOffset != nil { try? FileManager.default.removeItem(at: local) } }
-    let follower = LogFollower(remotePath: record.logPath, localFile: local, connections: manager, startingAt: startOffset)
     let decoder = UTF8StreamDecoder()
-    try await follower.run(isFinal: {
-        guard let ssh = try? await manager.connection(),
-              let status = try? await StatusPoller.poll(jobIDs: [jobID], on: ssh)[jobID] else { return false }
-        _ = try? history.apply(status, to: record.id)
-        return status.state.isTerminal
-    }, onBytes: { data in
-        FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(decoder.decode(data)).utf8))
-    })
-    if startOffset == nil { _ = try? history.update(record.id) { $0.logOffset = follower.receivedBytes } }
+    // The Monitor's own watcher: states recorded as they change, the log to the end.
+    let watcher = JobWatcher(record: record, connections: manager, history: history, localLog: local, startOffset: startOffset)
+    for try await event in watcher.events() {
+        if case let .log(data) = event {
+            FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(decoder.decode(data)).utf8))
+        }
+    }
 }
 
 struct Cancel: AsyncParsableCommand {
