@@ -109,6 +109,8 @@ enum Answers {
                 state.options.fields[2].set(first.name)
             }
             if state.options.fields[4].text.isEmpty, let first = accounts.first { state.options.fields[4].set(first) }
+        case let .openClusters(names):
+            state.connect.openClusters = names
         case let .toolsMissing(names):
             state.connect.missingTools = names
         case let .templates(names):

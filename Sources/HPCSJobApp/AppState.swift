@@ -69,6 +69,8 @@ public struct ConnectState: Equatable, Sendable {
     public var configProblem: String?
     public var connectedTo: String?
     public var home: String?
+    /// Clusters with a connection kept open, the active one included.
+    public var openClusters: [String] = []
     /// Tools a job from this login node would not find (`hpcs-job tools status`).
     public var missingTools: [String] = []
 }

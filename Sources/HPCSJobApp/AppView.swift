@@ -58,7 +58,10 @@ public enum AppView {
         let x = area.width < 100 ? 0 : buffer.write(" hpcs-job ", x: 0, y: area.y, style: theme[.header])
         let connection: String
         if let target = state.connect.connectedTo {
-            connection = state.monitor.reconnects > 0 ? "● \(target) (reconnected ×\(state.monitor.reconnects))" : "● \(target)"
+            // Other clusters kept open are counted; History's actions switch to them without a new login.
+            let others = state.connect.openClusters.filter { $0 != target }.count
+            connection = "● \(target)" + (others > 0 ? " +\(others) open" : "")
+                + (state.monitor.reconnects > 0 ? " (reconnected ×\(state.monitor.reconnects))" : "")
         } else {
             connection = "○ not connected"
         }
@@ -145,10 +148,11 @@ enum PromptView {
                        buttons: ["y: cancel", "n: keep"], area: area, theme: theme)
         case let .connectForRecord(record, _):
             let now = state.connected ? "This session is connected to \(state.connect.connectedTo ?? "another cluster")." : "Not connected."
-            Modal.draw(&buffer, title: "Connect to its cluster?", lines: [
+            let open = state.connect.openClusters.contains(RunScreens.cluster(of: record))
+            Modal.draw(&buffer, title: open ? "Switch to its cluster?" : "Connect to its cluster?", lines: [
                 "Job \(record.jobID ?? "—") ran on \(RunScreens.cluster(of: record)). \(now)",
-                "Connect there with \(record.configPath)?",
-            ], buttons: ["y: connect", "n: not now"], area: area, theme: theme)
+                open ? "Its connection is still open: switch to it (no new login)?" : "Connect there with \(record.configPath)?",
+            ], buttons: [open ? "y: switch" : "y: connect", "n: not now"], area: area, theme: theme)
         case .leaveEditedPreview:
             Modal.draw(&buffer, title: "Keep your edit?", lines: ["The SBATCH was edited in $EDITOR. Keep the edit (it is shown and "
                 + "submitted when you come back, until you discard it), or discard it?"],

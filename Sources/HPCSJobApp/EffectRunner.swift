@@ -15,7 +15,10 @@ final class EffectRunner: Sendable {
     let templates: TemplateStore
     /// `--ssh-config FILE` (like `ssh -F`); nil reads the user's and the system's.
     let sshConfig: SSHConfigFile?
-    private let manager = Mutex<ConnectionManager?>(nil)
+    /// One connection per cluster (`user@host:port`), kept while others are
+    /// used: going back to a cluster needs no new login (nor one-time code),
+    /// and a job watched there goes on. `active` is the one the wizard uses.
+    private let managers = Mutex<(byCluster: [String: ConnectionManager], active: String?)>(([:], nil))
     /// Questions waiting for the user, oldest first: the UI asks them in turn.
     private let pendingAnswers = Mutex<[CheckedContinuation<PromptAnswer, Never>]>([])
     private let monitorTask = Mutex<Task<Void, Never>?>(nil)
@@ -45,8 +48,20 @@ final class EffectRunner: Sendable {
         }
     }
 
+    static func clusterName(_ settings: ConnectionSettings) -> String { "\(settings.user)@\(settings.host):\(settings.port)" }
+
+    /// The active cluster's connection manager.
+    private var activeManager: ConnectionManager? {
+        managers.withLock { state in state.active.flatMap { state.byCluster[$0] } }
+    }
+
+    /// The manager of a record's cluster when open, else the active one.
+    private func manager(for record: SubmissionRecord) -> ConnectionManager? {
+        managers.withLock { $0.byCluster[RunScreens.cluster(of: record)] } ?? activeManager
+    }
+
     func connection() async throws -> SSHConnection {
-        guard let manager = manager.withLock({ $0 }) else { throw SSHError.disconnected("not connected") }
+        guard let manager = activeManager else { throw SSHError.disconnected("not connected") }
         return try await manager.connection()
     }
 
@@ -171,7 +186,7 @@ final class EffectRunner: Sendable {
             } catch { send(.failed("\(error)")) }
         case .cancelConnect:
             connectAttempt.withLock { $0 += 1 }
-            let dropped = manager.withLock { current in defer { current = nil }; return current }
+            let dropped = connecting.withLock { pending in defer { pending = nil }; return pending }
             if let dropped { await dropped.close() }
         case .watchHistory, .stopWatchingHistory: break
         case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs, .notify, .openExternally:
@@ -185,6 +200,8 @@ final class EffectRunner: Sendable {
     /// Bumped by each attempt and by a cancel: an attempt that is no longer
     /// the latest drops its result (and its connection).
     private let connectAttempt = Mutex(0)
+    /// The manager of a connection being made (closed by a cancel).
+    private let connecting = Mutex<ConnectionManager?>(nil)
 
     private func connect(_ path: String) async {
         let attempt = connectAttempt.withLock { $0 += 1; return $0 }
@@ -193,18 +210,28 @@ final class EffectRunner: Sendable {
             let loaded = try HPCSConfig.load(path: path)
             config.withLock { $0 = loaded }
             let settings = loaded.connectionSettings(sshConfig: sshConfig)
-            let newManager = ConnectionManager(settings: settings, interaction: UIInteraction(runner: self))
-            manager.withLock { old in old = newManager }
+            let cluster = Self.clusterName(settings)
+            // A cluster already open is reused as it is (its settings are the same by name).
+            let open = managers.withLock { $0.byCluster[cluster] }
+            let newManager = open ?? ConnectionManager(settings: settings, interaction: UIInteraction(runner: self))
+            if open == nil { connecting.withLock { $0 = newManager } }
             let ssh = try await newManager.connection()
+            connecting.withLock { if $0 === newManager { $0 = nil } }
             guard isCurrent() else {
-                await newManager.close()
+                if open == nil { await newManager.close() }
                 return
+            }
+            let clusters = managers.withLock { state -> [String] in
+                state.byCluster[cluster] = newManager
+                state.active = cluster
+                return state.byCluster.keys.sorted()
             }
             let home = try? await ssh.homeDirectory()
             RecentConfigs.remember(path, paths: paths)
             if let submitter { _ = try? await submitter.recover(on: ssh, cluster: ssh.settings) }
             let target = newManager.settings
-            send(.connected(.success("\(target.user)@\(target.host):\(target.port)"), home: home, config: loaded))
+            send(.connected(.success(Self.clusterName(target)), home: home, config: loaded))
+            send(.openClusters(clusters))
             // After the connection's own messages, so it stays on the status line.
             if !settings.configWarnings.isEmpty { send(.notice(settings.configWarnings.joined(separator: " · "))) }
         } catch let error as SSHError {
@@ -253,8 +280,9 @@ final class EffectRunner: Sendable {
         // What is already here: only its last screens go to the view.
         let local = LogTail.localEnd(localLog, lines: Self.tailLines)
         do {
-            let ssh = try await connection() // fail early when not connected
-            guard let manager = manager.withLock({ $0 }) else { return }
+            // The record's own cluster when it is open (History may show another's).
+            guard let manager = manager(for: record) else { throw SSHError.disconnected("not connected") }
+            let ssh = try await manager.connection() // fail early when not connected
             // Far behind a large log: show its end at once and follow from
             // there, instead of reading everything first.
             var startOffset: Int64?

@@ -25,6 +25,8 @@ public enum Message: Sendable {
     /// What the cluster has: partitions (with their limits and idle nodes), the
     /// user's accounts, node names.
     case clusterChoices(partitions: [SlurmParser.Partition], accounts: [String], nodes: [String])
+    /// Every cluster with a connection kept open (the active one included).
+    case openClusters([String])
     /// The job's tools a job from this login node would lack (site, pinned, PATH all looked at).
     case toolsMissing([String])
     case templates([String])

@@ -224,7 +224,8 @@ struct TmuxEndToEndTests {
         #expect(asked.contains("127.0.0.1:\(site.port)") && asked.contains("connected to \(site.user)@127.0.0.1:\(site["HPCS_SITE_BARE_SSH_PORT"])"),
                 "\(asked)")
         try send("y")
-        try await waitFor("● \(site.user)@127.0.0.1:\(site.port)")
+        // The bare node's connection stays open beside it.
+        try await waitFor("● \(site.user)@127.0.0.1:\(site.port) +1 open")
         let results = try await waitFor("App exit code: 0", seconds: 90)
         #expect(results.contains("stdout: hpcs sample application"), "\(results)")
         try send("C-q")

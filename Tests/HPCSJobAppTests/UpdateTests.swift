@@ -558,3 +558,16 @@ struct MissingToolsTests {
         #expect(state.connect.missingTools.isEmpty)
     }
 }
+
+/// Several clusters at once: the top bar names the active one and counts
+/// the others kept open; History's question says when it is only a switch.
+struct OpenClustersTests {
+    @Test func theTopBarCountsTheOtherOpenClusters() {
+        var state = AppState()
+        state.size = (120, 30)
+        _ = Update.update(&state, .connected(.success("alice@a.example.org:22"), home: "/home/alice", config: nil))
+        _ = Update.update(&state, .openClusters(["alice@a.example.org:22", "alice@b.example.org:2222"]))
+        let top = AppView.render(state, theme: .builtIn).text.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(top.contains("● alice@a.example.org:22 +1 open"), "\(top)")
+    }
+}
