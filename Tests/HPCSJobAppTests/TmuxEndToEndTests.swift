@@ -199,6 +199,34 @@ struct TmuxEndToEndTests {
         _ = try await waitFor("AFTER-THE-END", seconds: 30)
     }
 
+    /// A click lands on the row under the pointer: in the Info files list,
+    /// with the selection moved away first, a click on data.info.yaml then
+    /// Enter picks that file (the list's scroll and the hit test agree; one
+    /// row lower picks another file, checked once by hand).
+    @Test func clickingARowSelectsWhatIsUnderThePointer() async throws {
+        let site = try LocalSite.require()
+        let home = try launchApp(site, width: 120, height: 36)
+        defer { cleanUp(home: home) }
+        try await waitFor("Login node:")
+        try send("Enter")
+        try await waitFor("Container image info")
+        try type("hpcs-data")
+        try send("Enter")
+        let listing = try await waitFor("data.info.yaml")
+        try send("End")
+        let rows = listing.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let row = try #require(rows.firstIndex { $0.contains(" data.info.yaml") }, "\(listing)")
+        let found = try #require(rows[row].range(of: "data.info.yaml"))
+        let column = rows[row].distance(from: rows[row].startIndex, to: found.lowerBound)
+        // An xterm SGR report, as a terminal sends it: button 1 pressed and released at column;row (1-based).
+        try type("\u{1b}[<0;\(column + 1);\(row + 1)M\u{1b}[<0;\(column + 1);\(row + 1)m")
+        try send("Enter")
+        // The application slot got the file clicked: the dataset's info (its role shows there).
+        let picked = try await waitFor("sample-data-role")
+        #expect(!picked.contains("sample-container-role"), "\(picked)")
+        try send("C-q")
+    }
+
     /// Two clusters: a job submitted through the main login node is in
     /// History while the TUI is connected to the bare one (another host and
     /// port). Its results are fetched where it ran: the app asks, connects
