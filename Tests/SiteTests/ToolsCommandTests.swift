@@ -27,6 +27,12 @@ struct ToolsCommandTests {
         #expect(unprepared.out.contains("tool 'spire-agent' is not on this node") && unprepared.out.contains("hpcs-job tools pin"),
                 "\(unprepared.out)")
 
+        // doctor says the same and names the fix.
+        let before = try hpcsJob(["doctor", "--config", bare, "--json"], home: home)
+        let missing = try #require(try tools(before), "\(before.out)")
+        #expect(missing["status"] as? String == "fail" && (missing["detail"] as? String)?.contains("spire-agent") == true, "\(missing)")
+        #expect((missing["fix"] as? String)?.contains("hpcs-job tools pin") == true, "\(missing)")
+
         // age and gocryptfs publish no checksum: the SHA-256 is shown and must be accepted.
         let pin = ["tools", "pin", "--config", bare, "--mirror", site["HPCS_SITE_TOOLS_MIRROR"]]
         let first = try hpcsJob(pin, home: home)
@@ -47,6 +53,12 @@ struct ToolsCommandTests {
             #expect(reports.first { $0["name"] as? String == name }?["job_uses"] as? String == "pinned (cached)", "\(status.out)")
         }
 
+        // doctor counts a valid pinned copy as found.
+        let after = try hpcsJob(["doctor", "--config", bare, "--json"], home: home)
+        let found = try #require(try tools(after), "\(after.out)")
+        #expect(found["status"] as? String == "pass" && (found["detail"] as? String)?.contains("spire-agent: pinned 1.12.6 (cached)") == true,
+                "\(found)")
+
         let run = try hpcsJob(submitArguments(site), home: home)
         for step in 1...12 { #expect(run.out.contains("[hpcs-job] step \(step)/12:"), "\(run.out)\(run.err)") }
         for tool in ["age 1.1.1", "gocryptfs 2.4.0", "spire-agent 1.12.6"] {
@@ -57,6 +69,12 @@ struct ToolsCommandTests {
         let id = try #require(run.out.firstMatch(of: /submitted (\S+) as job/).map { String($0.1) }, "\(run.out)")
         let results = try hpcsJob(["results", id, "--output", home.appendingPathComponent("out").path], home: home)
         #expect(results.status == 0 && results.out.contains("argument: fast run"), "\(results.out)\(results.err)")
+    }
+
+    /// doctor's "tools" check, from its JSON.
+    func tools(_ result: ToolResult) throws -> [String: Any]? {
+        let object = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        return (object?["checks"] as? [[String: Any]])?.first { $0["check"] as? String == "tools" }
     }
 
     @Test func aMirrorOverPlainHTTPElsewhereIsRefused() throws {
