@@ -228,7 +228,7 @@ enum Answers {
         case let .historyCount(count):
             return HistoryScreen.apply(&state, count)
         case let .historyRecord(record):
-            HistoryScreen.apply(&state, record: record)
+            return HistoryScreen.apply(&state, record: record)
         case let .jobsListed(result):
             JobsScreen.apply(&state, result)
         case let .jobOpened(.success(record)):

@@ -5,6 +5,12 @@ import TerminalUI
 /// store pages them in and counts matches, so a long history costs no more
 /// than a short one. The selected record is loaded whole, for details and actions.
 public struct HistoryState: Equatable, Sendable {
+    /// An action pressed before the selected record had loaded: done when it arrives.
+    public var actionOnLoad: PendingAction?
+    public struct PendingAction: Equatable, Sendable {
+        let id: String
+        let action: RecordAction
+    }
     /// Entries at positions `windowStart ..< windowStart + window.count` of the filtered list.
     public var window: [HistoryEntry] = []
     public var windowStart = 0
@@ -183,9 +189,13 @@ enum HistoryScreen {
         return selectionMoved(&state)
     }
 
-    static func apply(_ state: inout AppState, record: SubmissionRecord) {
-        guard record.id == state.history.selectedEntry?.id else { return }
+    static func apply(_ state: inout AppState, record: SubmissionRecord) -> [Effect] {
+        guard record.id == state.history.selectedEntry?.id else { return [] }
         state.history.selectedRecord = record
+        guard let pending = state.history.actionOnLoad, pending.id == record.id else { return [] }
+        state.history.actionOnLoad = nil
+        state.notice = nil
+        return RunScreens.act(&state, pending.action, on: record)
     }
 
     /// Moves the selection by a key; true when the key was a movement.

@@ -125,9 +125,13 @@ enum RunScreens {
         if HistoryScreen.move(&state, key) { return HistoryScreen.selectionMoved(&state) }
         let entry = state.history.selectedEntry
         let record = state.history.record
-        // Actions need the whole record; it follows the selection within milliseconds.
-        func loaded() -> SubmissionRecord? {
-            if record == nil, entry != nil { state.notice = "loading the selected submission…" }
+        // Actions need the whole record; it follows the selection within
+        // milliseconds. One pressed before it arrives is done when it does.
+        func loaded(then action: RecordAction? = nil) -> SubmissionRecord? {
+            if record == nil, let entry {
+                state.notice = "loading the selected submission…"
+                if let action { state.history.actionOnLoad = HistoryState.PendingAction(id: entry.id, action: action) }
+            }
             return record
         }
         let actions: [Action] = [.back, .historyFilter, .historyState, .historyDetails, .historyOpen, .historyResults,
@@ -155,15 +159,15 @@ enum RunScreens {
             }
             return nil
         case .historyOpen:
-            guard entry?.jobID != nil, let record = loaded() else { return [] }
+            guard entry?.jobID != nil, let record = loaded(then: .monitor) else { return [] }
             return act(&state, .monitor, on: record)
         case .historyResults:
-            guard entry?.jobID != nil, let record = loaded() else { return [] }
+            guard entry?.jobID != nil, let record = loaded(then: .results) else { return [] }
             return act(&state, .results, on: record)
         case .historyCancel:
             guard let entry, let jobID = entry.jobID else { return [] }
             if entry.isFinished { state.notice = "job \(jobID) has ended: nothing to cancel"; return [] }
-            guard let record = loaded() else { return [] }
+            guard let record = loaded(then: .cancel) else { return [] }
             return act(&state, .cancel, on: record)
         case .historyResubmit:
             guard let record = loaded() else { return [] }

@@ -93,6 +93,23 @@ struct HistoryScreenTests {
         #expect(state.history.total == 53)
     }
 
+    /// `r` pressed before the selected record has loaded is not lost: it is
+    /// done when the record arrives (tmux caught a press landing in between).
+    @Test func anActionPressedBeforeTheRecordLoadsIsDoneWhenItArrives() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try makeStore(3)
+        var state = Screens.base(100, 30)
+        _ = try key(&state, .function(3), store: store)
+        let loadedRecord = try #require(state.history.record)
+        state.history.selectedRecord = nil
+        _ = Update.update(&state, .input(.key(.character("r"))))
+        #expect(state.prompt == nil && state.notice == "loading the selected submission…")
+        _ = Update.update(&state, .historyRecord(loadedRecord))
+        // Not connected to its cluster: the action goes on to ask, as when pressed after loading.
+        #expect(state.prompt == .connectForRecord(loadedRecord, .results), "\(String(describing: state.prompt))")
+        #expect(state.history.actionOnLoad == nil)
+    }
+
     @Test func aClickSelectsTheRowUnderThePointer() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try makeStore(200)
