@@ -69,7 +69,9 @@ extension SlurmParser {
         }
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
         let values = parts.compactMap { Double($0) }
-        guard !values.isEmpty, values.count == parts.count, values.count <= 3, values.allSatisfy({ $0 >= 0 && $0.isFinite }) else { return nil }
+        // Bounded: a number no clock prints (found by fuzzing: 90 digits) is not a time.
+        guard !values.isEmpty, values.count == parts.count, values.count <= 3, values.allSatisfy({ $0 >= 0 && $0 < 1e9 }),
+              days >= 0, days < 1e6 else { return nil }
         let total = values.reduce(0) { $0 * 60 + $1 }
         return days * 86400 + total
     }
@@ -88,19 +90,26 @@ extension JobEfficiency {
     public var summary: String {
         var cpu = "CPU —"
         if let percent = cpuEfficiency {
-            cpu = "CPU \(Int(percent.rounded()))% of \(cpus) CPU" + (cpus == 1 ? "" : "s")
+            cpu = "CPU \(Self.whole(percent))% of \(cpus) CPU" + (cpus == 1 ? "" : "s")
         }
         var memory = "memory " + Self.size(maxRSSBytes)
         if let requested = requestedMemoryBytes, let percent = memoryEfficiency {
-            memory += " of " + Self.size(requested) + " (\(Int(percent.rounded()))%)"
+            memory += " of " + Self.size(requested) + " (\(Self.whole(percent))%)"
         }
         return cpu + " · " + memory
     }
 
     /// `120 MiB`, `1.5 GiB` (one decimal from a GiB up).
     static func size(_ bytes: Double) -> String {
-        let tenths = Int((bytes / 1_073_741_824 * 10).rounded())
+        let tenths = whole(bytes / 1_073_741_824 * 10)
         if tenths >= 10 { return "\(tenths / 10).\(tenths % 10) GiB" }
-        return "\(Int((bytes / 1_048_576).rounded())) MiB"
+        return "\(whole(bytes / 1_048_576)) MiB"
+    }
+
+    /// A figure from the cluster as a whole number, never a trap: Int()
+    /// of an infinite or huge Double stops the process.
+    static func whole(_ value: Double) -> Int {
+        guard value.isFinite else { return 0 }
+        return Int(min(max(value.rounded(), -1e15), 1e15))
     }
 }

@@ -90,3 +90,19 @@ struct SlurmParserTests {
                 ["sbatch", "--parsable", "--comment=hpcs-job:abc", "/x/job.sbatch"])
     }
 }
+
+/// Accounting figures from the cluster are outside input: absurd ones are
+/// refused or shown clamped, never a trap (found by the slurm fuzz target).
+struct EfficiencyBoundsTests {
+    @Test func aNinetyDigitCPUTimeIsNotATime() throws {
+        let line = ["4001", "04", String(repeating: "4", count: 90), "3", "", ""].joined(separator: SlurmCommand.separator)
+        #expect(throws: SlurmParseError.self) { _ = try SlurmParser.efficiency(line + "\n", jobID: "4001") }
+    }
+
+    @Test func hugeOrInfiniteFiguresAreShownWithoutATrap() {
+        let absurd = JobEfficiency(elapsedSeconds: 1, cpuSeconds: 1e300, cpus: 1, maxRSSBytes: .infinity, requestedMemoryBytes: 1e-300)
+        #expect(absurd.summary.hasPrefix("CPU "))
+        #expect(JobEfficiency(elapsedSeconds: 10, cpuSeconds: 5, cpus: 1, maxRSSBytes: 1_048_576, requestedMemoryBytes: nil).summary
+                == "CPU 50% of 1 CPU · memory 1 MiB")
+    }
+}
