@@ -66,9 +66,12 @@ enum Answers {
             state.activity = nil
             state.error = "\(error)"
         case let .listed(path, .success(entries)):
+            // What the user typed while the first listing (or a refresh) was on its way stays.
+            let typed = state.infoFiles.directory.isEmpty || state.infoFiles.directory == path ? state.infoFiles.list.filter : ""
             state.infoFiles.directory = path
             state.infoFiles.entries = entries
             state.infoFiles.list.setItems([".."] + entries.map { $0.kind == .directory ? $0.name + "/" : $0.name })
+            state.infoFiles.list.filter = typed
         case let .listed(path, .failure(error)):
             state.error = "cannot list \(path): \(error)"
         case let .infoFetched(role, .success(fetched)):

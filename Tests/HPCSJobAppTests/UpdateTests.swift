@@ -571,3 +571,18 @@ struct OpenClustersTests {
         #expect(top.contains("● alice@a.example.org:22 +1 open"), "\(top)")
     }
 }
+
+/// Letters typed on Info files before the first listing arrives are kept
+/// (CI's tmux run typed `qvdj` and the listing's arrival wiped the `q`);
+/// entering another folder still starts with an empty filter.
+struct ListingKeepsTypedFilterTests {
+    @Test func theFirstListingKeepsWhatWasTyped() {
+        var state = AppState()
+        state.screen = .infoFiles
+        state.infoFiles.list.filter = "q"
+        _ = Update.update(&state, .listed(path: "/home/u", .success([])))
+        #expect(state.infoFiles.list.filter == "q")
+        _ = Update.update(&state, .listed(path: "/home/u/data", .success([])))
+        #expect(state.infoFiles.list.filter == "")
+    }
+}
