@@ -258,9 +258,7 @@ final class EffectRunner: Sendable {
     /// Tools no job could use: no site setting, no valid pinned copy, not on
     /// PATH (the container runtime under either name).
     static func missingTools(_ reports: [ToolPinner.Report]) -> [String] {
-        func usable(_ report: ToolPinner.Report) -> Bool {
-            report.siteSetting != nil || report.cache == .valid || (report.pinned == nil && report.onPath != nil)
-        }
+        func usable(_ report: ToolPinner.Report) -> Bool { report.jobUses != nil }
         var missing = reports.filter { !["singularity", "apptainer"].contains($0.name) && !usable($0) }.map(\.name)
         if !reports.contains(where: { ["singularity", "apptainer"].contains($0.name) && usable($0) }) {
             missing.append("singularity/apptainer")

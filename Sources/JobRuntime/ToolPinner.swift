@@ -112,6 +112,15 @@ public struct ToolPinner: Sendable {
         /// Where the site provides it: HPCS_TOOLS_DIR (wins), else PATH.
         public let siteSetting: String?
         public let onPath: String?
+
+        /// What a job would use, in the job script's order: the site's
+        /// setting, else a valid pinned copy (a pinned tool never falls back
+        /// to PATH), else PATH; nil when nothing.
+        public var jobUses: String? {
+            if let siteSetting { return "site: \(siteSetting)" }
+            if pinned != nil { return cache == .valid ? "pinned (cached)" : nil }
+            return onPath.map { "PATH: \($0)" }
+        }
     }
 
     /// The job's tools (and the container runtime): pinned, cached, provided

@@ -173,12 +173,7 @@ struct Tools: AsyncParsableCommand {
 
         /// The job's order: the site's setting, then the pinned copy, then PATH.
         static func used(_ report: ToolPinner.Report) -> String {
-            if let site = report.siteSetting { return "site: \(site)" }
-            if let cache = report.cache {
-                return cache == .valid ? "pinned (cached)" : "pinned, cache \(cache.rawValue): pin again"
-            }
-            if let path = report.onPath { return "PATH: \(path)" }
-            return "nothing: missing"
+            report.jobUses ?? report.cache.map { "pinned, cache \($0.rawValue): pin again" } ?? "nothing: missing"
         }
     }
 }
