@@ -215,31 +215,29 @@ public struct AppState: Sendable {
 
     public init() {}
 
-    /// The job spec as the forms currently say.
-    public var spec: JobSpec {
-        let values = options.fields.map(\.text)
-        return JobSpec(jobName: values[0], nodes: Int(values[1]) ?? 0, partition: values[2], time: values[3],
-                       account: values[4].isEmpty ? nil : values[4], nodelist: values[5], workdir: values[6],
-                       inputScriptsDir: runtime.inputScripts.text.isEmpty ? nil : runtime.inputScripts.text,
-                       outputScriptsDir: runtime.outputScripts.text.isEmpty ? nil : runtime.outputScripts.text,
-                       singularityFlags: runtime.flags, applicationArguments: runtime.arguments,
-                       template: runtime.templates.indices.contains(runtime.template) ? runtime.templates[runtime.template] : "hpcs")
+    /// The job as the forms currently say, text as typed (`jobDraft.spec()` checks and parses it).
+    public var jobDraft: JobDraft {
+        JobDraft(jobName: options[.jobName].text, nodes: options[.nodes].text, partition: options[.partition].text,
+                 time: options[.time].text, account: options[.account].text, nodelist: options[.nodeList].text,
+                 workdir: options[.workdir].text, inputScriptsDir: runtime.inputScripts.text, outputScriptsDir: runtime.outputScripts.text,
+                 singularityFlags: runtime.flags, applicationArguments: runtime.arguments,
+                 template: runtime.templates.indices.contains(runtime.template) ? runtime.templates[runtime.template] : "hpcs")
     }
 
     /// What quitting would lose: the job as prepared so far.
     struct Draft: Equatable {
-        var spec: JobSpec
+        var job: JobDraft
         var infoFiles: [String]
         var editedPreview: String?
     }
 
     var draft: Draft {
-        Draft(spec: spec, infoFiles: InfoRole.allCases.map { infoFiles.fetched($0)?.remotePath ?? "" },
+        Draft(job: jobDraft, infoFiles: InfoRole.allCases.map { infoFiles.fetched($0)?.remotePath ?? "" },
               editedPreview: preview.edited ? preview.text : nil)
     }
 
     /// Field name → problem, for inline messages.
     public var specProblems: [String: String] {
-        Dictionary(spec.problems().map { ($0.field ?? "", $0.message) }, uniquingKeysWith: { first, _ in first })
+        Dictionary(jobDraft.problems().map { ($0.field ?? "", $0.message) }, uniquingKeysWith: { first, _ in first })
     }
 }

@@ -47,16 +47,10 @@ extension EffectRunner {
             return send(.jobOpened(.success(record)))
         }
         do {
-            let ssh = try await connection()
-            let shown = try await ssh.run(SlurmCommand.scontrolShowJob(job.jobID.components(separatedBy: "_[").first ?? job.jobID))
-            guard shown.status.succeeded, let log = SlurmParser.standardOutput(shown.stdoutText) else {
-                return send(.jobOpened(.failure(JobsFailure(message: "job \(job.jobID): Slurm no longer knows where its log is "
-                    + "(scontrol show job: \(shown.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)))"))))
-            }
-            let settings = ssh.settings
-            let record = SubmissionRecord.foreignJob(job.jobID, name: job.name, logPath: log,
-                                                     cluster: (settings.host, settings.port, settings.user), state: job.state.rawValue)
+            let record = try await ForeignJob.record(job.jobID, name: job.name, state: job.state.rawValue, on: try await connection())
             send(.jobOpened(.success(record)))
+        } catch let unknown as ForeignJob.Unknown {
+            send(.jobOpened(.failure(JobsFailure(message: "\(unknown)"))))
         } catch {
             send(.jobOpened(.failure(JobsFailure(message: "job \(job.jobID): \(error)"))))
         }

@@ -10,7 +10,7 @@ enum OptionField: Int, CaseIterable, Sendable {
         ["Job name", "Nodes", "Partition", "Time", "Account", "Node list", "Work directory"][rawValue]
     }
 
-    /// The field name in `JobSpec.problems()`.
+    /// The field name in `JobDraft.problems()`.
     var specName: String {
         ["job-name", "nodes", "partition", "time", "account", "nodelist", "workdir"][rawValue]
     }
@@ -40,7 +40,7 @@ enum OptionField: Int, CaseIterable, Sendable {
                 return "\(title) is empty" + (known.isEmpty ? "" : ": the cluster has \(known.prefix(4).joined(separator: ", "))")
             }
         }
-        if let problem = state.spec.problems().first(where: { $0.field == specName }) {
+        if let problem = state.jobDraft.problems().first(where: { $0.field == specName }) {
             return problem.fix.map { "\(problem.message): \($0)" } ?? problem.message
         }
         let known = choices(state.options)

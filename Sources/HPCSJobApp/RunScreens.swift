@@ -7,8 +7,9 @@ import TerminalUI
 /// Preview, Monitor and History: keys → state + effects.
 enum RunScreens {
     static func preparePreview(_ state: inout AppState) -> [Effect] {
-        if let problem = state.spec.problems().first {
-            state.error = "\(problem)"
+        let spec: JobSpec
+        do { spec = try state.jobDraft.spec() } catch {
+            state.error = "\(error)"
             return []
         }
         guard let config = state.connect.active, state.connected, let app = state.infoFiles.fetched(.application),
@@ -20,7 +21,7 @@ enum RunScreens {
         // Until the new render arrives there is nothing to submit: never the previous spec.
         state.preview.prepared = nil
         state.screen = .preview
-        return [.prepare(SubmitRequest(config: config, appInfoPath: app.remotePath, dataInfoPath: data.remotePath, spec: state.spec,
+        return [.prepare(SubmitRequest(config: config, appInfoPath: app.remotePath, dataInfoPath: data.remotePath, spec: spec,
                                        submissionID: state.preview.draftID))]
     }
 
@@ -214,16 +215,18 @@ enum RunScreens {
 
     /// Opens the wizard pre-filled with a past submission.
     static func resubmit(_ state: inout AppState, _ record: SubmissionRecord) {
-        let spec = record.spec
-        let values = [spec.jobName, String(spec.nodes), spec.partition, spec.time, spec.account ?? "", spec.nodelist, spec.workdir]
-        for (index, value) in values.enumerated() { state.options.fields[index].set(value) }
-        state.runtime.arguments = spec.applicationArguments
-        state.runtime.argumentList.items = spec.applicationArguments
-        state.runtime.flags = spec.singularityFlags
-        state.runtime.flagList.items = spec.singularityFlags
-        state.runtime.inputScripts.set(spec.inputScriptsDir ?? "")
-        state.runtime.outputScripts.set(spec.outputScriptsDir ?? "")
-        state.runtime.template = state.runtime.templates.firstIndex(of: spec.template) ?? 0
+        let draft = JobDraft(record.spec)
+        let values: [(OptionField, String)] = [(.jobName, draft.jobName), (.nodes, draft.nodes), (.partition, draft.partition),
+                                               (.time, draft.time), (.account, draft.account), (.nodeList, draft.nodelist),
+                                               (.workdir, draft.workdir)]
+        for (field, value) in values { state.options[field].set(value) }
+        state.runtime.arguments = draft.applicationArguments
+        state.runtime.argumentList.items = draft.applicationArguments
+        state.runtime.flags = draft.singularityFlags
+        state.runtime.flagList.items = draft.singularityFlags
+        state.runtime.inputScripts.set(draft.inputScriptsDir)
+        state.runtime.outputScripts.set(draft.outputScriptsDir)
+        state.runtime.template = state.runtime.templates.firstIndex(of: draft.template) ?? 0
         if let app = record.appInfo { state.infoFiles.fetched[InfoRole.application.rawValue] = FetchedInfo(remotePath: record.appInfoPath, info: app) }
         if let data = record.dataInfo { state.infoFiles.fetched[InfoRole.data.rawValue] = FetchedInfo(remotePath: record.dataInfoPath, info: data) }
         state.infoFiles.verified = nil

@@ -60,7 +60,7 @@ enum RunViews {
         let x = inner.x + DisplayWidth.of(prefix)
         buffer.write(stateWord, x: x, y: inner.y, style: theme[stateRole(status)],
                      clip: Rect(x: x, y: inner.y, width: max(0, inner.maxX - x), height: 1))
-        let limit = status?.timeLimit ?? monitor.record?.spec.normalizedTime ?? "—"
+        let limit = status?.timeLimit ?? monitor.record?.spec.time.normalized ?? "—"
         Frame.line(&buffer, "\(status?.elapsed ?? "—")/\(limit) · \(status?.nodes ?? "—") · exit \(exitText(state))", at: inner, row: 1,
                    style: theme[.text])
         Frame.line(&buffer, "Reason: \(status?.reason ?? "—")", at: inner, row: 2, style: theme[.text])
@@ -90,7 +90,7 @@ enum RunViews {
         buffer.write("State: ", x: left[0].x, y: left[0].y + 1, style: theme[.text])
         buffer.write(stateWord, x: left[0].x + 7, y: left[0].y + 1, style: theme[stateRole])
         Frame.line(&buffer, "Reason: \(status?.reason ?? "—")", at: left[0], row: 2, style: theme[.text])
-        Frame.line(&buffer, "Elapsed / limit: \(status?.elapsed ?? "—") / \(status?.timeLimit ?? record?.spec.normalizedTime ?? "—")",
+        Frame.line(&buffer, "Elapsed / limit: \(status?.elapsed ?? "—") / \(status?.timeLimit ?? record?.spec.time.normalized ?? "—")",
                    at: left[0], row: 3, style: theme[.text])
         Frame.line(&buffer, "Node: \(status?.nodes ?? "—")   Exit code: \(exitText(state))", at: left[0], row: 4, style: theme[.text])
         if let efficiency = monitor.efficiency {

@@ -68,12 +68,14 @@ public struct SubmissionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     }
 
     /// A job hpcs-job did not submit, as a record the Monitor and `logs` can
-    /// follow (never stored): its id, name and log path as Slurm reports them.
-    public static func foreignJob(_ jobID: String, name: String, logPath: String, cluster: (host: String, port: Int, user: String),
+    /// follow (never stored): its id, name, log path and time limit as Slurm
+    /// reports them (`scontrol show job` says UNLIMITED when there is none).
+    public static func foreignJob(_ jobID: String, name: String, logPath: String, timeLimit: SlurmTime,
+                                  cluster: (host: String, port: Int, user: String),
                                   configPath: String = "", state: String? = nil) -> SubmissionRecord {
         var record = SubmissionRecord(id: "job-\(jobID)", clusterHost: cluster.host, clusterPort: cluster.port, clusterUser: cluster.user,
                                       configPath: configPath, appInfoPath: "", dataInfoPath: "",
-                                      spec: JobSpec(jobName: name, partition: "", time: "", nodelist: "", workdir: ""))
+                                      spec: JobSpec(jobName: name, partition: "", time: timeLimit, nodelist: "", workdir: ""))
         record.jobID = jobID
         record.stage = .submitted
         record.state = state

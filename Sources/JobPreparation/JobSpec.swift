@@ -1,11 +1,13 @@
 import Slurm
 
-/// Everything the user chose for one job, validated field by field.
+/// Everything the user chose for one job, validated field by field. The
+/// forms edit a `JobDraft` (text as typed); this is what it becomes.
 public struct JobSpec: Sendable, Equatable, Codable {
     public var jobName: String
     public var nodes: Int
     public var partition: String
-    public var time: String
+    /// The time limit, parsed once (sbatch gets `time.normalized`).
+    public var time: SlurmTime
     public var account: String?
     public var nodelist: String
     public var workdir: String
@@ -18,7 +20,7 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public var follow: Bool
     public var template: String
 
-    public init(jobName: String, nodes: Int = 1, partition: String, time: String, account: String? = nil,
+    public init(jobName: String, nodes: Int = 1, partition: String, time: SlurmTime, account: String? = nil,
                 nodelist: String, workdir: String, inputScriptsDir: String? = nil, outputScriptsDir: String? = nil,
                 singularityFlags: [String] = [], applicationArguments: [String] = [], follow: Bool = false,
                 template: String = "hpcs") {
@@ -72,9 +74,6 @@ public struct JobSpec: Sendable, Equatable, Codable {
         check("nodes", (1...100_000).contains(nodes), "\(nodes) is not a node count", "use a whole number of at least 1")
         check("partition", SlurmValue.isIdentifier(partition), "'\(partition)' is not a partition name",
               "pick one of the cluster's partitions (letters, digits, '.', '_', '-')")
-        do { _ = try SlurmTime(parsing: time) } catch {
-            found.append(PreparationError(.jobSpec, field: "time", "\(error)"))
-        }
         if let account {
             check("account", SlurmValue.isIdentifier(account), "'\(account)' is not an account name",
                   "use the project account (letters, digits, '.', '_', '-')")
@@ -106,9 +105,6 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public func validate() throws {
         if let first = problems().first { throw first }
     }
-
-    /// The time limit as sbatch gets it.
-    public var normalizedTime: String { (try? SlurmTime(parsing: time).normalized) ?? time }
 }
 
 /// Character rules for values that go into #SBATCH lines.

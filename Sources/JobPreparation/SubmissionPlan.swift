@@ -62,7 +62,7 @@ public struct SubmissionPlan: Sendable, Equatable {
         func optional(_ value: String?) -> TemplateValue { value.map { $0.isEmpty ? .absent : .word($0) } ?? .absent }
         return [
             "job_name": .word(spec.jobName), "nodes": .word(String(spec.nodes)), "partition": .word(spec.partition),
-            "time": .word(spec.normalizedTime), "account": optional(spec.account), "nodelist": .word(spec.nodelist),
+            "time": .word(spec.time.normalized), "account": optional(spec.account), "nodelist": .word(spec.nodelist),
             "workdir": .word(spec.workdir), "log_file": .word(logFile), "output_dir": .word(outputDirectory),
             "input_scripts": optional(spec.inputScriptsDir), "output_scripts": optional(spec.outputScriptsDir),
             "singularity_flags": .words(spec.singularityFlags), "app_args": .words(spec.applicationArguments),

@@ -61,3 +61,28 @@ public struct SlurmTime: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { normalized }
 }
+
+extension SlurmTime {
+    /// A limit of whole minutes (sbatch's `--time M`).
+    public static func minutes(_ count: Int) -> SlurmTime { SlurmTime(seconds: count * 60) }
+}
+
+/// Stored as the text sbatch gets (`01:30:00`, `UNLIMITED`); read back through
+/// the same parser as typed text, so a record written before the limit was
+/// typed (`"90"`) reads as the same limit.
+extension SlurmTime: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do {
+            try self.init(parsing: text)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(error)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(normalized)
+    }
+}

@@ -61,7 +61,7 @@ struct HistoryBench: ParsableCommand {
                     id: id, createdAt: base.addingTimeInterval(Double(index) * 60), clusterHost: "login\(index % 3).example.org",
                     clusterPort: 22, clusterUser: "alice", configPath: "/home/alice/.config/hpcs/cluster\(index % 3).conf",
                     appInfoPath: "/users/alice/apps/app\(index % 40).info.yaml", dataInfoPath: "/users/alice/data/set\(index % 500).info.yaml",
-                    spec: JobSpec(jobName: "sweep_\(index)", partition: "small", time: "1:00:00", nodelist: "nid00\(index % 8)",
+                    spec: JobSpec(jobName: "sweep_\(index)", partition: "small", time: .minutes(60), nodelist: "nid00\(index % 8)",
                                   workdir: "/scratch/project_1/alice/run\(index)",
                                   applicationArguments: ["--alpha", "\(Double(index) / 1000)", "--seed", "\(index)"]))
                 record.jobID = String(100_000 + index)

@@ -124,15 +124,15 @@ extension Logs {
         }
         let hpcs = try loadConfig(config)
         let ssh = try await connect(hpcs, acceptNewHostKey: options.acceptNewHostKey, sshConfigPath: options.sshConfig)
-        let shown = try await ssh.run(SlurmCommand.scontrolShowJob(id))
-        guard shown.status.succeeded, let log = SlurmParser.standardOutput(shown.stdoutText) else {
+        do {
+            return (try await ForeignJob.record(id, name: "", configPath: config, on: ssh), ssh)
+        } catch let unknown as ForeignJob.Unknown {
             ssh.close()
-            throw fail("job \(id): Slurm does not know it (any more): \(shown.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
-                       code: ExitCodes.usage)
+            throw fail("\(unknown)", code: ExitCodes.usage)
+        } catch {
+            ssh.close()
+            throw error
         }
-        let record = SubmissionRecord.foreignJob(id, name: "", logPath: log, cluster: (ssh.settings.host, ssh.settings.port, ssh.settings.user),
-                                                 configPath: config)
-        return (record, ssh)
     }
 }
 

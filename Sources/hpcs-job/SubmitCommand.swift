@@ -50,20 +50,15 @@ struct Submit: AsyncParsableCommand {
 
     func run() async throws {
         let config = try loadConfig(config)
+        // The options as typed, checked and parsed as the TUI's forms are.
+        let draft = JobDraft(jobName: jobName ?? JobSpec.defaultJobName(username: config.supercomputer.username), nodes: String(nodes),
+                             partition: partition, time: time, account: account ?? "", nodelist: nodelist, workdir: workdir,
+                             inputScriptsDir: supplementaryInputScripts ?? "", outputScriptsDir: supplementaryOutputScripts ?? "",
+                             singularityFlags: try words(singularityFlags, option: "-flags (--singularity-supplementary-flags)"),
+                             applicationArguments: try words(arguments, option: "-args (--arguments)"), follow: follow,
+                             template: template)
         let spec: JobSpec
-        do {
-            spec = JobSpec(jobName: jobName ?? JobSpec.defaultJobName(username: config.supercomputer.username), nodes: nodes,
-                           partition: partition, time: time, account: account, nodelist: nodelist, workdir: workdir,
-                           inputScriptsDir: supplementaryInputScripts, outputScriptsDir: supplementaryOutputScripts,
-                           singularityFlags: try words(singularityFlags, option: "-flags (--singularity-supplementary-flags)"),
-                           applicationArguments: try words(arguments, option: "-args (--arguments)"), follow: follow,
-                           template: template)
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            throw fail("\(error)", code: ExitCodes.usage)
-        }
-        if let problem = spec.problems().first { throw fail("\(problem)", code: ExitCodes.usage) }
+        do { spec = try draft.spec() } catch { throw fail("\(error)", code: ExitCodes.usage) }
         let history = try openHistory()
         let submitter = Submitter(history: history, paths: LocalPaths(), templates: TemplateStore.standard())
         let connection = try await connect(config, acceptNewHostKey: acceptNewHostKey, sshConfigPath: sshConfig)

@@ -76,7 +76,7 @@ enum Screens {
                                       clusterHost: "login.example.org", clusterPort: 22, clusterUser: "alice",
                                       configPath: "/home/alice/hpcs-client.conf", appInfoPath: "/users/alice/app.info.yaml",
                                       dataInfoPath: "/users/alice/data.info.yaml",
-                                      spec: JobSpec(jobName: name, partition: "small", time: "1:00:00", nodelist: "nid001",
+                                      spec: JobSpec(jobName: name, partition: "small", time: .minutes(60), nodelist: "nid001",
                                                     workdir: "/scratch/p/\(name)", applicationArguments: ["--in", "two words"]))
         record.jobID = stage == .failed ? nil : String(4000 + Int(minutesAgo))
         record.state = state

@@ -199,6 +199,19 @@ struct OptionsValidationTests {
         #expect(OptionField.account.problem(state) == nil, "no account is fine")
     }
 
+    @Test func theRenderGetsTheParsedTimeAndTheFormKeepsWhatWasTyped() {
+        var state = filled()
+        state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
+        state.options[.time].set("90")
+        let effects = RunScreens.preparePreview(&state)
+        guard case let .prepare(request)? = effects.first else { Issue.record("no render asked: \(effects)"); return }
+        #expect(request.spec.time == .minutes(90) && request.spec.time.normalized == "01:30:00")
+        #expect(state.options[.time].text == "90")
+        state.screen = .options
+        state.options[.time].set("90 minutes")
+        #expect(RunScreens.preparePreview(&state).isEmpty && state.error?.contains("'90 minutes' is not a Slurm time") == true)
+    }
+
     @Test func f2StopsAtTheFirstWrongFieldAndShowsItsMessageWhole() {
         var state = filled()
         state.options[.time].set("25:61:00:00")
@@ -254,7 +267,7 @@ struct PreviewEditTests {
     func prepared(_ id: String, _ sbatch: String) throws -> PreparedSubmission {
         let config = try #require(Screens.config)
         let plan = SubmissionPlan(submissionID: id, config: config, application: Screens.info("app"), data: Screens.info("data"),
-                                  spec: JobSpec(jobName: "j", partition: "p", time: "5", nodelist: "n", workdir: "/w"),
+                                  spec: JobSpec(jobName: "j", partition: "p", time: .minutes(5), nodelist: "n", workdir: "/w"),
                                   remoteHome: "/home/alice")
         return PreparedSubmission(plan: plan, sbatch: sbatch, recorded: false)
     }

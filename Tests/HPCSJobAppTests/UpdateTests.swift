@@ -58,7 +58,7 @@ struct UpdateTests {
         let config = try #require(Screens.config)
         let plan = SubmissionPlan(submissionID: "20261130-000000-0a0b0c0d", config: config, application: Screens.info("app"),
                                   data: Screens.info("data"),
-                                  spec: JobSpec(jobName: "j", partition: "p", time: "5", nodelist: "n", workdir: "/w"),
+                                  spec: JobSpec(jobName: "j", partition: "p", time: .minutes(5), nodelist: "n", workdir: "/w"),
                                   remoteHome: "/home/alice")
         let prepared = PreparedSubmission(plan: plan, sbatch: "#!/bin/bash\necho one\necho two\n", recorded: false)
         _ = Update.update(&state, .prepared(.success(prepared)))

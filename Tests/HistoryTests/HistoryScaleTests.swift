@@ -16,7 +16,7 @@ struct HistoryScaleTests {
         var record = SubmissionRecord(id: String(format: "20270115-%06d-beef", index), createdAt: base.addingTimeInterval(Double(index)),
                                       clusterHost: "login\(index % 2).example.org", clusterPort: 22, clusterUser: "alice",
                                       configPath: "/c.conf", appInfoPath: "/apps/app\(index).info.yaml", dataInfoPath: "/d.info.yaml",
-                                      spec: JobSpec(jobName: "sweep_\(index)", partition: "debug", time: "10", nodelist: "n1",
+                                      spec: JobSpec(jobName: "sweep_\(index)", partition: "debug", time: .minutes(10), nodelist: "n1",
                                                     workdir: "/scratch/run\(index)", applicationArguments: ["--alpha", "value\(index)"]))
         record.jobID = String(5000 + index)
         record.stage = .submitted

@@ -13,7 +13,7 @@ struct HistoryStoreTests {
     func record(_ id: String, created: Date = Date()) -> SubmissionRecord {
         SubmissionRecord(id: id, createdAt: created, clusterHost: "login.example.org", clusterPort: 22, clusterUser: "alice",
                          configPath: "/c.conf", appInfoPath: "/a.info.yaml", dataInfoPath: "/d.info.yaml",
-                         spec: JobSpec(jobName: "job_\(id)", partition: "debug", time: "10", nodelist: "n1", workdir: "/w"))
+                         spec: JobSpec(jobName: "job_\(id)", partition: "debug", time: .minutes(10), nodelist: "n1", workdir: "/w"))
     }
 
     @Test func recordsRoundTripWithEveryField() throws {
@@ -115,7 +115,7 @@ struct FinalStateTests {
         #expect(SubmissionRecord.finalStates.contains("SPECIAL_EXIT") && !SubmissionRecord.finalStates.contains("COMPLETING"))
         var record = SubmissionRecord(id: "20261130-000000-00000000", clusterHost: "h", clusterPort: 22, clusterUser: "u",
                                       configPath: "c", appInfoPath: "a", dataInfoPath: "d",
-                                      spec: JobSpec(jobName: "j", partition: "p", time: "5", nodelist: "n", workdir: "/w"))
+                                      spec: JobSpec(jobName: "j", partition: "p", time: .minutes(5), nodelist: "n", workdir: "/w"))
         record.state = "CANCELLED by 1001"
         #expect(record.jobState == .cancelled && record.isFinished && record.jobState?.isFailure == true)
         record.state = "RUNNING"

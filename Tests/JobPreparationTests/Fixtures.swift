@@ -33,7 +33,7 @@ enum Sample {
     }
 
     static func spec() -> JobSpec {
-        JobSpec(jobName: "hpcs_alice", nodes: 1, partition: "debug", time: "10:00", account: "project_1",
+        JobSpec(jobName: "hpcs_alice", nodes: 1, partition: "debug", time: .minutes(10), account: "project_1",
                 nodelist: "nid001", workdir: "/scratch/project/alice/run1")
     }
 

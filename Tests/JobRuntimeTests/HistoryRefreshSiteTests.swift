@@ -22,7 +22,7 @@ struct HistoryRefreshSiteTests {
         func record(_ id: String, jobID: String, host: String, state: String?) -> SubmissionRecord {
             var record = SubmissionRecord(id: id, clusterHost: host, clusterPort: settings.port, clusterUser: settings.user,
                                           configPath: "/c.conf", appInfoPath: "/a", dataInfoPath: "/d",
-                                          spec: JobSpec(jobName: "r", partition: "p", time: "1", nodelist: "n", workdir: "/w"))
+                                          spec: JobSpec(jobName: "r", partition: "p", time: .minutes(1), nodelist: "n", workdir: "/w"))
             record.jobID = jobID
             record.state = state
             return record

@@ -120,7 +120,7 @@ struct SecureJobTests {
         defer { session.close() }
         var spec = session.spec(workdir: session.workdir("interrupted"))
         spec.applicationArguments = ["--hold"]
-        if ending == "time limit" { spec.time = "1" }
+        if ending == "time limit" { spec.time = .minutes(1) }
         let prepared = try await session.submitter.prepare(session.request(spec), on: session.ssh)
         let record = try await session.submitter.submit(prepared, on: session.ssh)
         let jobID = try #require(record.jobID)

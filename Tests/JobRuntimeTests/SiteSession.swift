@@ -41,7 +41,7 @@ struct SiteSession {
     func workdir(_ name: String) -> String { "\(site.workdir)/\(name)-\(UUID().uuidString.prefix(8))" }
 
     func spec(workdir: String, template: String = "hpcs", partition: String? = nil) -> JobSpec {
-        JobSpec(jobName: "hpcs_test", nodes: 1, partition: partition ?? site.partition, time: "5", account: site.account,
+        JobSpec(jobName: "hpcs_test", nodes: 1, partition: partition ?? site.partition, time: .minutes(5), account: site.account,
                 nodelist: site.node, workdir: workdir, applicationArguments: ["a b", "$(id)"], template: template)
     }
 

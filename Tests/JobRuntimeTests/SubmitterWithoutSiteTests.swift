@@ -51,7 +51,7 @@ struct SubmitterWithoutSiteTests {
                 address = login.example.org
                 username = alice
                 """, path: root.appendingPathComponent("hpcs.conf").path)
-            let spec = JobSpec(jobName: "hpcs_alice", partition: "debug", time: "10", nodelist: "nid001", workdir: "/scratch/alice/run1")
+            let spec = JobSpec(jobName: "hpcs_alice", partition: "debug", time: .minutes(10), nodelist: "nid001", workdir: "/scratch/alice/run1")
             request = SubmitRequest(config: config, appInfoPath: "/data/app.info.yaml", dataInfoPath: "/data/data.info.yaml", spec: spec)
         }
 

@@ -21,7 +21,7 @@ struct HistoryCommandTests {
         var record = SubmissionRecord(id: String(format: "20270201-%06d-f00d", index), createdAt: Date(timeIntervalSinceNow: -daysAgo * 86400 + Double(index)),
                                       clusterHost: index % 2 == 0 ? "login0.example.org" : "login1.example.org", clusterPort: 22,
                                       clusterUser: "alice", configPath: "/c.conf", appInfoPath: "/a.info.yaml", dataInfoPath: "/d.info.yaml",
-                                      spec: JobSpec(jobName: "sweep_\(index)", partition: "debug", time: "10", nodelist: "n1", workdir: "/w\(index)"))
+                                      spec: JobSpec(jobName: "sweep_\(index)", partition: "debug", time: .minutes(10), nodelist: "n1", workdir: "/w\(index)"))
         record.jobID = String(7000 + index)
         record.stage = .submitted
         record.state = index % 3 == 0 ? "COMPLETED" : "FAILED"

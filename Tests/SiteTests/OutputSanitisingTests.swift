@@ -21,7 +21,7 @@ struct OutputSanitisingTests {
         let history = try HistoryStore(url: LocalPaths(environment: ["HOME": home.path, "XDG_DATA_HOME": data.path]).historyDatabase)
         var record = SubmissionRecord(id: "20261130-000000-0badc0de", clusterHost: "login\u{1B}[2J.example", clusterPort: 22,
                                       clusterUser: "alice", configPath: "/c.conf", appInfoPath: "/a", dataInfoPath: "/d",
-                                      spec: JobSpec(jobName: "j", partition: "p", time: "5", nodelist: "n", workdir: "/w"))
+                                      spec: JobSpec(jobName: "j", partition: "p", time: .minutes(5), nodelist: "n", workdir: "/w"))
         record.stage = .failed
         record.failure = "sbatch: \u{1B}]52;c;ZXZpbA==\u{07}boom \u{9B}31m evil\u{202E}txt.exe"
         try history.insert(record)
