@@ -103,10 +103,9 @@ final class EffectRunner: Sendable {
             do { send(.listed(path: path, .success(try await connection().list(path)))) } catch {
                 send(.listed(path: path, .failure(error as? SSHError ?? .disconnected("\(error)"))))
             }
-        case let .fetchInfo(role, path):
+        case let .fetchInfo(role, path, trust):
             do {
                 let ssh = try await connection()
-                let trust = try currentConfig()?.spireServer.trustDomain ?? ""
                 send(.infoFetched(role, .success(try await InfoFetcher.fetch(path, from: ssh, trustDomain: trust))))
             } catch {
                 send(.infoFetched(role, .failure(error as? PreparationError ?? PreparationError(.infoFile, file: path, "\(error)"))))
@@ -120,8 +119,8 @@ final class EffectRunner: Sendable {
             } catch {
                 send(.verified(infos.map(\.remotePath), .failure(error as? PreparationError ?? PreparationError(.verification, "\(error)"))))
             }
-        case .loadClusterChoices:
-            await loadClusterChoices()
+        case let .loadClusterChoices(user):
+            await loadClusterChoices(user: user)
         case let .prepare(request):
             guard let submitter else { return send(.failed("the history database is not available")) }
             do {
@@ -194,9 +193,6 @@ final class EffectRunner: Sendable {
         }
     }
 
-    private let config = Mutex<HPCSConfig?>(nil)
-    private func currentConfig() throws -> HPCSConfig? { config.withLock { $0 } }
-
     /// Bumped by each attempt and by a cancel: an attempt that is no longer
     /// the latest drops its result (and its connection).
     private let connectAttempt = Mutex(0)
@@ -208,7 +204,6 @@ final class EffectRunner: Sendable {
         func isCurrent() -> Bool { connectAttempt.withLock { $0 == attempt } }
         do {
             let loaded = try HPCSConfig.load(path: path)
-            config.withLock { $0 = loaded }
             let settings = loaded.connectionSettings(sshConfig: sshConfig)
             let cluster = Self.clusterName(settings)
             // A cluster already open is reused as it is (its settings are the same by name).
@@ -241,12 +236,13 @@ final class EffectRunner: Sendable {
         }
     }
 
-    private func loadClusterChoices() async {
+    private func loadClusterChoices(user: String?) async {
         send(.templates(templates.names()))
-        guard let ssh = try? await connection(), let user = try? currentConfig()?.supercomputer.username else { return }
+        guard let ssh = try? await connection() else { return }
         let partitions = (try? await ssh.run(SlurmCommand.sinfoPartitions)).flatMap { try? SlurmParser.partitions($0.stdoutText) } ?? []
         let nodes = (try? await ssh.run(SlurmCommand.sinfoNodes)).flatMap { try? SlurmParser.nodes($0.stdoutText) } ?? []
-        let accounts = (try? await ssh.run(SlurmCommand.associations(user: user))).map { SlurmParser.accounts($0.stdoutText) } ?? []
+        var accounts: [String] = []
+        if let user { accounts = (try? await ssh.run(SlurmCommand.associations(user: user))).map { SlurmParser.accounts($0.stdoutText) } ?? [] }
         send(.clusterChoices(partitions: partitions, accounts: accounts, nodes: nodes))
         // What a job from here would lack, so Options can say so before a job fails at step 2.
         let pinned = (try? ToolManifest.load(paths)) ?? nil

@@ -76,9 +76,12 @@ public enum Effect: Equatable, Sendable {
     case connect(String)
     case answerPrompt(PromptAnswer)
     case list(String)
-    case fetchInfo(InfoRole, String)
+    /// Info files are checked against the trust domain of the config the
+    /// connection was made with (state's, never a later attempt's).
+    case fetchInfo(InfoRole, String, trustDomain: String)
     case verify([FetchedInfo])
-    case loadClusterChoices
+    /// Partitions, nodes, and the accounts of `user` (none asked without one).
+    case loadClusterChoices(user: String?)
     case prepare(SubmitRequest)
     case openEditor(String)
     case submit(PreparedSubmission, edited: String?)

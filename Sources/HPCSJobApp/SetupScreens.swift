@@ -35,6 +35,10 @@ enum SetupScreens {
         }
     }
 
+    static func fetch(_ state: AppState, _ role: InfoRole, _ path: String) -> Effect {
+        .fetchInfo(role, path, trustDomain: state.connect.active?.spireServer.trustDomain ?? "")
+    }
+
     /// The file list filters as the user types: every printable key is
     /// the filter's, except the few that start a typed path.
     static func infoKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
@@ -46,7 +50,7 @@ enum SetupScreens {
                 info.typedPath = nil
                 let path = absolute(typed.text, in: info.directory)
                 if path.hasSuffix("/") || !path.contains(".") { return [.list(path)] }
-                return [.fetchInfo(info.active, path)]
+                return [fetch(state, info.active, path)]
             case .escape:
                 info.typedPath = nil
             case .character("/") where typed.text.hasSuffix("/") && typed.cursor == typed.text.count:
@@ -105,7 +109,7 @@ enum SetupScreens {
             }
             info.problems[info.active.rawValue] = nil
             info.list.filter = ""
-            return [.fetchInfo(info.active, path)]
+            return [fetch(state, info.active, path)]
         case .left:
             return [.list(parent(of: info.directory))]
         case .backspace where info.list.filter.isEmpty:

@@ -173,9 +173,9 @@ enum Navigation {
             state.screen = .options
             if state.infoFiles.verified == nil {
                 state.activity = Activity(label: "verifying SHA-512 checksums", fraction: 0)
-                return [.verify([app, data]), .loadClusterChoices]
+                return [.verify([app, data]), .loadClusterChoices(user: state.connect.active?.supercomputer.username)]
             }
-            return [.loadClusterChoices]
+            return [.loadClusterChoices(user: state.connect.active?.supercomputer.username)]
         case .options:
             if OptionsForm.leave(&state) { state.screen = .runtime }
             return []

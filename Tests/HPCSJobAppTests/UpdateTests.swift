@@ -46,7 +46,7 @@ struct UpdateTests {
         state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
         let effects = press(&state, .function(2))
         #expect(state.screen == .options)
-        #expect(effects.contains(.loadClusterChoices) && effects.contains { if case .verify = $0 { return true } else { return false } })
+        #expect(effects.contains(.loadClusterChoices(user: nil)) && effects.contains { if case .verify = $0 { return true } else { return false } })
     }
 
     /// Preview: `e` hands the text to $EDITOR; the edit is shown with its
@@ -116,7 +116,7 @@ struct UpdateTests {
         state.infoFiles.entries = Screens.entries
         state.infoFiles.list.setItems([".."] + Screens.entries.map(\.name))
         type(&state, "data")
-        #expect(press(&state, .enter) == [.fetchInfo(.application, "/u/data.info.yaml")])
+        #expect(press(&state, .enter) == [.fetchInfo(.application, "/u/data.info.yaml", trustDomain: "")])
         // Tab moves to the data slot; `/` opens the path field prefilled with
         // the folder, and a typed absolute path replaces that prefill.
         _ = press(&state, .tab)
@@ -125,11 +125,45 @@ struct UpdateTests {
         #expect(state.infoFiles.typedPath?.text == "/u/")
         type(&state, "/abs/x.info.yaml")
         #expect(state.infoFiles.typedPath?.text == "/abs/x.info.yaml")
-        #expect(press(&state, .enter) == [.fetchInfo(.data, "/abs/x.info.yaml")])
+        #expect(press(&state, .enter) == [.fetchInfo(.data, "/abs/x.info.yaml", trustDomain: "")])
         // A relative path still goes under the folder.
         _ = press(&state, .character("/"))
         type(&state, "sub/y.info.yaml")
-        #expect(press(&state, .enter) == [.fetchInfo(.data, "/u/sub/y.info.yaml")])
+        #expect(press(&state, .enter) == [.fetchInfo(.data, "/u/sub/y.info.yaml", trustDomain: "")])
+    }
+
+    /// The runner once kept the config of the latest connect attempt: after a
+    /// failed attempt at another cluster, info files on the open one were
+    /// checked against the other's trust domain, its accounts asked for the
+    /// other's user. The config now travels with each effect, from state.
+    @Test func aFailedConnectAttemptLeavesTheOpenClustersConfigInUse() throws {
+        var state = Screens.onInfoFiles()
+        state.screen = .connect
+        state.connect.configPath.set("/home/alice/other.conf")
+        #expect(press(&state, .enter) == [.loadConfig("/home/alice/other.conf"), .connect("/home/alice/other.conf")])
+        let other = try HPCSConfig.parse("""
+            [spire-server]
+            address = spire.other.org
+            port = 8081
+            trust-domain = other.org
+            [hpcs-server]
+            url = https://hpcs.other.org
+            [vault]
+            url = https://vault.other.org
+            [supercomputer]
+            address = login.other.org
+            username = bob
+            """, path: "/home/alice/other.conf")
+        _ = Update.update(&state, .configLoaded(.success(other)))
+        _ = Update.update(&state, .connected(.failure(.disconnected("host key changed")), home: nil))
+        #expect(state.connected && state.connect.active?.spireServer.trustDomain == "hpcs.example.org")
+        state.error = nil
+        state.screen = .infoFiles
+        type(&state, "data")
+        #expect(press(&state, .enter) == [.fetchInfo(.application, "/u/data.info.yaml", trustDomain: "hpcs.example.org")])
+        state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
+        state.infoFiles.verified = true
+        #expect(press(&state, .function(2)) == [.loadClusterChoices(user: "alice")])
     }
 
     @Test func optionsShowInlineProblemsByField() {
