@@ -188,10 +188,15 @@ struct TmuxEndToEndTests {
                                          + "--wrap 'seq -f %030.0f 1 600000; echo END-OF-BULK; sleep 3; echo AFTER-THE-END; sleep 60'")
         let jobID = submitted.out.trimmingCharacters(in: .whitespacesAndNewlines)
         defer { _ = try? site.openSSH("scancel \(jobID); rm -f \(name)-\(jobID).out") }
-        for _ in 0..<100 {
-            if try site.openSSH("grep -c END-OF-BULK \(name)-\(jobID).out 2>/dev/null").out.hasPrefix("1") { break }
-            try await Task.sleep(for: .milliseconds(100))
+        // The log must be large before the job is opened: under load the job
+        // can wait its turn on the node (a 10 s wait once opened it still pending).
+        let deadline = ContinuousClock.now + .seconds(150)
+        var written = false
+        while !written, ContinuousClock.now < deadline {
+            written = try site.openSSH("grep -c END-OF-BULK \(name)-\(jobID).out 2>/dev/null").out.hasPrefix("1")
+            if !written { try await Task.sleep(for: .milliseconds(200)) }
         }
+        try #require(written, "job \(jobID) did not write its bulk within 150 s")
         let home = try await openThroughTheJobsView(site, jobNamed: name)
         defer { cleanUp(home: home) }
         let opened = try await waitFor("END-OF-BULK", seconds: 30)
