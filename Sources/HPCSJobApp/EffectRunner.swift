@@ -245,7 +245,7 @@ final class EffectRunner: Sendable {
         if let user { accounts = (try? await ssh.run(SlurmCommand.associations(user: user))).map { SlurmParser.accounts($0.stdoutText) } ?? [] }
         send(.clusterChoices(partitions: partitions, accounts: accounts, nodes: nodes))
         // What a job from here would lack, so Options can say so before a job fails at step 2.
-        let pinned = (try? ToolManifest.load(paths)) ?? nil
+        let pinned = (try? ToolManifest.load(paths, cluster: ssh.settings)) ?? nil
         if let reports = try? await ToolPinner(host: ssh).status(pinned) {
             send(.toolsMissing(Self.missingTools(reports)))
         }

@@ -1,5 +1,6 @@
 import AgeCrypto
 import Foundation
+import SecureShell
 
 /// A tool the job needs, pinned by the user: the release archive at `url`
 /// whose SHA-256 is `sha256`, and the tool's path inside it (`member`).
@@ -27,9 +28,11 @@ public struct PinnedTool: Sendable, Equatable, Codable {
     public var cachePath: String { "\(ToolManifest.cacheDirectory)/\(sha256)/\(archiveName)" }
 }
 
-/// `$XDG_CONFIG_HOME/hpcs-job/tools.manifest`: one pinned tool per line,
-/// `name version sha256 url member`, `#` comments. Uploaded with every job,
-/// which reads it with awk: every field is one plain word.
+/// `$XDG_CONFIG_HOME/hpcs-job/tools/USER@HOST:PORT.manifest`, one per login
+/// node (its cache is in that cluster's home, its archives for that
+/// cluster's architecture): one pinned tool per line,
+/// `name version sha256 url member`, `#` comments. Uploaded with every job
+/// to that cluster, which reads it with awk: every field is one plain word.
 public struct ToolManifest: Sendable, Equatable {
     public static let cacheDirectory = ".hpcs-job/tools"
     public var tools: [PinnedTool]
@@ -97,9 +100,14 @@ public struct ToolManifest: Sendable, Equatable {
             + tools.map { "\($0.name) \($0.version) \($0.sha256) \($0.url) \($0.member)\n" }.joined()
     }
 
-    /// The user's manifest, or nil when nothing was pinned.
-    public static func load(_ paths: LocalPaths) throws -> ToolManifest? {
-        let url = paths.toolsManifest
+    /// The cluster's manifest; without one, the single manifest written
+    /// before they were per cluster; nil when nothing was pinned.
+    public static func load(_ paths: LocalPaths, cluster: ConnectionSettings) throws -> ToolManifest? {
+        let own = paths.toolsManifest(for: cluster)
+        return try load(FileManager.default.fileExists(atPath: own.path) ? own : paths.legacyToolsManifest)
+    }
+
+    static func load(_ url: URL) throws -> ToolManifest? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         guard let data = FileManager.default.contents(atPath: url.path), data.count <= 1 << 20 else {
             throw PreparationError(.config, file: url.path, "cannot read the pinned tools",
@@ -108,10 +116,12 @@ public struct ToolManifest: Sendable, Equatable {
         return try parse(String(decoding: data, as: UTF8.self), path: url.path)
     }
 
-    /// Writes the manifest atomically (0600, in a 0700 folder).
-    public func save(_ paths: LocalPaths) throws {
+    /// Writes the cluster's manifest atomically (0600, in 0700 folders).
+    public func save(_ paths: LocalPaths, cluster: ConnectionSettings) throws {
+        let url = paths.toolsManifest(for: cluster)
         try LocalPaths.ensurePrivateDirectory(paths.configHome)
-        try SecureFile.writeAtomically(Data(text.utf8), to: paths.toolsManifest)
+        try LocalPaths.ensurePrivateDirectory(url.deletingLastPathComponent())
+        try SecureFile.writeAtomically(Data(text.utf8), to: url)
     }
 }
 
@@ -166,5 +176,16 @@ public struct ToolRelease: Sendable, Equatable {
 }
 
 extension LocalPaths {
-    public var toolsManifest: URL { configHome.appendingPathComponent("tools.manifest") }
+    /// A login node's pinned tools: `tools/USER@HOST:PORT.manifest` (any
+    /// character outside letters, digits and `.@:-` a `_`).
+    public func toolsManifest(for cluster: ConnectionSettings) -> URL {
+        let name = "\(cluster.user)@\(cluster.host):\(cluster.port)".map { char -> Character in
+            char.isASCII && (char.isLetter || char.isNumber || ".@:-".contains(char)) ? char : "_"
+        }
+        return configHome.appendingPathComponent("tools").appendingPathComponent(String(name) + ".manifest")
+    }
+
+    /// The one manifest of versions before manifests were per cluster: read
+    /// for a cluster without its own, never written.
+    public var legacyToolsManifest: URL { configHome.appendingPathComponent("tools.manifest") }
 }

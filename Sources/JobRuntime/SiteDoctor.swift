@@ -37,8 +37,9 @@ public struct SiteDoctor: Sendable {
     public var onComputeNode = false
     public var partition: String?
     public var account: String?
-    /// The user's pinned tools: a valid cached copy counts as found.
-    public var pinnedTools: ToolManifest?
+    /// Where the user's pinned tools are recorded (a manifest per login
+    /// node): a valid cached copy counts as found. Nil: pins are not looked at.
+    public var pinnedToolPaths: LocalPaths?
 
     public init(configPath: String, sshConfig: SSHConfigFile? = nil, interaction: SSHInteraction) {
         self.configPath = configPath
@@ -208,6 +209,7 @@ public struct SiteDoctor: Sendable {
                                fix: onComputeNode ? "srun could not start a step; try --partition/--account" : nil)
         }
         var found = Self.table(result.stdoutText)
+        let pinnedTools = pinnedToolPaths.flatMap { try? ToolManifest.load($0, cluster: ssh.settings) }
         let names = ["age", "gocryptfs", "spire-agent", "singularity", "curl"]
         for name in names where found[name] == nil {
             guard let pinned = pinnedTools?[name] else { continue }

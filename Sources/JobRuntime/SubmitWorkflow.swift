@@ -113,7 +113,7 @@ public struct Submitter: Sendable {
             }
             let plan = SubmissionPlan(submissionID: id, config: request.config, application: application, data: data,
                                       spec: request.spec, remoteHome: try await host.homeDirectory(),
-                                      tools: try ToolManifest.load(paths), trustBundle: try request.config.readTrustBundle())
+                                      tools: try ToolManifest.load(paths, cluster: host.settings), trustBundle: try request.config.readTrustBundle())
             let sbatch = try plan.render(template)
             if !dryRun {
                 try history.advance(id, to: .verified) { record in

@@ -27,7 +27,7 @@ struct Doctor: AsyncParsableCommand {
 
     func run() async throws {
         var doctor = SiteDoctor(configPath: config, interaction: TerminalInteraction(acceptNewHostKeys: acceptNewHostKey))
-        doctor.pinnedTools = (try? ToolManifest.load(LocalPaths())) ?? nil
+        doctor.pinnedToolPaths = LocalPaths()
         doctor.sshConfig = try sshConfigFile(sshConfig)
         doctor.onComputeNode = onComputeNode
         doctor.partition = partition

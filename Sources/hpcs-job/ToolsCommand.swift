@@ -11,8 +11,8 @@ struct Tools: AsyncParsableCommand {
         discussion: """
             A new site provides none of them. `tools pin` downloads each release archive on the login node, \
             verifies it (against the checksum file its project publishes, or a SHA-256 you confirm), caches it in \
-            ~/.hpcs-job/tools on the cluster's shared filesystem and records it in $XDG_CONFIG_HOME/hpcs-job/tools.manifest, \
-            which every submission uploads with the job. The job checks the cached copy's SHA-256 again before use. \
+            ~/.hpcs-job/tools on the cluster's shared filesystem and records it in $XDG_CONFIG_HOME/hpcs-job/tools/USER@HOST:PORT.manifest, \
+            which every submission to that login node uploads with the job. The job checks the cached copy's SHA-256 again before use. \
             Tools the login environment provides (HPCS_TOOLS_DIR, HPCS_TOOLS_MANIFEST) win over pinned ones.
             """,
         subcommands: [Pin.self, ToolsStatus.self])
@@ -53,14 +53,14 @@ struct Tools: AsyncParsableCommand {
         func run() async throws {
             let config = try loadConfig(connection.config)
             let paths = LocalPaths()
+            let ssh = try await connect(config, acceptNewHostKey: connection.acceptNewHostKey, sshConfigPath: connection.sshConfig)
+            defer { ssh.close() }
             var manifest: ToolManifest
             do {
-                manifest = try ToolManifest.load(paths) ?? ToolManifest()
+                manifest = try ToolManifest.load(paths, cluster: ssh.settings) ?? ToolManifest()
             } catch {
                 throw fail("\(error)", code: ExitCodes.config)
             }
-            let ssh = try await connect(config, acceptNewHostKey: connection.acceptNewHostKey, sshConfigPath: connection.sshConfig)
-            defer { ssh.close() }
             let pinner = ToolPinner(host: ssh)
             let arch: String
             do {
@@ -79,7 +79,7 @@ struct Tools: AsyncParsableCommand {
                     }
                     manifest.pin(outcome.tool)
                     // Saved after each tool: an interruption keeps what was pinned.
-                    try manifest.save(paths)
+                    try manifest.save(paths, cluster: ssh.settings)
                     Console.output("  \(release.name) \(release.version)  sha256 \(outcome.tool.sha256)  " + Self.describe(outcome.verification))
                 } catch let failure as ToolPinner.Failure {
                     failures.append(failure)
@@ -89,7 +89,9 @@ struct Tools: AsyncParsableCommand {
                     Console.output("  \(release.name) \(release.version)  NOT PINNED")
                 }
             }
-            if !manifest.tools.isEmpty { Console.output("Manifest: \(paths.toolsManifest.path) (uploaded with every job)") }
+            if !manifest.tools.isEmpty {
+                Console.output("Manifest: \(paths.toolsManifest(for: ssh.settings).path) (uploaded with every job to this login node)")
+            }
             guard failures.isEmpty else {
                 for failure in failures { Console.error("hpcs-job: \(failure)\n") }
                 throw ExitCode(ExitCodes.verification)
@@ -131,14 +133,14 @@ struct Tools: AsyncParsableCommand {
 
         func run() async throws {
             let config = try loadConfig(connection.config)
+            let ssh = try await connect(config, acceptNewHostKey: connection.acceptNewHostKey, sshConfigPath: connection.sshConfig)
+            defer { ssh.close() }
             let manifest: ToolManifest?
             do {
-                manifest = try ToolManifest.load(LocalPaths())
+                manifest = try ToolManifest.load(LocalPaths(), cluster: ssh.settings)
             } catch {
                 throw fail("\(error)", code: ExitCodes.config)
             }
-            let ssh = try await connect(config, acceptNewHostKey: connection.acceptNewHostKey, sshConfigPath: connection.sshConfig)
-            defer { ssh.close() }
             let reports: [ToolPinner.Report]
             do {
                 reports = try await ToolPinner(host: ssh).status(manifest)

@@ -1,5 +1,6 @@
 import Foundation
 @testable import JobPreparation
+import SecureShell
 import SiteTestSupport
 import Testing
 
@@ -46,15 +47,54 @@ struct ToolManifestTests {
         #expect(throws: PreparationError.self) { try ToolManifest.parse(line + line, path: "m") }
     }
 
+    static let x86 = ConnectionSettings(host: "login.x86.example.org", port: 22, user: "alice")
+    static let arm = ConnectionSettings(host: "login.arm.example.org", port: 2222, user: "alice")
+
     @Test func savedPrivatelyAndLoadedBack() throws {
         let root = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         let paths = LocalPaths(environment: ["HOME": root.path, "XDG_CONFIG_HOME": root.appendingPathComponent("config").path])
-        #expect(try ToolManifest.load(paths) == nil)
-        try ToolManifest(tools: [Self.age]).save(paths)
-        #expect(try ToolManifest.load(paths) == ToolManifest(tools: [Self.age]))
-        let mode = try FileManager.default.attributesOfItem(atPath: paths.toolsManifest.path)[.posixPermissions] as? Int
-        #expect(mode == 0o600)
+        #expect(try ToolManifest.load(paths, cluster: Self.x86) == nil)
+        try ToolManifest(tools: [Self.age]).save(paths, cluster: Self.x86)
+        #expect(try ToolManifest.load(paths, cluster: Self.x86) == ToolManifest(tools: [Self.age]))
+        let file = paths.toolsManifest(for: Self.x86)
+        #expect(file.lastPathComponent == "alice@login.x86.example.org:22.manifest")
+        let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+        let folder = try FileManager.default.attributesOfItem(atPath: file.deletingLastPathComponent().path)[.posixPermissions] as? Int
+        #expect(mode == 0o600 && folder == 0o700)
+    }
+
+    /// Two clusters of different architectures keep their own pins: pinning
+    /// for one never changes what jobs on the other use.
+    @Test func eachLoginNodeHasItsOwnManifest() throws {
+        let root = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let paths = LocalPaths(environment: ["HOME": root.path, "XDG_CONFIG_HOME": root.appendingPathComponent("config").path])
+        var armAge = Self.age
+        armAge.url = armAge.url.replacingOccurrences(of: "amd64", with: "arm64")
+        armAge.sha256 = String(repeating: "b", count: 64)
+        try ToolManifest(tools: [Self.age]).save(paths, cluster: Self.x86)
+        try ToolManifest(tools: [armAge]).save(paths, cluster: Self.arm)
+        #expect(try ToolManifest.load(paths, cluster: Self.x86)?["age"] == Self.age)
+        #expect(try ToolManifest.load(paths, cluster: Self.arm)?["age"] == armAge)
+        // Another user or port on the same host is another login.
+        #expect(try ToolManifest.load(paths, cluster: ConnectionSettings(host: "login.x86.example.org", port: 22, user: "bob")) == nil)
+        let odd = ConnectionSettings(host: "../etc", port: 22, user: "a/b")
+        #expect(paths.toolsManifest(for: odd).lastPathComponent == "a_b@.._etc:22.manifest", "never a path outside the folder")
+    }
+
+    /// Pins made when there was one manifest for every cluster still work
+    /// for a cluster without its own; new pins go to the cluster's.
+    @Test func theSingleManifestOfEarlierVersionsIsReadNeverWritten() throws {
+        let root = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let paths = LocalPaths(environment: ["HOME": root.path, "XDG_CONFIG_HOME": root.appendingPathComponent("config").path])
+        try LocalPaths.ensurePrivateDirectory(paths.configHome)
+        try ToolManifest(tools: [Self.age]).text.write(to: paths.legacyToolsManifest, atomically: true, encoding: .utf8)
+        #expect(try ToolManifest.load(paths, cluster: Self.arm)?["age"] == Self.age)
+        try ToolManifest().save(paths, cluster: Self.arm)
+        #expect(try ToolManifest.load(paths, cluster: Self.arm) == ToolManifest())
+        #expect(try ToolManifest.load(paths, cluster: Self.x86)?["age"] == Self.age)
     }
 
     @Test func releasesNameTheirArchivesAsUpstreamDoes() throws {

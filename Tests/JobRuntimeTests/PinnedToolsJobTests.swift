@@ -33,7 +33,7 @@ extension SecureJobTests {
         var bytes = try Data(contentsOf: archive)
         bytes.append(0x0A)
         try await session.ssh.writeFileAtomically("\(home)/\(tool.cachePath)", data: bytes, mode: 0o600, progress: nil)
-        try ToolManifest(tools: [tool]).save(session.paths)
+        try ToolManifest(tools: [tool]).save(session.paths, cluster: session.ssh.settings)
 
         let outcome = try await run(session, name: "tampered-tool")
         _ = try? await session.ssh.run(["rm", "-rf", "--", cacheFolder])
@@ -51,7 +51,7 @@ extension SecureJobTests {
         // Never cached; its URL cannot be reached, as from a compute node without network.
         let tool = PinnedTool(name: "age", version: "1.1.1", sha256: sha, url: "http://127.0.0.1:9/age-v1.1.1-linux-amd64.tar.gz",
                               member: "age/age")
-        try ToolManifest(tools: [tool]).save(session.paths)
+        try ToolManifest(tools: [tool]).save(session.paths, cluster: session.ssh.settings)
 
         let outcome = try await run(session, name: "uncached-tool")
         #expect(outcome.status.state == "FAILED", "\(outcome.log)")
@@ -69,7 +69,7 @@ extension SecureJobTests {
         defer { session.close() }
         let tool = PinnedTool(name: "spire-agent", version: "1.12.6", sha256: String(repeating: "0", count: 64),
                               url: "http://127.0.0.1:9/spire-1.12.6-linux-amd64-musl.tar.gz", member: "spire-1.12.6/bin/spire-agent")
-        try ToolManifest(tools: [tool]).save(session.paths)
+        try ToolManifest(tools: [tool]).save(session.paths, cluster: session.ssh.settings)
         let outcome = try await run(session, name: "site-wins")
         #expect(outcome.status == JobStatusSnapshot(state: "COMPLETED", exitCode: 0), "\(outcome.log)")
         #expect(!outcome.log.contains("spire-agent 1.12.6"), "\(outcome.log)")

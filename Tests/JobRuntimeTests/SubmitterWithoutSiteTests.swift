@@ -75,7 +75,7 @@ struct SubmitterWithoutSiteTests {
         defer { try? FileManager.default.removeItem(at: fixture.root) }
         let pinned = PinnedTool(name: "age", version: "1.1.1", sha256: String(repeating: "a", count: 64),
                                 url: "https://example.org/age.tar.gz", member: "age/age")
-        try ToolManifest(tools: [pinned]).save(fixture.paths)
+        try ToolManifest(tools: [pinned]).save(fixture.paths, cluster: fixture.host.settings)
         fixture.host.on("sbatch") { words in
             #expect(words.contains("--parsable") && words.last?.hasSuffix("/job.sbatch") == true)
             return InMemoryHost.answer("4242\n")

@@ -43,7 +43,10 @@ struct ToolsCommandTests {
         let second = try hpcsJob(pin + shown.flatMap { ["--accept-sha256", $0] }, home: home)
         #expect(second.status == 0, "\(second.out)\(second.err)")
         #expect(second.out.components(separatedBy: "confirmed by you").count == 3, "\(second.out)")
-        let manifest = try String(contentsOf: home.appendingPathComponent("config/hpcs-job/tools.manifest"), encoding: .utf8)
+        // One manifest per login node, named after it.
+        let manifests = try FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("config/hpcs-job/tools").path)
+        #expect(manifests.count == 1 && manifests[0].hasSuffix(":\(site["HPCS_SITE_BARE_SSH_PORT"]).manifest"), "\(manifests)")
+        let manifest = try String(contentsOf: home.appendingPathComponent("config/hpcs-job/tools/\(manifests[0])"), encoding: .utf8)
         #expect(Set(manifest.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: " ").first })
                 == ["age", "gocryptfs", "spire-agent"])
 
