@@ -65,22 +65,31 @@ enum Answers {
             state.pendingRecordAction = nil
             state.activity = nil
             state.error = "\(error)"
+        case let .listed(path, _) where state.infoFiles.listing.map({ $0 != path }) ?? false:
+            break // a folder the user has left since
         case let .listed(path, .success(entries)):
-            // What the user typed while the first listing (or a refresh) was on its way stays.
-            let typed = state.infoFiles.directory.isEmpty || state.infoFiles.directory == path ? state.infoFiles.list.filter : ""
+            // What the user typed while the first listing (or a refresh) was on its way stays, and so does the selected row.
+            let again = state.infoFiles.directory.isEmpty || state.infoFiles.directory == path
+            let typed = again ? state.infoFiles.list.filter : ""
+            let selected = again ? state.infoFiles.list.selectedItem.map { state.infoFiles.list.items[$0] } : nil
             state.infoFiles.directory = path
             state.infoFiles.entries = entries
             state.infoFiles.list.setItems([".."] + entries.map { $0.kind == .directory ? $0.name + "/" : $0.name })
             state.infoFiles.list.filter = typed
+            if let selected, let index = state.infoFiles.list.visible.firstIndex(where: { state.infoFiles.list.items[$0] == selected }) {
+                state.infoFiles.list.selected = index
+            }
         case let .listed(path, .failure(error)):
             state.error = "cannot list \(path): \(error)"
-        case let .infoFetched(role, .success(fetched)):
+        case let .infoFetched(role, path, _) where state.infoFiles.fetching[role.rawValue].map({ $0 != path }) ?? false:
+            break // a path picked before the latest one for this slot
+        case let .infoFetched(role, _, .success(fetched)):
             state.infoFiles.fetched[role.rawValue] = fetched
             state.infoFiles.problems[role.rawValue] = nil
             state.infoFiles.verified = nil
             state.infoFiles.verdict = nil
             if role == .application, state.infoFiles.fetched(.data) == nil { state.infoFiles.active = .data }
-        case let .infoFetched(role, .failure(error)):
+        case let .infoFetched(role, _, .failure(error)):
             // A path that did not work never replaces a pick that did.
             if let kept = state.infoFiles.fetched(role) {
                 state.error = "\(error)\n\nThe earlier pick, \(kept.remotePath), is kept."

@@ -90,6 +90,10 @@ public struct InfoFilesState: Equatable, Sendable {
     public var problems: [Int: String] = [:]
     public var verified: Bool?
     public var verdict: String?
+    /// The folder last asked for: a listing of another, arriving late, is dropped.
+    public var listing: String?
+    /// The path last asked for, per slot: a reply about another is dropped.
+    public var fetching: [Int: String] = [:]
 
     func fetched(_ role: InfoRole) -> FetchedInfo? { fetched[role.rawValue] }
 }

@@ -106,9 +106,9 @@ final class EffectRunner: Sendable {
         case let .fetchInfo(role, path, trust):
             do {
                 let ssh = try await connection()
-                send(.infoFetched(role, .success(try await InfoFetcher.fetch(path, from: ssh, trustDomain: trust))))
+                send(.infoFetched(role, path: path, .success(try await InfoFetcher.fetch(path, from: ssh, trustDomain: trust))))
             } catch {
-                send(.infoFetched(role, .failure(error as? PreparationError ?? PreparationError(.infoFile, file: path, "\(error)"))))
+                send(.infoFetched(role, path: path, .failure(error as? PreparationError ?? PreparationError(.infoFile, file: path, "\(error)"))))
             }
         case let .verify(infos):
             do {

@@ -18,7 +18,7 @@ public enum Message: Sendable {
     /// the one the wizard then uses.
     case connected(Result<String, SSHError>, home: String?, config: HPCSConfig? = nil)
     case listed(path: String, Result<[RemoteFileInfo], SSHError>)
-    case infoFetched(InfoRole, Result<FetchedInfo, PreparationError>)
+    case infoFetched(InfoRole, path: String, Result<FetchedInfo, PreparationError>)
     case checksumProgress(done: UInt64, total: UInt64)
     /// The checksums of these info files (their paths) were checked.
     case verified([String], Result<Void, PreparationError>)

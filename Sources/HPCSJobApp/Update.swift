@@ -16,6 +16,15 @@ public enum Update {
         let draftBefore = message.mayChangeDraft ? state.draft : nil
         let noticeBefore = state.notice
         var effects = dispatch(&state, message, keys: keys)
+        // Each reply answers the latest request of its kind: the effects run
+        // concurrently, and an older one arriving last must not win.
+        for effect in effects {
+            switch effect {
+            case let .list(path): state.infoFiles.listing = path
+            case let .fetchInfo(role, path, _): state.infoFiles.fetching[role.rawValue] = path
+            default: break
+            }
+        }
         // A notice belongs to the screen it was raised on, for a few seconds.
         if state.notice != nil, state.notice == noticeBefore {
             if state.screen != screenBefore { state.notice = nil }

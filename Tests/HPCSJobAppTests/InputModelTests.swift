@@ -58,7 +58,7 @@ struct InputModelTests {
         var state = Screens.onInfoFiles()
         #expect(press(&state, .control("q")) == [.quit], "nothing prepared yet: quits at once")
         var working = Screens.onInfoFiles()
-        _ = Update.update(&working, .infoFetched(.application, .success(Screens.info("app"))))
+        _ = Update.update(&working, .infoFetched(.application, path: Screens.info("app").remotePath, .success(Screens.info("app"))))
         #expect(press(&working, .control("q")).isEmpty)
         guard case let .confirmQuit(reason) = working.prompt else { Issue.record("no question"); return }
         #expect(reason.contains("not been submitted"))
@@ -400,8 +400,8 @@ struct InfoPickerTests {
 
     @Test func aFailedPathKeepsTheGoodPick() {
         var state = Screens.onInfoFiles()
-        _ = Update.update(&state, .infoFetched(.application, .success(Screens.info("app"))))
-        _ = Update.update(&state, .infoFetched(.application, .failure(PreparationError(.infoFile, file: "/u/typo.yaml", "does not exist"))))
+        _ = Update.update(&state, .infoFetched(.application, path: Screens.info("app").remotePath, .success(Screens.info("app"))))
+        _ = Update.update(&state, .infoFetched(.application, path: "/u/typo.yaml", .failure(PreparationError(.infoFile, file: "/u/typo.yaml", "does not exist"))))
         #expect(state.infoFiles.fetched(.application)?.remotePath == "/users/alice/app.info.yaml")
         #expect(state.error?.contains("is kept") == true)
     }
@@ -412,7 +412,7 @@ struct InfoPickerTests {
         let verified = [Screens.info("app").remotePath, Screens.info("data").remotePath]
         _ = Update.update(&state, .verified(verified, .success(())))
         #expect(state.infoFiles.verified == true)
-        _ = Update.update(&state, .infoFetched(.data, .success(Screens.info("other"))))
+        _ = Update.update(&state, .infoFetched(.data, path: Screens.info("other").remotePath, .success(Screens.info("other"))))
         #expect(state.infoFiles.verified == nil && state.infoFiles.verdict == nil, "a new pick clears the verdict")
         _ = Update.update(&state, .verified(verified, .success(())))
         #expect(state.infoFiles.verified == nil, "a late verdict on the old pair is not about these files")

@@ -620,3 +620,55 @@ struct ListingKeepsTypedFilterTests {
         #expect(state.infoFiles.list.filter == "")
     }
 }
+
+/// Listings and info fetches run concurrently: the reply to an older
+/// request can arrive last. It must not replace what the latest one showed
+/// (CI's tmux run once pressed Enter on a row the listing had just moved).
+struct LateRepliesTests {
+    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+        keys.flatMap { Update.update(&state, .input(.key($0))) }
+    }
+
+    func type(_ state: inout AppState, _ text: String) {
+        for char in text { _ = Update.update(&state, .input(.key(.character(char)))) }
+    }
+
+    @Test func aListingOfAFolderLeftSinceIsDropped() {
+        var state = Screens.onInfoFiles()
+        type(&state, "projects")
+        #expect(press(&state, .enter) == [.list("/u/projects")])
+        #expect(press(&state, .left) == [.list("/")], "changed their mind before it arrived")
+        _ = Update.update(&state, .listed(path: "/", .success([RemoteFileInfoFactory.make("u", directory: true)])))
+        _ = Update.update(&state, .listed(path: "/u/projects", .success([RemoteFileInfoFactory.make("late.info.yaml")])))
+        #expect(state.infoFiles.directory == "/" && state.infoFiles.list.items == ["..", "u/"])
+        _ = Update.update(&state, .listed(path: "/u/projects", .failure(.disconnected("gone"))))
+        #expect(state.error == nil, "nor is its failure shown")
+    }
+
+    @Test func aRefreshOfTheSameFolderKeepsTheSelectedRow() {
+        var state = Screens.onInfoFiles()
+        state.infoFiles.listing = "/u"
+        _ = Update.update(&state, .listed(path: "/u", .success(Screens.entries)))
+        _ = press(&state, .end)
+        #expect(state.infoFiles.list.selectedItem.map { state.infoFiles.list.items[$0] } == "projects/")
+        let more = [RemoteFileInfoFactory.make("a-new.info.yaml")] + Screens.entries
+        _ = Update.update(&state, .listed(path: "/u", .success(more)))
+        #expect(state.infoFiles.list.selectedItem.map { state.infoFiles.list.items[$0] } == "projects/")
+    }
+
+    @Test func anInfoFilePickedBeforeTheLatestIsDropped() {
+        var state = Screens.onInfoFiles()
+        type(&state, "app")
+        #expect(press(&state, .enter) == [.fetchInfo(.application, "/u/app.info.yaml", trustDomain: "hpcs.example.org")])
+        _ = press(&state, .character("/"))
+        type(&state, "/other/app.info.yaml")
+        #expect(press(&state, .enter) == [.fetchInfo(.application, "/other/app.info.yaml", trustDomain: "hpcs.example.org")])
+        let latest = FetchedInfo(remotePath: "/other/app.info.yaml", info: Screens.info("other").info)
+        _ = Update.update(&state, .infoFetched(.application, path: "/other/app.info.yaml", .success(latest)))
+        _ = Update.update(&state, .infoFetched(.application, path: "/u/app.info.yaml",
+                                               .success(FetchedInfo(remotePath: "/u/app.info.yaml", info: Screens.info("app").info))))
+        #expect(state.infoFiles.fetched(.application)?.remotePath == "/other/app.info.yaml")
+        _ = Update.update(&state, .infoFetched(.application, path: "/u/app.info.yaml", .failure(PreparationError(.infoFile, "late"))))
+        #expect(state.error == nil && state.infoFiles.problems.isEmpty)
+    }
+}
