@@ -48,7 +48,7 @@ extension SlurmParser {
             let f = try listFields(line, count: 6, command: "sacct")
             maxRSS = max(maxRSS, rssBytes(f[4]))
             guard f[0] == jobID else { continue }
-            guard let elapsed = seconds(f[1]), let cpu = seconds(f[2]), let cpus = Int(f[3]) else {
+            guard let elapsed = seconds(f[1]), let cpu = seconds(f[2]), let cpus = count(f[3]) else {
                 throw SlurmParseError(command: "sacct", line: String(line), reason: "bad times or CPU count")
             }
             result = JobEfficiency(elapsedSeconds: elapsed, cpuSeconds: cpu, cpus: cpus, maxRSSBytes: 0,

@@ -68,7 +68,7 @@ extension SlurmParser {
                 throw SlurmParseError(command: "squeue", line: String(line), reason: "unknown state \(f[3])")
             }
             return JobSummary(jobID: f[0], name: f[1], partition: f[2], state: state, reason: listNone(f[4]), elapsed: f[5],
-                              timeLimit: listNone(f[6]), nodeCount: Int(f[7]), nodeList: listNone(f[8]), comment: listNone(f[9]))
+                              timeLimit: listNone(f[6]), nodeCount: SlurmParser.count(f[7]), nodeList: listNone(f[8]), comment: listNone(f[9]))
         }
     }
 
@@ -81,7 +81,7 @@ extension SlurmParser {
                 throw SlurmParseError(command: "sacct", line: String(line), reason: "unknown state \(f[3])")
             }
             return JobSummary(jobID: f[0], name: f[1], partition: f[2], state: state, elapsed: f[5], timeLimit: listNone(f[6]),
-                              nodeCount: Int(f[7]), nodeList: listNone(f[8]), exitCode: SlurmExitCode(f[4]), comment: listNone(f[9]))
+                              nodeCount: SlurmParser.count(f[7]), nodeList: listNone(f[8]), exitCode: SlurmExitCode(f[4]), comment: listNone(f[9]))
         }
     }
 

@@ -63,6 +63,13 @@ public enum SlurmParser {
         return parts
     }
 
+    /// A count Slurm prints (CPUs, nodes): digits only, never negative, at most
+    /// nine of them (fuzzing found "-4" CPUs taken and a negative share shown).
+    static func count<S: StringProtocol>(_ text: S) -> Int? {
+        guard !text.isEmpty, text.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(text)
+    }
+
     private static func none(_ text: String) -> String? {
         ["", "(null)", "None", "None assigned", "N/A"].contains(text) ? nil : text
     }
@@ -196,7 +203,7 @@ public enum SlurmParser {
             let f = try fields(line, count: 4, command: "sinfo")
             let isDefault = f[0].hasSuffix("*")
             let name = isDefault ? String(f[0].dropLast()) : f[0]
-            let counts = f[3].split(separator: "/").map { Int($0) ?? 0 }
+            let counts = f[3].split(separator: "/").map { count($0) ?? 0 }
             guard counts.count == 4 else { throw SlurmParseError(command: "sinfo", line: String(line), reason: "nodes are not A/I/O/T") }
             guard seen.insert(name).inserted else { return nil }
             return Partition(name: name, isDefault: isDefault, available: f[1] == "up", timeLimit: f[2],

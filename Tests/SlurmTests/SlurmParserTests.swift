@@ -99,6 +99,13 @@ struct EfficiencyBoundsTests {
         #expect(throws: SlurmParseError.self) { _ = try SlurmParser.efficiency(line + "\n", jobID: "4001") }
     }
 
+    /// Found by fuzzing: AllocCPUS "-4" was taken as a count (the line then showed a negative share).
+    @Test(arguments: ["-4", "+4", "4.0", "", "9999999999"])
+    func aCPUCountIsDigits(_ cpus: String) throws {
+        let line = ["4001", "00:01:58", "01:20.00", cpus, "", "8G"].joined(separator: SlurmCommand.separator)
+        #expect(throws: SlurmParseError.self) { _ = try SlurmParser.efficiency(line + "\n", jobID: "4001") }
+    }
+
     @Test func hugeOrInfiniteFiguresAreShownWithoutATrap() {
         let absurd = JobEfficiency(elapsedSeconds: 1, cpuSeconds: 1e300, cpus: 1, maxRSSBytes: .infinity, requestedMemoryBytes: 1e-300)
         #expect(absurd.summary.hasPrefix("CPU "))

@@ -98,7 +98,9 @@ enum FuzzTargets {
         _ = try? SlurmParser.sacct(output)
         _ = try? SlurmParser.scontrol(output)
         _ = try? SlurmParser.sbatchJobID(output)
-        _ = try? SlurmParser.partitions(output)
+        if let partitions = try? SlurmParser.partitions(output) {
+            promise(partitions.allSatisfy { [$0.allocated, $0.idle, $0.other, $0.total].allSatisfy { $0 >= 0 } }, "a negative node count")
+        }
         _ = try? SlurmParser.nodes(output)
         _ = SlurmParser.accounts(output)
         _ = try? StatusPoller.parse(output)
@@ -110,6 +112,7 @@ enum FuzzTargets {
             // Every row has a job id of digits and array punctuation, and a known state.
             promise(jobs.allSatisfy { !$0.jobID.isEmpty && $0.jobID.allSatisfy { $0.isASCII } }, "a listed job id is not ASCII")
             promise(jobs.allSatisfy { $0.submissionID.map { !$0.isEmpty } ?? true }, "an empty submission id")
+            promise(jobs.allSatisfy { ($0.nodeCount ?? 0) >= 0 }, "a negative node count")
         }
         for line in output.split(separator: "\n").prefix(8) {
             guard let time = try? SlurmTime(parsing: String(line)) else { continue }
