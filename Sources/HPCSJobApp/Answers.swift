@@ -111,7 +111,10 @@ enum Answers {
             state.infoFiles.verdict = "\(error)"
             state.error = "\(error)"
             state.screen = .infoFiles
-        case let .clusterChoices(partitions, accounts, nodes):
+        case let .clusterChoices(cluster, _, _, _) where cluster != state.connect.connectedTo,
+             let .toolsMissing(cluster, _) where cluster != state.connect.connectedTo:
+            break // about a cluster the user has left since
+        case let .clusterChoices(_, partitions, accounts, nodes):
             state.options.partitions = partitions.map(\.name)
             state.options.partitionSummaries = Dictionary(partitions.map { ($0.name, $0.summary) }, uniquingKeysWith: { first, _ in first })
             state.options.accounts = accounts
@@ -123,7 +126,7 @@ enum Answers {
             if state.options.fields[4].text.isEmpty, let first = accounts.first { state.options.fields[4].set(first) }
         case let .openClusters(names):
             state.connect.openClusters = names
-        case let .toolsMissing(names):
+        case let .toolsMissing(_, names):
             state.connect.missingTools = names
         case let .templates(names):
             if !names.isEmpty { state.runtime.templates = names }

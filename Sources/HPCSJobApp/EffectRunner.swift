@@ -243,11 +243,13 @@ final class EffectRunner: Sendable {
         let nodes = (try? await ssh.run(SlurmCommand.sinfoNodes)).flatMap { try? SlurmParser.nodes($0.stdoutText) } ?? []
         var accounts: [String] = []
         if let user { accounts = (try? await ssh.run(SlurmCommand.associations(user: user))).map { SlurmParser.accounts($0.stdoutText) } ?? [] }
-        send(.clusterChoices(partitions: partitions, accounts: accounts, nodes: nodes))
+        // Named by the cluster asked: the user may have switched since, and this answer is not about the new one.
+        let cluster = Self.clusterName(ssh.settings)
+        send(.clusterChoices(cluster: cluster, partitions: partitions, accounts: accounts, nodes: nodes))
         // What a job from here would lack, so Options can say so before a job fails at step 2.
         let pinned = (try? ToolManifest.load(paths, cluster: ssh.settings)) ?? nil
         if let reports = try? await ToolPinner(host: ssh).status(pinned) {
-            send(.toolsMissing(Self.missingTools(reports)))
+            send(.toolsMissing(cluster: cluster, Self.missingTools(reports)))
         }
     }
 

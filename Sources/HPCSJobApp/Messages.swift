@@ -22,13 +22,13 @@ public enum Message: Sendable {
     case checksumProgress(done: UInt64, total: UInt64)
     /// The checksums of these info files (their paths) were checked.
     case verified([String], Result<Void, PreparationError>)
-    /// What the cluster has: partitions (with their limits and idle nodes), the
-    /// user's accounts, node names.
-    case clusterChoices(partitions: [SlurmParser.Partition], accounts: [String], nodes: [String])
+    /// What the cluster (user@host:port) has: partitions (with their limits
+    /// and idle nodes), the user's accounts, node names.
+    case clusterChoices(cluster: String, partitions: [SlurmParser.Partition], accounts: [String], nodes: [String])
     /// Every cluster with a connection kept open (the active one included).
     case openClusters([String])
-    /// The job's tools a job from this login node would lack (site, pinned, PATH all looked at).
-    case toolsMissing([String])
+    /// The job's tools a job from this login node (user@host:port) would lack (site, pinned, PATH all looked at).
+    case toolsMissing(cluster: String, [String])
     case templates([String])
     case prepared(Result<PreparedSubmission, PreparationError>)
     case edited(String)

@@ -586,10 +586,25 @@ struct MissingToolsTests {
 
     @Test func aNewConnectionForgetsTheLastClustersVerdict() {
         var state = AppState()
-        _ = Update.update(&state, .toolsMissing(["spire-agent"]))
+        _ = Update.update(&state, .connected(.success("u@a:22"), home: "/home/u", config: nil))
+        _ = Update.update(&state, .toolsMissing(cluster: "u@a:22", ["spire-agent"]))
         #expect(state.connect.missingTools == ["spire-agent"])
         _ = Update.update(&state, .connected(.success("u@h:22"), home: "/home/u", config: nil))
         #expect(state.connect.missingTools.isEmpty)
+    }
+
+    /// Connected to A, then to B: A's answers, arriving after the switch, are
+    /// not B's partitions, accounts, nodes or missing tools.
+    @Test func answersAboutAClusterLeftSinceAreDropped() throws {
+        var state = AppState()
+        _ = Update.update(&state, .connected(.success("u@b:22"), home: "/home/u", config: nil))
+        let sinfo = ["small*", "up", "1:00:00", "0/1/0/1"].joined(separator: SlurmCommand.separator)
+        let small = try #require(try SlurmParser.partitions(sinfo).first)
+        _ = Update.update(&state, .clusterChoices(cluster: "u@a:22", partitions: [small], accounts: ["a-project"], nodes: ["a1"]))
+        _ = Update.update(&state, .toolsMissing(cluster: "u@a:22", ["age"]))
+        #expect(state.options.partitions.isEmpty && state.options.accounts.isEmpty && state.connect.missingTools.isEmpty)
+        _ = Update.update(&state, .clusterChoices(cluster: "u@b:22", partitions: [small], accounts: ["b-project"], nodes: ["b1"]))
+        #expect(state.options.accounts == ["b-project"] && state.options.nodes == ["b1"] && state.options[.partition].text == "small")
     }
 }
 
