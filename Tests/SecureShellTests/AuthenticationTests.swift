@@ -81,7 +81,10 @@ struct AuthenticationTests {
         let socket = dir.appendingPathComponent("agent.sock").path
         let agent = try Tool.spawn("/usr/bin/ssh-agent", ["-D", "-a", socket])
         defer { agent.terminate() }
-        for _ in 0..<50 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(50)) }
+        // Under the full suite's load the agent can take seconds to listen (2.5 s was once too few).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: socket), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        try #require(FileManager.default.fileExists(atPath: socket), "ssh-agent did not listen within 30 s")
         let added = try Tool.run("/usr/bin/ssh-add", [site.identity], environment: ["SSH_AUTH_SOCK": socket])
         #expect(added.status == 0, "\(added.err)")
         let interaction = RecordingInteraction()
