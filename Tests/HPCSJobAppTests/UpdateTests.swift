@@ -637,17 +637,8 @@ struct ListingKeepsTypedFilterTests {
 }
 
 /// Listings and info fetches run concurrently: the reply to an older
-/// request can arrive last. It must not replace what the latest one showed
-/// (CI's tmux run once pressed Enter on a row the listing had just moved).
-struct LateRepliesTests {
-    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
-        keys.flatMap { Update.update(&state, .input(.key($0))) }
-    }
-
-    func type(_ state: inout AppState, _ text: String) {
-        for char in text { _ = Update.update(&state, .input(.key(.character(char)))) }
-    }
-
+/// request can arrive last. It must not replace what the latest one showed.
+extension UpdateTests {
     @Test func aListingOfAFolderLeftSinceIsDropped() {
         var state = Screens.onInfoFiles()
         type(&state, "projects")
