@@ -65,9 +65,11 @@ enum Answers {
             state.pendingRecordAction = nil
             state.activity = nil
             state.error = "\(error)"
-        case let .listed(path, _) where state.infoFiles.listing.map({ $0 != path }) ?? false:
+        case let .listed(path, _, _) where state.infoFiles.listing.map({ $0 != path }) ?? false:
             break // a folder the user has left since
-        case let .listed(path, .success(entries)):
+        case let .listed(_, cluster?, _) where cluster != state.connect.connectedTo:
+            break // a cluster the user has left since
+        case let .listed(path, _, .success(entries)):
             // What the user typed while the first listing (or a refresh) was on its way stays, and so does the selected row.
             let again = state.infoFiles.directory.isEmpty || state.infoFiles.directory == path
             let typed = again ? state.infoFiles.list.filter : ""
@@ -79,7 +81,7 @@ enum Answers {
             if let selected, let index = state.infoFiles.list.visible.firstIndex(where: { state.infoFiles.list.items[$0] == selected }) {
                 state.infoFiles.list.selected = index
             }
-        case let .listed(path, .failure(error)):
+        case let .listed(path, _, .failure(error)):
             state.error = "cannot list \(path): \(error)"
         case let .infoFetched(role, path, _) where state.infoFiles.fetching[role.rawValue].map({ $0 != path }) ?? false:
             break // a path picked before the latest one for this slot

@@ -100,8 +100,10 @@ final class EffectRunner: Sendable {
         case let .connect(path):
             await connect(path)
         case let .list(path):
-            do { send(.listed(path: path, .success(try await connection().list(path)))) } catch {
-                send(.listed(path: path, .failure(error as? SSHError ?? .disconnected("\(error)"))))
+            // Named by the cluster listed: two login nodes can share a home path.
+            let cluster = activeManager.map { Self.clusterName($0.settings) }
+            do { send(.listed(path: path, cluster: cluster, .success(try await connection().list(path)))) } catch {
+                send(.listed(path: path, cluster: cluster, .failure(error as? SSHError ?? .disconnected("\(error)"))))
             }
         case let .fetchInfo(role, path, trust):
             do {

@@ -17,7 +17,8 @@ public enum Message: Sendable {
     /// The connection made (or why not), with the config it was made with:
     /// the one the wizard then uses.
     case connected(Result<String, SSHError>, home: String?, config: HPCSConfig? = nil)
-    case listed(path: String, Result<[RemoteFileInfo], SSHError>)
+    /// A folder's entries, on the cluster (user@host:port) that listed them when known.
+    case listed(path: String, cluster: String? = nil, Result<[RemoteFileInfo], SSHError>)
     case infoFetched(InfoRole, path: String, Result<FetchedInfo, PreparationError>)
     case checksumProgress(done: UInt64, total: UInt64)
     /// The checksums of these info files (their paths) were checked.

@@ -651,6 +651,18 @@ extension UpdateTests {
         #expect(state.error == nil, "nor is its failure shown")
     }
 
+    /// Two login nodes with the same home path: the first one's late listing is not the second's.
+    @Test func aListingFromAClusterLeftSinceIsDropped() {
+        var state = AppState()
+        state.screen = .infoFiles
+        let effects = Update.update(&state, .connected(.success("u@b:22"), home: "/home/u", config: nil))
+        #expect(effects.contains(.list("/home/u")))
+        _ = Update.update(&state, .listed(path: "/home/u", cluster: "u@a:22", .success([RemoteFileInfoFactory.make("a-only.info.yaml")])))
+        #expect(state.infoFiles.list.items.isEmpty)
+        _ = Update.update(&state, .listed(path: "/home/u", cluster: "u@b:22", .success([RemoteFileInfoFactory.make("b.info.yaml")])))
+        #expect(state.infoFiles.list.items == ["..", "b.info.yaml"])
+    }
+
     @Test func aRefreshOfTheSameFolderKeepsTheSelectedRow() {
         var state = Screens.onInfoFiles()
         state.infoFiles.listing = "/u"
