@@ -1,4 +1,5 @@
 import CSodium
+import Dispatch
 
 /// age's STREAM: 64 KiB chunks sealed with ChaCha20-Poly1305 under nonces
 /// of an 11-byte big-endian counter and a final-chunk flag.
@@ -13,30 +14,43 @@ enum PayloadStream {
         return nonce
     }
 
+    /// Chunks read and sealed together. Once its nonce is known a chunk
+    /// seals on its own, so a batch's chunks are sealed on every core.
+    static let batchChunks = 8
+
     static func encrypt(key: SecretBytes, from source: ByteSource, to sink: ByteSink) throws {
-        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * chunkSize, alignment: 16)
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: sealedChunkSize, alignment: 16)
+        let batchBytes = batchChunks * chunkSize
+        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * batchBytes, alignment: 16)
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: batchChunks * sealedChunkSize, alignment: 16)
         defer {
             sodium_memzero(input.baseAddress, input.count)
             input.deallocate()
             output.deallocate()
         }
-        // Two halves: the current chunk and a look-ahead that tells whether it is the last.
-        var current = UnsafeMutableRawBufferPointer(rebasing: input[0..<chunkSize])
-        var next = UnsafeMutableRawBufferPointer(rebasing: input[chunkSize...])
+        // Two halves: the current batch and a look-ahead that tells whether it holds the last chunk.
+        var current = UnsafeMutableRawBufferPointer(rebasing: input[0..<batchBytes])
+        var next = UnsafeMutableRawBufferPointer(rebasing: input[batchBytes...])
         var currentCount = try fill(current, from: source)
         var counter: UInt64 = 0
+        let sealed = Disjoint(output.baseAddress.unsafelyUnwrapped)
         while true {
-            let nextCount = currentCount == chunkSize ? try fill(next, from: source) : 0
+            let nextCount = currentCount == batchBytes ? try fill(next, from: source) : 0
             let last = nextCount == 0
-            Primitives.seal(key: key, nonce: nonce(counter: counter, last: last),
-                            plaintext: current.baseAddress?.assumingMemoryBound(to: UInt8.self), count: currentCount,
-                            into: output.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self))
-            try sink.write(UnsafeRawBufferPointer(rebasing: output[0..<(currentCount + 16)]))
+            // Full chunks, then what is left; an empty stream is one empty final chunk.
+            let chunks = max(1, (currentCount + chunkSize - 1) / chunkSize)
+            let plain = Disjoint(current.baseAddress.unsafelyUnwrapped), first = counter, count = currentCount
+            DispatchQueue.concurrentPerform(iterations: chunks) { index in
+                let start = index * chunkSize
+                Primitives.seal(key: key, nonce: nonce(counter: first + UInt64(index), last: last && index == chunks - 1),
+                                plaintext: (plain.base + start).assumingMemoryBound(to: UInt8.self), count: min(chunkSize, count - start),
+                                into: (sealed.base + index * sealedChunkSize).assumingMemoryBound(to: UInt8.self))
+            }
+            // Every chunk but the batch's last is full, so the sealed chunks lie end to end.
+            try sink.write(UnsafeRawBufferPointer(rebasing: output[0..<(currentCount + 16 * chunks)]))
             if last { return }
             swap(&current, &next)
             currentCount = nextCount
-            counter += 1
+            counter += UInt64(chunks)
         }
     }
 
@@ -80,6 +94,13 @@ enum PayloadStream {
             if last { return }
             counter += 1
         }
+    }
+
+    /// A buffer whose chunks are each touched by one iteration of a
+    /// `concurrentPerform` that returns before the buffer is used again.
+    private struct Disjoint: @unchecked Sendable {
+        let base: UnsafeMutableRawPointer
+        init(_ base: UnsafeMutableRawPointer) { self.base = base }
     }
 
     /// Fills `buffer` completely unless the source ends first.

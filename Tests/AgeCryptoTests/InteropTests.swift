@@ -6,7 +6,8 @@ import Testing
 /// Files must round-trip with the real `age` CLI (Debian package `age`) both ways.
 @Suite(.enabled(if: Tool.which("age") != nil || LocalSite.isExpected, "the age CLI is not installed (Scripts/install-deps)"))
 struct InteropTests {
-    static let sizes = [0, 1, 65535, 65536, 65537, 3 * 65536, 10 << 20]
+    // Chunk and batch (8 chunks) boundaries on both sides.
+    static let sizes = [0, 1, 65535, 65536, 65537, 3 * 65536, 8 * 65536 - 1, 8 * 65536, 8 * 65536 + 1, 16 * 65536, 10 << 20]
 
     func randomFile(_ size: Int, in dir: URL) throws -> URL {
         let url = dir.appendingPathComponent("plain-\(size)")
