@@ -48,7 +48,7 @@ enum Answers {
             state.notice = nil
             // A user who went to History or Jobs while connecting stays there.
             if state.screen == .connect { state.screen = .infoFiles }
-            var effects: [Effect] = [.list(home ?? "/"), .loadClusterChoices(user: state.connect.active?.supercomputer.username)]
+            var effects: [Effect] = [.list(home ?? "/"), SetupScreens.loadChoices(state)]
             if state.screen == .history { effects.append(.watchHistory) }
             if let (record, action) = state.pendingRecordAction {
                 state.pendingRecordAction = nil

@@ -48,8 +48,6 @@ final class EffectRunner: Sendable {
         }
     }
 
-    static func clusterName(_ settings: ConnectionSettings) -> String { "\(settings.user)@\(settings.host):\(settings.port)" }
-
     /// The active cluster's connection manager.
     private var activeManager: ConnectionManager? {
         managers.withLock { state in state.active.flatMap { state.byCluster[$0] } }
@@ -100,9 +98,12 @@ final class EffectRunner: Sendable {
         case let .connect(path):
             await connect(path)
         case let .list(path):
-            // Named by the cluster listed: two login nodes can share a home path.
-            let cluster = activeManager.map { Self.clusterName($0.settings) }
-            do { send(.listed(path: path, cluster: cluster, .success(try await connection().list(path)))) } catch {
+            // Named by the cluster listed (two login nodes can share a home path): one read of the active one for both.
+            let manager = activeManager, cluster = manager?.settings.loginName
+            do {
+                guard let manager else { throw SSHError.disconnected("not connected") }
+                send(.listed(path: path, cluster: cluster, .success(try await manager.connection().list(path))))
+            } catch {
                 send(.listed(path: path, cluster: cluster, .failure(error as? SSHError ?? .disconnected("\(error)"))))
             }
         case let .fetchInfo(role, path, trust):
@@ -207,7 +208,7 @@ final class EffectRunner: Sendable {
         do {
             let loaded = try HPCSConfig.load(path: path)
             let settings = loaded.connectionSettings(sshConfig: sshConfig)
-            let cluster = Self.clusterName(settings)
+            let cluster = settings.loginName
             // A cluster already open is reused as it is (its settings are the same by name).
             let open = managers.withLock { $0.byCluster[cluster] }
             let newManager = open ?? ConnectionManager(settings: settings, interaction: UIInteraction(runner: self))
@@ -227,7 +228,7 @@ final class EffectRunner: Sendable {
             RecentConfigs.remember(path, paths: paths)
             if let submitter { _ = try? await submitter.recover(on: ssh, cluster: ssh.settings) }
             let target = newManager.settings
-            send(.connected(.success(Self.clusterName(target)), home: home, config: loaded))
+            send(.connected(.success(target.loginName), home: home, config: loaded))
             send(.openClusters(clusters))
             // After the connection's own messages, so it stays on the status line.
             if !settings.configWarnings.isEmpty { send(.notice(settings.configWarnings.joined(separator: " · "))) }
@@ -246,7 +247,7 @@ final class EffectRunner: Sendable {
         var accounts: [String] = []
         if let user { accounts = (try? await ssh.run(SlurmCommand.associations(user: user))).map { SlurmParser.accounts($0.stdoutText) } ?? [] }
         // Named by the cluster asked: the user may have switched since, and this answer is not about the new one.
-        let cluster = Self.clusterName(ssh.settings)
+        let cluster = ssh.settings.loginName
         send(.clusterChoices(cluster: cluster, partitions: partitions, accounts: accounts, nodes: nodes))
         // What a job from here would lack, so Options can say so before a job fails at step 2.
         let pinned = (try? ToolManifest.load(paths, cluster: ssh.settings)) ?? nil

@@ -35,6 +35,9 @@ enum SetupScreens {
         }
     }
 
+    /// The cluster's choices, for the config the connection was made with.
+    static func loadChoices(_ state: AppState) -> Effect { .loadClusterChoices(user: state.connect.active?.supercomputer.username) }
+
     static func fetch(_ state: AppState, _ role: InfoRole, _ path: String) -> Effect {
         .fetchInfo(role, path, trustDomain: state.connect.active?.spireServer.trustDomain ?? "")
     }

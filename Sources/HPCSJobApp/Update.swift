@@ -182,9 +182,9 @@ enum Navigation {
             state.screen = .options
             if state.infoFiles.verified == nil {
                 state.activity = Activity(label: "verifying SHA-512 checksums", fraction: 0)
-                return [.verify([app, data]), .loadClusterChoices(user: state.connect.active?.supercomputer.username)]
+                return [.verify([app, data]), SetupScreens.loadChoices(state)]
             }
-            return [.loadClusterChoices(user: state.connect.active?.supercomputer.username)]
+            return [SetupScreens.loadChoices(state)]
         case .options:
             if OptionsForm.leave(&state) { state.screen = .runtime }
             return []
