@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], resources: []),
         .target(name: "History", dependencies: [
-            "JobPreparation", "Slurm",
+            "JobPreparation", "Slurm", "SecureShell",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "JobRuntime", dependencies: ["JobPreparation", "History", "SecureShell", "AgeCrypto", "Slurm", "CZlib"]),
@@ -55,16 +55,19 @@ let package = Package(
 
         // Test helpers: the local site's coordinates, tool runners.
         .target(name: "SiteTestSupport", path: "Tests/SiteTestSupport"),
+        // A login node in memory (files, modes, scripted commands), for effects and workflows without the site.
+        .target(name: "HostTestSupport", dependencies: ["JobPreparation", "SecureShell"], path: "Tests/HostTestSupport"),
         .testTarget(name: "SiteTests", dependencies: ["SiteTestSupport", "History", "JobPreparation"]),
         .testTarget(name: "SecureShellTests", dependencies: ["SecureShell", "SiteTestSupport"]),
         .testTarget(name: "AgeCryptoTests", dependencies: ["AgeCrypto", "SiteTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: ["Slurm"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JobPreparationTests", dependencies: ["JobPreparation", "SecureShell", "SiteTestSupport"]),
-        .testTarget(name: "JobRuntimeTests", dependencies: ["JobRuntime", "JobPreparation", "History", "Slurm", "SiteTestSupport"]),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation", "Slurm", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "JobRuntimeTests", dependencies: ["JobRuntime", "JobPreparation", "History", "Slurm", "SiteTestSupport",
+                                                       "HostTestSupport", "SecureShell"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "JobPreparation", "Slurm", "SecureShell", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "HPCSJobAppTests", dependencies: ["HPCSJobApp", "TerminalUI", "JobPreparation", "JobRuntime", "History",
-                                                      "Slurm", "SecureShell", "SiteTestSupport"],
+                                                      "Slurm", "SecureShell", "SiteTestSupport", "HostTestSupport"],
                     exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]

@@ -52,10 +52,10 @@ enum Answers {
             if state.screen == .history { effects.append(.watchHistory) }
             if let (record, action) = state.pendingRecordAction {
                 state.pendingRecordAction = nil
-                if target == RunScreens.cluster(of: record) {
+                if target == record.cluster {
                     effects += RunScreens.act(&state, action, on: record)
                 } else {
-                    state.error = "connected to \(target), but job \(record.jobID ?? record.id) ran on \(RunScreens.cluster(of: record)): "
+                    state.error = "connected to \(target), but job \(record.jobID ?? record.id) ran on \(record.cluster): "
                         + "its config \(record.configPath) now points elsewhere, so nothing was done"
                 }
             }
@@ -65,11 +65,7 @@ enum Answers {
             state.pendingRecordAction = nil
             state.activity = nil
             state.error = "\(error)"
-        case let .listed(path, _, _) where state.infoFiles.listing.map({ $0 != path }) ?? false:
-            break // a folder the user has left since
-        case let .listed(_, cluster?, _) where cluster != state.connect.connectedTo:
-            break // a cluster the user has left since
-        case let .listed(path, _, .success(entries)):
+        case let .listed(_, path, .success(entries)):
             // What the user typed while the first listing (or a refresh) was on its way stays, and so does the selected row.
             let again = state.infoFiles.directory.isEmpty || state.infoFiles.directory == path
             let typed = again ? state.infoFiles.list.filter : ""
@@ -81,17 +77,15 @@ enum Answers {
             if let selected, let index = state.infoFiles.list.visible.firstIndex(where: { state.infoFiles.list.items[$0] == selected }) {
                 state.infoFiles.list.selected = index
             }
-        case let .listed(path, _, .failure(error)):
+        case let .listed(_, path, .failure(error)):
             state.error = "cannot list \(path): \(error)"
-        case let .infoFetched(role, path, _) where state.infoFiles.fetching[role.rawValue].map({ $0 != path }) ?? false:
-            break // a path picked before the latest one for this slot
-        case let .infoFetched(role, _, .success(fetched)):
+        case let .infoFetched(_, role, _, .success(fetched)):
             state.infoFiles.fetched[role.rawValue] = fetched
             state.infoFiles.problems[role.rawValue] = nil
             state.infoFiles.verified = nil
             state.infoFiles.verdict = nil
             if role == .application, state.infoFiles.fetched(.data) == nil { state.infoFiles.active = .data }
-        case let .infoFetched(role, _, .failure(error)):
+        case let .infoFetched(_, role, _, .failure(error)):
             // A path that did not work never replaces a pick that did.
             if let kept = state.infoFiles.fetched(role) {
                 state.error = "\(error)\n\nThe earlier pick, \(kept.remotePath), is kept."
@@ -99,10 +93,7 @@ enum Answers {
                 state.infoFiles.problems[role.rawValue] = "\(error)"
             }
         case let .checksumProgress(done, total):
-            state.activity = Activity(label: "verifying SHA-512 checksums", fraction: total == 0 ? nil : Double(done) / Double(total))
-        case let .verified(paths, _) where paths != InfoRole.allCases.map({ state.infoFiles.fetched($0)?.remotePath ?? "" }):
-            // Files picked since: this verdict is not about them.
-            state.activity = nil
+            state.activity = Activity(label: SetupScreens.verifying, fraction: total == 0 ? nil : Double(done) / Double(total))
         case .verified(_, .success):
             state.activity = nil
             state.infoFiles.verified = true
@@ -113,9 +104,6 @@ enum Answers {
             state.infoFiles.verdict = "\(error)"
             state.error = "\(error)"
             state.screen = .infoFiles
-        case let .clusterChoices(cluster, _, _, _) where cluster != state.connect.connectedTo,
-             let .toolsMissing(cluster, _) where cluster != state.connect.connectedTo:
-            break // about a cluster the user has left since
         case let .clusterChoices(_, partitions, accounts, nodes):
             state.options.partitions = partitions.map(\.name)
             state.options.partitionSummaries = Dictionary(partitions.map { ($0.name, $0.summary) }, uniquingKeysWith: { first, _ in first })
@@ -132,9 +120,10 @@ enum Answers {
             state.connect.missingTools = names
         case let .templates(names):
             if !names.isEmpty { state.runtime.templates = names }
-        case let .prepared(.success(prepared)):
+        case let .prepared(_, cluster, .success(prepared)):
             state.activity = nil
             state.preview.prepared = prepared
+            state.preview.cluster = cluster
             state.preview.draftID = prepared.plan.submissionID
             // A kept edit stays what is shown and submitted until the user discards it.
             if state.preview.edited {
@@ -142,7 +131,7 @@ enum Answers {
             } else {
                 setPreview(&state, prepared.sbatch)
             }
-        case let .prepared(.failure(error)):
+        case let .prepared(_, _, .failure(error)):
             state.activity = nil
             state.error = "\(error)"
             state.screen = error.kind == .verification || error.kind == .infoFile ? .infoFiles : .runtime
@@ -161,7 +150,7 @@ enum Answers {
             state.preview.draftID = nil
             state.preview.edited = false
             state.notice = "submitted as job \(record.jobID ?? "?")"
-            return RunScreens.attach(&state, record)
+            return MonitorScreen.attach(&state, record)
         case let .submitted(.failure(error)):
             state.activity = nil
             state.submissionInFlight = false
@@ -173,86 +162,27 @@ enum Answers {
             let effects = state.screen == .preview ? RunScreens.preparePreview(&state) : []
             state.error = error
             return effects
-        case let .status(status):
-            // Only a change to final, seen while watching, is news (not re-opening a finished job).
-            let wasFinal = state.monitor.status.map { $0.state.isTerminal }
-                ?? state.monitor.record?.state.flatMap { JobState(slurm: $0) }?.isTerminal ?? false
-            state.monitor.status = status
-            var effects: [Effect] = []
-            if status.state.isTerminal, !wasFinal {
-                let exit = status.exitCode.map { " (exit \($0.code))" } ?? ""
-                let name = state.monitor.record?.spec.jobName ?? ""
-                state.notice = "job \(status.jobID) \(name.isEmpty ? "" : "(\(name)) ")ended: \(status.state.rawValue)\(exit)"
-                effects.append(.notify(title: "hpcs-job: job \(status.jobID) \(status.state.rawValue)", body: "\(name)\(exit)"))
-            }
-            if var record = state.monitor.record {
-                record.state = status.state.rawValue
-                if status.state.isTerminal { record.exitCode = status.exitCode?.code }
-                state.monitor.record = record
-            }
-            return effects
-        case let .efficiency(efficiency):
-            state.monitor.efficiency = efficiency
-        case let .logStart(offset):
-            state.monitor.earliestOffset = offset > 0 ? offset : nil
-        case let .earlierLog(data, start):
-            state.monitor.loadingEarlier = false
-            let lineCount = data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            if state.monitor.log.prepend(data) < lineCount {
-                // The view is full: what does not fit stays on the cluster.
-                state.monitor.earliestOffset = nil
-                state.notice = "the view holds \(state.monitor.log.lines.count) lines; all of the log: hpcs-job logs \(state.monitor.record?.id ?? "")"
-            } else {
-                state.monitor.earliestOffset = start > 0 ? start : nil
-            }
-        case let .resultsScanned(root, entries):
-            guard state.monitor.browser?.root == root else { break }
-            state.monitor.browser?.entries = entries
-            state.monitor.browser?.scanned = true
-        case let .resultFileRead(url, .success(data)):
-            guard var browser = state.monitor.browser, url.path.hasPrefix(browser.root.path) else { break }
-            browser.viewing = String(url.path.dropFirst(browser.root.path.count + 1))
-            browser.view = LogViewState(capacity: 200_000)
-            browser.view.append(data)
-            // A file opens at its first line.
-            browser.view.following = false
-            browser.view.scrollBack = max(0, browser.view.lines.count - ResultsBrowser.paneRows(state))
-            state.monitor.browser = browser
-        case let .resultFileRead(_, .failure(failure)):
-            state.notice = failure.message
-        case let .logBytes(data):
-            state.monitor.log.append(data)
-            updateStep(&state, data)
-        case let .reconnected(count):
-            state.monitor.reconnects = count
-        case let .followEnded(problem):
-            state.monitor.following = false
-            if let problem { state.error = problem }
+        case let .monitor(_, reply):
+            return MonitorScreen.apply(&state, reply)
         case let .cancelResult(text):
             state.notice = text
-        case let .resultsProgress(fraction):
-            state.activity = Activity(label: "fetching results", fraction: fraction)
-        case let .results(.success(results)):
-            state.activity = nil
-            state.monitor.results = results
-            state.monitor.resultsError = nil
-        case let .results(.failure(error)):
-            state.activity = nil
-            state.monitor.resultsError = "\(error)"
-            state.error = "\(error)"
         case let .historyPage(page):
             return HistoryScreen.apply(&state, page)
         case let .historyCount(count):
             return HistoryScreen.apply(&state, count)
         case let .historyRecord(record):
             return HistoryScreen.apply(&state, record: record)
-        case let .jobsListed(result):
-            JobsScreen.apply(&state, result)
-        case let .jobOpened(.success(record)):
+        case let .jobsListed(_, cluster, result):
+            JobsScreen.apply(&state, on: cluster, result)
+        case let .jobOpened(_, .success(record)):
             state.notice = nil
-            return RunScreens.attach(&state, record)
-        case let .jobOpened(.failure(failure)):
+            return MonitorScreen.attach(&state, record)
+        case let .jobOpened(_, .failure(failure)):
             state.error = failure.message
+        case let .notOpen(cluster, action):
+            state.activity = nil
+            state.error = "\(action) was not done: this session has no connection to \(cluster). "
+                + "Open its submission in History (it offers to connect), then try again."
         case let .failed(text):
             state.activity = nil
             state.connecting = false
@@ -280,17 +210,5 @@ enum Answers {
         let oldLines = Set(old.split(separator: "\n", omittingEmptySubsequences: false))
         state.preview.changedLines = Set(text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             .filter { !oldLines.contains($0.element) }.map(\.offset))
-    }
-
-    /// The job script's tagged lines: `[hpcs-job] step N/12: …`.
-    static func updateStep(_ state: inout AppState, _ data: Data) {
-        // Only the last tagged line matters; find it in the bytes first, so a
-        // fast log costs no per-line parsing.
-        guard let tag = data.range(of: Data("[hpcs-job] step ".utf8), options: .backwards) else { return }
-        let end = data[tag.upperBound...].firstIndex(of: 0x0A) ?? data.endIndex
-        let line = TerminalSanitizer.plainText(Data(data[tag.lowerBound..<end]))
-        guard let match = line.firstMatch(of: /\[hpcs-job\] step (\d+)\/(\d+): (.*)/),
-              let number = Int(match.1), let total = Int(match.2) else { return }
-        state.monitor.step = (number, total, String(match.3))
     }
 }

@@ -54,7 +54,7 @@ final class AppRuntime {
         while !state.quitting {
             if let event = backend.nextEvent(timeout: logFeeder.isEmpty ? 16 : 0) { process(.input(event)) }
             for message in mailbox.take() {
-                if case let .logBytes(data) = message { logFeeder.enqueue(data) } else { process(message) }
+                if case let .monitor(ticket, .logBytes(data)) = message { logFeeder.enqueue(data, ticket: ticket) } else { process(message) }
             }
             if logFeeder.feed(&state, budget: .milliseconds(10)) { dirty = true }
             let now = ContinuousClock.now
@@ -150,7 +150,7 @@ public enum HPCSJobApplication {
                 }
                 runtime.attach(runner)
                 let recent = RecentConfigs.load(paths)
-                mailbox.post(.recentConfigs(recent, clusters: RecentConfigs.clusters(of: recent)))
+                mailbox.post(.recentConfigs(recent, clusters: RecentConfigs.clusters(of: recent, sshConfig: sshConfig)))
                 if let configPath { runner.perform(.loadConfig(configPath)) }
                 runtime.loop()
                 backend.stop()

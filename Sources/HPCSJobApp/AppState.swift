@@ -40,37 +40,41 @@ public enum Prompt: Equatable, Sendable {
     case passphrase(file: String, field: TextFieldState)
     case keyboardInteractive(KeyboardInteractiveChallenge, fields: [TextFieldState], focus: Int)
     case confirmQuit(reason: String)
-    case confirmCancel(jobID: String)
-    /// Several jobs from the Jobs view, cancelled with one scancel.
-    case confirmCancelJobs([String])
+    /// The question names the cluster: the job is cancelled there, whichever is active.
+    case confirmCancel(jobID: String, on: ClusterID)
+    /// Several jobs from the Jobs view, cancelled with one scancel on their cluster.
+    case confirmCancelJobs([String], on: ClusterID)
     case confirmSubmit
     /// Esc on a Preview holding an $EDITOR edit: keep it, discard it, or stay.
     case leaveEditedPreview
     /// `r` on an edited Preview: the fresh render would replace the edit.
     case discardEditAndRender
-    /// A History action on a job of a cluster this session is not connected to.
+    /// An action on a record of a cluster this session has no connection to.
     case connectForRecord(SubmissionRecord, RecordAction)
 }
 
 /// What History does with a record once connected to its cluster.
 public enum RecordAction: Equatable, Sendable {
     case monitor, results, cancel
+    /// The wizard filled with the record, for a new job on its cluster.
+    case resubmit
 }
 
 public struct ConnectState: Equatable, Sendable {
     public var configPath = TextFieldState()
     public var recent: [String] = []
-    /// The cluster each recent config names (user@host[:port]).
-    public var recentClusters: [String: String] = [:]
+    /// The cluster each recent config names.
+    public var recentClusters: [String: ClusterID] = [:]
     /// The config named in the field (shown on Connect as it is read).
     public var config: HPCSConfig?
     /// The config of the live connection: what the wizard and submissions use.
     public var active: HPCSConfig?
     public var configProblem: String?
-    public var connectedTo: String?
+    /// The active cluster: the wizard's requests go there.
+    public var connectedTo: ClusterID?
     public var home: String?
     /// Clusters with a connection kept open, the active one included.
-    public var openClusters: [String] = []
+    public var openClusters: [ClusterID] = []
     /// Tools a job from this login node would not find (`hpcs-job tools status`).
     public var missingTools: [String] = []
 }
@@ -90,10 +94,6 @@ public struct InfoFilesState: Equatable, Sendable {
     public var problems: [Int: String] = [:]
     public var verified: Bool?
     public var verdict: String?
-    /// The folder last asked for: a listing of another, arriving late, is dropped.
-    public var listing: String?
-    /// The path last asked for, per slot: a reply about another is dropped.
-    public var fetching: [Int: String] = [:]
 
     func fetched(_ role: InfoRole) -> FetchedInfo? { fetched[role.rawValue] }
 }
@@ -149,29 +149,8 @@ public struct PreviewState: Equatable, Sendable {
     public var scroll = ScrollState()
     /// The draft's submission id, from its first render until it is submitted.
     public var draftID: String?
-}
-
-public struct MonitorState: Sendable {
-    public var record: SubmissionRecord?
-    public var status: JobStatus?
-    /// How the finished job used its allocation (from accounting).
-    public var efficiency: JobEfficiency?
-    /// The results' files, when the user browses them.
-    public var browser: ResultsBrowserState?
-    /// Where in the remote log the view's first line begins, when it started
-    /// at the end of a large log; scrolling up to it reads earlier lines.
-    public var earliestOffset: Int64?
-    public var loadingEarlier = false
-    public var log = LogViewState()
-    public var step: (number: Int, total: Int, text: String)?
-    public var reconnects = 0
-    public var following = false
-    /// Whether the status poll and log follow run (until Esc leaves the Monitor).
-    public var watching = false
-    public var searching: TextFieldState?
-    public var searchMatch: SearchMatch?
-    public var results: JobResults?
-    public var resultsError: String?
+    /// The cluster `prepared` was rendered for: a submit of it goes there.
+    public var cluster: ClusterID?
 }
 
 /// Everything the UI shows. Drawing reads it only; `update` changes it.
@@ -192,6 +171,8 @@ public struct AppState: Sendable {
     public var monitor = MonitorState()
     public var history = HistoryState()
     public var jobs = JobsState()
+    /// The current request of each kind; replies to older ones are dropped.
+    public var tickets = Tickets()
     public var activity: Activity?
     public var prompt: Prompt?
     /// Questions raised while another was open, asked in turn.

@@ -41,7 +41,7 @@ public enum AppView {
         case .options: OptionsForm.draw(&buffer, state, body, theme, keys)
         case .runtime: SetupViews.runtime(&buffer, state, body, theme)
         case .preview: RunViews.preview(&buffer, state, body, theme)
-        case .monitor: RunViews.monitor(&buffer, state, body, theme)
+        case .monitor: MonitorView.draw(&buffer, state, body, theme)
         case .history: RunViews.history(&buffer, state, body, theme)
         case .jobs: JobsScreen.draw(&buffer, state, body, theme)
         }
@@ -139,18 +139,18 @@ enum PromptView {
         case let .confirmQuit(reason):
             Modal.draw(&buffer, title: "Quit?", lines: [reason],
                        buttons: ["y: quit", "n: stay"], area: area, theme: theme)
-        case let .confirmCancel(jobID):
-            Modal.draw(&buffer, title: "Cancel job?", lines: ["scancel job \(jobID)?"], buttons: ["y: cancel it", "n: keep it"],
+        case let .confirmCancel(jobID, cluster):
+            Modal.draw(&buffer, title: "Cancel job?", lines: ["scancel job \(jobID) on \(cluster)?"], buttons: ["y: cancel it", "n: keep it"],
                        area: area, theme: theme)
-        case let .confirmCancelJobs(ids):
+        case let .confirmCancelJobs(ids, cluster):
             let listed = ids.count > 8 ? ids.prefix(8).joined(separator: " ") + " and \(ids.count - 8) more" : ids.joined(separator: " ")
-            Modal.draw(&buffer, title: ids.count == 1 ? "Cancel job?" : "Cancel \(ids.count) jobs?", lines: ["scancel \(listed)?"],
-                       buttons: ["y: cancel", "n: keep"], area: area, theme: theme)
+            Modal.draw(&buffer, title: ids.count == 1 ? "Cancel job?" : "Cancel \(ids.count) jobs?",
+                       lines: ["scancel \(listed) on \(cluster)?"], buttons: ["y: cancel", "n: keep"], area: area, theme: theme)
         case let .connectForRecord(record, _):
-            let now = state.connected ? "This session is connected to \(state.connect.connectedTo ?? "another cluster")." : "Not connected."
-            let open = state.connect.openClusters.contains(RunScreens.cluster(of: record))
+            let now = state.connected ? "This session is connected to \(state.connect.connectedTo?.description ?? "another cluster")." : "Not connected."
+            let open = state.connect.openClusters.contains(record.cluster)
             Modal.draw(&buffer, title: open ? "Switch to its cluster?" : "Connect to its cluster?", lines: [
-                "Job \(record.jobID ?? "—") ran on \(RunScreens.cluster(of: record)). \(now)",
+                "Job \(record.jobID ?? "—") ran on \(record.cluster). \(now)",
                 open ? "Its connection is still open: switch to it (no new login)?" : "Connect there with \(record.configPath)?",
             ], buttons: [open ? "y: switch" : "y: connect", "n: not now"], area: area, theme: theme)
         case .leaveEditedPreview:
@@ -162,6 +162,10 @@ enum PromptView {
                        buttons: ["y: discard and render", "n: keep the edit"], area: area, theme: theme)
         case .confirmSubmit:
             var lines = ["This uploads, each atomically, into:"]
+            // Rendered for another cluster than the one now active: it goes where it was checked.
+            if let cluster = state.preview.cluster, cluster != state.connect.connectedTo {
+                lines = ["This job was rendered for \(cluster) and is submitted there.", "It uploads, each atomically, into:"]
+            }
             if let plan = state.preview.prepared?.plan {
                 lines += ["  \(plan.remoteDirectory)/ (0700)", "    job.sbatch\(state.preview.edited ? " (your edited version)" : "") (0600)",
                           "    output_key.pub — this job's own public key (0600)", "    hpcs-client.conf — the 4 HPCS sections only (0600)",

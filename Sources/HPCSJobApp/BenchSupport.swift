@@ -9,13 +9,14 @@ public enum HPCSJobAppBenchSupport {
         state.size = (width, height)
         state.screen = .monitor
         state.monitor.following = true
+        _ = state.tickets.issue(.monitor)
         return state
     }
 
     /// One frame as the runtime does it: the key first, then a bounded
     /// amount of queued log, then the render. Returns bytes still queued.
     public static func frame(_ state: inout AppState, queue: inout LogQueue, arriving data: Data, key character: Character) -> Int {
-        queue.feeder.enqueue(data)
+        queue.feeder.enqueue(data, ticket: state.tickets.current(.monitor))
         _ = Update.update(&state, .input(.key(.character(character))))
         _ = queue.feeder.feed(&state, budget: .milliseconds(10))
         _ = render(state)

@@ -7,7 +7,22 @@ import Slurm
 import Synchronization
 import TerminalUI
 
+/// Hands out the connection of a cluster, never another's: a cluster
+/// without an open connection is `NotOpen`. The effect runner's own kept
+/// connections are one; tests give in-memory hosts.
+protocol ClusterHosts: Sendable {
+    func host(for cluster: ClusterID) async throws -> any RemoteHost
+}
+
+/// An action asked of a cluster this session has no connection to.
+struct NotOpen: Error, CustomStringConvertible {
+    let cluster: ClusterID?
+    var description: String { cluster.map { "not connected to \($0)" } ?? "not connected" }
+}
+
 /// Runs effects off the UI loop; every result comes back as a message.
+/// The wizard's effects are in EffectRunner+Wizard, the Monitor's in
+/// EffectRunner+Monitor, Jobs' and History's in EffectRunner+Jobs.
 final class EffectRunner: Sendable {
     let send: @Sendable (Message) -> Void
     let paths: LocalPaths
@@ -15,10 +30,12 @@ final class EffectRunner: Sendable {
     let templates: TemplateStore
     /// `--ssh-config FILE` (like `ssh -F`); nil reads the user's and the system's.
     let sshConfig: SSHConfigFile?
-    /// One connection per cluster (`user@host:port`), kept while others are
-    /// used: going back to a cluster needs no new login (nor one-time code),
-    /// and a job watched there goes on. `active` is the one the wizard uses.
-    private let managers = Mutex<(byCluster: [String: ConnectionManager], active: String?)>(([:], nil))
+    /// One connection per cluster, kept while others are used: going back to
+    /// a cluster needs no new login (nor one-time code), and a job watched
+    /// there goes on. `active` is the one the wizard's next request names.
+    private let managers = Mutex<(byCluster: [ClusterID: ConnectionManager], active: ClusterID?)>(([:], nil))
+    /// Where remote effects get their host when not from `managers` (tests).
+    private let injectedHosts: (any ClusterHosts)?
     /// Questions waiting for the user, oldest first: the UI asks them in turn.
     private let pendingAnswers = Mutex<[CheckedContinuation<PromptAnswer, Never>]>([])
     private let monitorTask = Mutex<Task<Void, Never>?>(nil)
@@ -28,11 +45,12 @@ final class EffectRunner: Sendable {
     let historyTask = Mutex<Task<Void, Never>?>(nil)
 
     init(paths: LocalPaths, history: HistoryStore?, templates: TemplateStore, sshConfig: SSHConfigFile? = nil,
-         send: @escaping @Sendable (Message) -> Void) {
+         hosts: (any ClusterHosts)? = nil, send: @escaping @Sendable (Message) -> Void) {
         self.paths = paths
         self.history = history
         self.templates = templates
         self.sshConfig = sshConfig
+        self.injectedHosts = hosts
         self.send = send
     }
 
@@ -48,20 +66,23 @@ final class EffectRunner: Sendable {
         }
     }
 
-    /// The active cluster's connection manager.
-    private var activeManager: ConnectionManager? {
-        managers.withLock { state in state.active.flatMap { state.byCluster[$0] } }
+    /// The kept connection of `cluster`; none is an error, never another's.
+    func manager(for cluster: ClusterID?) throws -> ConnectionManager {
+        guard let cluster, let manager = managers.withLock({ $0.byCluster[cluster] }) else { throw NotOpen(cluster: cluster) }
+        return manager
     }
 
-    /// The manager of a record's cluster when open, else the active one.
-    private func manager(for record: SubmissionRecord) -> ConnectionManager? {
-        managers.withLock { $0.byCluster[RunScreens.cluster(of: record)] } ?? activeManager
+    /// The host of `cluster`, for one remote action.
+    func host(_ cluster: ClusterID?) async throws -> any RemoteHost {
+        if let injectedHosts {
+            guard let cluster else { throw NotOpen(cluster: nil) }
+            return try await injectedHosts.host(for: cluster)
+        }
+        return try await manager(for: cluster).connection()
     }
 
-    func connection() async throws -> SSHConnection {
-        guard let manager = activeManager else { throw SSHError.disconnected("not connected") }
-        return try await manager.connection()
-    }
+    /// The active cluster: History's refresh looks at its records.
+    var activeCluster: ClusterID? { managers.withLock { $0.active } }
 
     func perform(_ effect: Effect) {
         if case let .answerPrompt(answer) = effect {
@@ -70,9 +91,10 @@ final class EffectRunner: Sendable {
             return
         }
         switch effect {
-        case let .monitor(record): replace(monitorTask) { await self.monitor(record) }
+        case let .monitor(record, ticket): replace(monitorTask) { await self.monitor(record, ticket: ticket) }
         case .stopMonitor: replace(monitorTask, with: nil)
-        case let .watchJobs(withEnded): replace(jobsTask) { await self.watchJobs(withEnded: withEnded) }
+        case let .watchJobs(withEnded, cluster, ticket):
+            replace(jobsTask) { await self.watchJobs(withEnded: withEnded, on: cluster, ticket: ticket) }
         case .stopWatchingJobs: replace(jobsTask, with: nil)
         case .watchHistory: replace(historyTask) { await self.watchHistory() }
         case .stopWatchingHistory: replace(historyTask, with: nil)
@@ -89,7 +111,7 @@ final class EffectRunner: Sendable {
         }
     }
 
-    private func run(_ effect: Effect) async {
+    func run(_ effect: Effect) async {
         switch effect {
         case let .loadConfig(path):
             do { send(.configLoaded(.success(try HPCSConfig.load(path: path)))) } catch let error as PreparationError {
@@ -97,65 +119,10 @@ final class EffectRunner: Sendable {
             } catch { send(.failed("\(error)")) }
         case let .connect(path):
             await connect(path)
-        case let .list(path):
-            // Named by the cluster listed (two login nodes can share a home path): one read of the active one for both.
-            let manager = activeManager, cluster = manager?.settings.loginName
-            do {
-                guard let manager else { throw SSHError.disconnected("not connected") }
-                send(.listed(path: path, cluster: cluster, .success(try await manager.connection().list(path))))
-            } catch {
-                send(.listed(path: path, cluster: cluster, .failure(error as? SSHError ?? .disconnected("\(error)"))))
-            }
-        case let .fetchInfo(role, path, trust):
-            do {
-                let ssh = try await connection()
-                send(.infoFetched(role, path: path, .success(try await InfoFetcher.fetch(path, from: ssh, trustDomain: trust))))
-            } catch {
-                send(.infoFetched(role, path: path, .failure(error as? PreparationError ?? PreparationError(.infoFile, file: path, "\(error)"))))
-            }
-        case let .verify(infos):
-            do {
-                try await InfoFetcher.verifyChecksums(infos, on: try await connection()) { [send] done, total in
-                    send(.checksumProgress(done: done, total: total))
-                }
-                send(.verified(infos.map(\.remotePath), .success(())))
-            } catch {
-                send(.verified(infos.map(\.remotePath), .failure(error as? PreparationError ?? PreparationError(.verification, "\(error)"))))
-            }
-        case let .loadClusterChoices(user):
-            await loadClusterChoices(user: user)
-        case let .prepare(request):
-            guard let submitter else { return send(.failed("the history database is not available")) }
-            do {
-                send(.prepared(.success(try await submitter.prepare(request, on: try await connection(), dryRun: true))))
-            } catch {
-                send(.prepared(.failure(error as? PreparationError ?? PreparationError(.submission, "\(error)"))))
-            }
-        case let .submit(prepared, edited):
-            guard let submitter else { return send(.failed("the history database is not available")) }
-            do {
-                let record = try await submitter.submit(prepared, editedSbatch: edited, on: try await connection()) { [send] event in
-                    if case let .step(text) = event { send(.submitProgress(text)) }
-                }
-                send(.submitted(.success(record)))
-            } catch {
-                send(.submitted(.failure(error as? PreparationError ?? PreparationError(.submission, "\(error)"))))
-            }
-        case let .cancel(jobID):
-            do {
-                try await JobCanceller.cancel(jobID: jobID, on: try await connection())
-                send(.cancelResult("cancel requested for job \(jobID)"))
-            } catch { send(.failed("\(error)")) }
-        case let .fetchResults(record):
-            do {
-                let results = try await ResultsFetcher.fetch(record, from: try await connection(), paths: paths) { [send] done, total in
-                    send(.resultsProgress(total.map { Double(done) / Double(max(1, $0)) }))
-                }
-                _ = try? history?.update(record.id) { $0.resultsDir = results.directory.path }
-                send(.results(.success(results)))
-            } catch {
-                send(.results(.failure(PreparationError(.submission, "\(error)"))))
-            }
+        case .list, .fetchInfo, .verify, .loadClusterChoices, .prepare, .submit:
+            await runWizard(effect)
+        case .cancel, .cancelJobs, .fetchResults, .loadEarlierLog, .scanResults, .readResultFile:
+            await runMonitor(effect)
         case let .loadHistory(request):
             guard let history else { return }
             do {
@@ -167,32 +134,25 @@ final class EffectRunner: Sendable {
             }
         case let .loadHistoryRecord(id):
             if let record = try? history?.record(id) { send(.historyRecord(record)) }
-        case let .loadEarlierLog(path, before):
-            do {
-                let earlier = try await LogTail.before(before, path: path, on: try await connection())
-                send(.earlierLog(earlier.data, start: earlier.start))
-            } catch {
-                send(.earlierLog(Data(), start: before))
-                send(.notice("cannot read earlier lines: \(error)"))
-            }
-        case let .scanResults(root):
-            send(.resultsScanned(root, ResultsBrowser.scan(root)))
-        case let .readResultFile(url):
-            send(.resultFileRead(url, ResultsBrowser.read(url)))
-        case let .openJob(job):
-            await openJob(job)
-        case let .cancelJobs(ids):
-            do {
-                try await JobCanceller.cancel(jobIDs: ids, on: try await connection())
-                send(.cancelResult("cancel requested for \(ids.count == 1 ? "job \(ids[0])" : "\(ids.count) jobs")"))
-            } catch { send(.failed("\(error)")) }
+        case let .openJob(job, cluster, ticket):
+            await openJob(job, on: cluster, ticket: ticket)
         case .cancelConnect:
             connectAttempt.withLock { $0 += 1 }
             let dropped = connecting.withLock { pending in defer { pending = nil }; return pending }
             if let dropped { await dropped.close() }
-        case .watchHistory, .stopWatchingHistory: break
-        case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs, .notify, .openExternally:
+        case .answerPrompt, .monitor, .stopMonitor, .openEditor, .quit, .watchJobs, .stopWatchingJobs, .notify, .openExternally,
+             .watchHistory, .stopWatchingHistory:
             break
+        }
+    }
+
+    /// An action that could not run because its cluster is not open says so
+    /// as that (the screen offers to connect); any other error as itself.
+    func report(_ error: Error, of action: String) {
+        if let notOpen = error as? NotOpen, let cluster = notOpen.cluster {
+            send(.notOpen(cluster, action: action))
+        } else {
+            send(.failed("\(error)"))
         }
     }
 
@@ -208,7 +168,7 @@ final class EffectRunner: Sendable {
         do {
             let loaded = try HPCSConfig.load(path: path)
             let settings = loaded.connectionSettings(sshConfig: sshConfig)
-            let cluster = settings.loginName
+            let cluster = settings.cluster
             // A cluster already open is reused as it is (its settings are the same by name).
             let open = managers.withLock { $0.byCluster[cluster] }
             let newManager = open ?? ConnectionManager(settings: settings, interaction: UIInteraction(runner: self))
@@ -219,7 +179,7 @@ final class EffectRunner: Sendable {
                 if open == nil { await newManager.close() }
                 return
             }
-            let clusters = managers.withLock { state -> [String] in
+            let clusters = managers.withLock { state -> [ClusterID] in
                 state.byCluster[cluster] = newManager
                 state.active = cluster
                 return state.byCluster.keys.sorted()
@@ -227,8 +187,7 @@ final class EffectRunner: Sendable {
             let home = try? await ssh.homeDirectory()
             RecentConfigs.remember(path, paths: paths)
             if let submitter { _ = try? await submitter.recover(on: ssh, cluster: ssh.settings) }
-            let target = newManager.settings
-            send(.connected(.success(target.loginName), home: home, config: loaded))
+            send(.connected(.success(newManager.settings.cluster), home: home, config: loaded))
             send(.openClusters(clusters))
             // After the connection's own messages, so it stays on the status line.
             if !settings.configWarnings.isEmpty { send(.notice(settings.configWarnings.joined(separator: " · "))) }
@@ -238,96 +197,14 @@ final class EffectRunner: Sendable {
             if isCurrent() { send(.failed("\(error)")) }
         }
     }
-
-    private func loadClusterChoices(user: String?) async {
-        send(.templates(templates.names()))
-        guard let ssh = try? await connection() else { return }
-        let partitions = (try? await ssh.run(SlurmCommand.sinfoPartitions)).flatMap { try? SlurmParser.partitions($0.stdoutText) } ?? []
-        let nodes = (try? await ssh.run(SlurmCommand.sinfoNodes)).flatMap { try? SlurmParser.nodes($0.stdoutText) } ?? []
-        var accounts: [String] = []
-        if let user { accounts = (try? await ssh.run(SlurmCommand.associations(user: user))).map { SlurmParser.accounts($0.stdoutText) } ?? [] }
-        // Named by the cluster asked: the user may have switched since, and this answer is not about the new one.
-        let cluster = ssh.settings.loginName
-        send(.clusterChoices(cluster: cluster, partitions: partitions, accounts: accounts, nodes: nodes))
-        // What a job from here would lack, so Options can say so before a job fails at step 2.
-        let pinned = (try? ToolManifest.load(paths, cluster: ssh.settings)) ?? nil
-        if let reports = try? await ToolPinner(host: ssh).status(pinned) {
-            send(.toolsMissing(cluster: cluster, Self.missingTools(reports)))
-        }
-    }
-
-    /// Tools no job could use: no site setting, no valid pinned copy, not on
-    /// PATH (the container runtime under either name).
-    static func missingTools(_ reports: [ToolPinner.Report]) -> [String] {
-        func usable(_ report: ToolPinner.Report) -> Bool { report.jobUses != nil }
-        var missing = reports.filter { !["singularity", "apptainer"].contains($0.name) && !usable($0) }.map(\.name)
-        if !reports.contains(where: { ["singularity", "apptainer"].contains($0.name) && usable($0) }) {
-            missing.append("singularity/apptainer")
-        }
-        return missing
-    }
-
-    /// Lines the Monitor starts with when a log is large (a few screens and then some).
-    static let tailLines = 5000
-    /// Bytes behind beyond which the Monitor shows the end first rather than catching up.
-    static let catchUpLimit: Int64 = 8 << 20
-
-    /// Status polls and the log stream of one job, until it is final and drained.
-    private func monitor(_ record: SubmissionRecord) async {
-        guard record.jobID != nil else { return }
-        let localLog = paths.logs.appendingPathComponent("\(record.id).log")
-        // What is already here: only its last screens go to the view.
-        let local = LogTail.localEnd(localLog, lines: Self.tailLines)
-        do {
-            // The record's own cluster when it is open (History may show another's).
-            guard let manager = manager(for: record) else { throw SSHError.disconnected("not connected") }
-            let ssh = try await manager.connection() // fail early when not connected
-            // Far behind a large log: show its end at once and follow from
-            // there, instead of reading everything first.
-            var startOffset: Int64?
-            var followFile = localLog
-            if let end = try? await LogTail.read(path: record.logPath, lines: Self.tailLines, on: ssh),
-               end.size - local.size > Self.catchUpLimit {
-                let note = "the log is \(ResultsBrowser.byteText(end.size)): showing its end; all of it: hpcs-job logs \(record.id)"
-                send(.logStart(end.size - Int64(end.data.count)))
-                send(.logBytes(Data("[hpcs-job] \(note)\n".utf8) + end.data))
-                send(.notice(note))
-                startOffset = end.size
-                followFile = paths.logs.appendingPathComponent("\(record.id).log.from-\(end.size)")
-                try? FileManager.default.removeItem(at: followFile)
-            }
-            defer { if startOffset != nil { try? FileManager.default.removeItem(at: followFile) } }
-            if startOffset == nil, !local.data.isEmpty {
-                send(.logStart(local.size - Int64(local.data.count)))
-                send(.logBytes(local.data))
-            }
-            var watcher = JobWatcher(record: record, connections: manager, history: history, localLog: followFile,
-                                     startOffset: startOffset)
-            watcher.readsEfficiency = true
-            let batcher = LogBatcher(send: send)
-            for try await event in watcher.events() {
-                switch event {
-                case let .status(status): send(.status(status))
-                case let .log(data): batcher.add(data)
-                case let .reconnected(count): send(.reconnected(count))
-                case let .efficiency(efficiency): send(.efficiency(efficiency))
-                }
-            }
-            batcher.flush()
-            send(.followEnded(nil))
-        } catch is CancellationError {
-        } catch {
-            send(.followEnded(Task.isCancelled ? nil : "log following stopped: \(error)"))
-        }
-    }
 }
 
 /// Coalesces log chunks so a fast stream becomes a few messages per frame.
 final class LogBatcher: Sendable {
     private let pending = Mutex((data: Data(), scheduled: false))
-    private let send: @Sendable (Message) -> Void
+    private let send: @Sendable (Data) -> Void
 
-    init(send: @escaping @Sendable (Message) -> Void) { self.send = send }
+    init(send: @escaping @Sendable (Data) -> Void) { self.send = send }
 
     func add(_ data: Data) {
         let schedule = pending.withLock { box -> Bool in
@@ -349,7 +226,7 @@ final class LogBatcher: Sendable {
             defer { box.data = Data(); box.scheduled = false }
             return box.data
         }
-        if !data.isEmpty { send(.logBytes(data)) }
+        if !data.isEmpty { send(data) }
     }
 }
 
@@ -388,13 +265,13 @@ struct UIInteraction: SSHInteraction {
 enum RecentConfigs {
     static func file(_ paths: LocalPaths) -> URL { paths.configHome.appendingPathComponent("recent-configs") }
 
-    /// Which cluster each config names, for the Connect screen's list.
-    static func clusters(of configs: [String]) -> [String: String] {
-        var clusters: [String: String] = [:]
+    /// Which cluster each config reaches (through the SSH config, as a
+    /// connection would), for the Connect screen's list.
+    static func clusters(of configs: [String], sshConfig: SSHConfigFile?) -> [String: ClusterID] {
+        var clusters: [String: ClusterID] = [:]
         for path in configs.prefix(20) {
             guard let config = try? HPCSConfig.load(path: path) else { continue }
-            let machine = config.supercomputer
-            clusters[path] = "\(machine.username)@\(machine.address)" + (machine.port.map { ":\($0)" } ?? "")
+            clusters[path] = config.connectionSettings(sshConfig: sshConfig).cluster
         }
         return clusters
     }

@@ -1,5 +1,6 @@
 import Foundation
 import History
+import SecureShell
 import Slurm
 import TerminalUI
 
@@ -20,6 +21,8 @@ public struct JobsState: Equatable, Sendable {
     public var sort = JobsSort.queue
     /// Jobs marked with Space, for cancelling several at once.
     public var marked: Set<String> = []
+    /// The cluster the list came from: its jobs are acted on there.
+    public var cluster: ClusterID?
 
     public var shown: [JobSummary] {
         let words = filter.text.lowercased().split(separator: " ")
@@ -81,7 +84,14 @@ enum JobsScreen {
         state.jobs.top = max(0, min(state.jobs.top, state.jobs.selected), state.jobs.selected - visible + 1)
     }
 
-    static func apply(_ state: inout AppState, _ result: Result<[JobSummary], JobsFailure>) {
+    static func apply(_ state: inout AppState, on cluster: ClusterID?, _ result: Result<[JobSummary], JobsFailure>) {
+        if let cluster, state.jobs.cluster != cluster {
+            // Another cluster's list: marks and selection were about the other one's jobs.
+            state.jobs.cluster = cluster
+            state.jobs.marked = []
+            state.jobs.jobs = []
+            state.jobs.selected = 0
+        }
         switch result {
         case let .success(jobs):
             // The selection stays on the same job when the list refreshes.
@@ -133,11 +143,12 @@ enum JobsScreen {
                 state.notice = "nothing to cancel: the job has ended"
                 return []
             }
-            state.prompt = .confirmCancelJobs(ids)
+            guard let cluster = state.jobs.cluster else { return [] }
+            state.prompt = .confirmCancelJobs(ids, on: cluster)
         case .jobsOpen:
-            guard let job = state.jobs.selectedJob else { return [] }
+            guard let job = state.jobs.selectedJob, let cluster = state.jobs.cluster else { return [] }
             state.notice = "opening job \(job.jobID)…"
-            return [.openJob(job)]
+            return [.openJob(job, on: cluster)]
         case .back:
             guard !state.jobs.filter.text.isEmpty else { return nil }
             state.jobs.filter = TextFieldState()

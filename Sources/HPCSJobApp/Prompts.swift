@@ -45,14 +45,14 @@ enum Prompts {
         case .confirmQuit:
             state.prompt = nil
             if key == .character("y") || key == .enter { state.quitting = true; return [.quit] }
-        case let .confirmCancel(jobID):
+        case let .confirmCancel(jobID, cluster):
             state.prompt = nil
-            if key == .character("y") || key == .enter { return [.cancel(jobID: jobID)] }
-        case let .confirmCancelJobs(ids):
+            if key == .character("y") || key == .enter { return [.cancel(jobID: jobID, on: cluster)] }
+        case let .confirmCancelJobs(ids, cluster):
             state.prompt = nil
             if key == .character("y") || key == .enter {
                 state.jobs.marked = []
-                return [.cancelJobs(ids)]
+                return [.cancelJobs(ids, on: cluster)]
             }
         case .leaveEditedPreview:
             switch key {
@@ -74,7 +74,7 @@ enum Prompts {
             guard key == .character("y") || key == .enter else { return [] }
             state.pendingRecordAction = (record, action)
             state.connect.configPath.set(record.configPath)
-            state.activity = Activity(label: "connecting to \(RunScreens.cluster(of: record))", fraction: nil, startedTick: state.tick)
+            state.activity = Activity(label: "connecting to \(record.cluster)", fraction: nil, startedTick: state.tick)
             state.connecting = true
             return [.loadConfig(record.configPath), .connect(record.configPath)]
         case .discardEditAndRender:
@@ -85,10 +85,10 @@ enum Prompts {
             }
         case .confirmSubmit:
             state.prompt = nil
-            if key == .character("y") || key == .enter, let prepared = state.preview.prepared {
+            if key == .character("y") || key == .enter, let prepared = state.preview.prepared, let cluster = state.preview.cluster {
                 state.submissionInFlight = true
                 state.activity = Activity(label: "submitting", fraction: nil)
-                return [.submit(prepared, edited: state.preview.edited ? state.preview.text : nil)]
+                return [.submit(prepared, edited: state.preview.edited ? state.preview.text : nil, on: cluster)]
             }
         }
         return []

@@ -47,67 +47,6 @@ enum RunScreens {
         }
     }
 
-    static func monitorKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
-        if state.monitor.browser != nil { return ResultsBrowser.key(&state, key, keys) }
-        if var search = state.monitor.searching {
-            switch key {
-            case .enter:
-                state.monitor.searching = nil
-                (state.monitor.searchMatch, state.notice) = PaneSearch.start(&state.monitor.log, query: search.text)
-            case .escape: state.monitor.searching = nil
-            default:
-                guard search.handle(key) else { return nil }
-                state.monitor.searching = search
-            }
-            return []
-        }
-        let page = max(1, state.size.height - 12)
-        let actions: [Action] = [.back, .monitorFollow, .monitorWrap, .monitorSearch, .monitorNextMatch, .monitorPreviousMatch, .monitorBrowse,
-                                 .monitorCancel, .monitorResults]
-        switch keys.action(for: key, among: actions) {
-        case .back:
-            // Leaving with Esc stops watching; other ways out keep it running.
-            state.monitor.watching = false
-            Navigation.back(&state)
-            return [.stopMonitor]
-        case .monitorFollow: state.monitor.log.toggleFollow()
-        case .monitorWrap: state.monitor.log.wrap.toggle()
-        case .monitorSearch: state.monitor.searching = TextFieldState()
-        case .monitorNextMatch, .monitorPreviousMatch:
-            (state.monitor.searchMatch, state.notice) = PaneSearch.step(&state.monitor.log, older: keys.matches(key, .monitorNextMatch))
-        case .monitorBrowse:
-            guard let results = state.monitor.results else {
-                state.notice = "fetch the results first (\(keys.label(.monitorResults))), then \(keys.label(.monitorBrowse)) browses them"
-                return []
-            }
-            state.monitor.browser = ResultsBrowserState(root: results.directory)
-            return [.scanResults(results.directory)]
-        case .monitorCancel:
-            guard let jobID = state.monitor.record?.jobID else { state.notice = "this submission has no Slurm job to cancel"; return [] }
-            if let status = state.monitor.status, status.state.isTerminal {
-                state.notice = "job \(jobID) has ended (\(status.state.rawValue)): nothing to cancel"
-                return []
-            }
-            state.prompt = .confirmCancel(jobID: jobID)
-        case .monitorResults:
-            guard let record = state.monitor.record, state.monitor.status?.state.isTerminal == true else {
-                state.notice = "results can be fetched once the job has ended"
-                return []
-            }
-            state.activity = Activity(label: "fetching results", fraction: 0)
-            return [.fetchResults(record)]
-        default:
-            guard state.monitor.log.handle(key, page: page) else { return nil }
-            // At the top of what is loaded, with more of the file above: read it.
-            if let earliest = state.monitor.earliestOffset, !state.monitor.loadingEarlier,
-               state.monitor.log.scrollBack >= state.monitor.log.lines.count - page, let path = state.monitor.record?.logPath {
-                state.monitor.loadingEarlier = true
-                return [.loadEarlierLog(path: path, before: earliest)]
-            }
-        }
-        return []
-    }
-
     static func historyKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
         if state.history.filtering {
             switch key {
@@ -171,46 +110,36 @@ enum RunScreens {
             guard let record = loaded(then: .cancel) else { return [] }
             return act(&state, .cancel, on: record)
         case .historyResubmit:
+            // A new job on the record's own cluster: with another active, it is connected (or switched) to first.
             guard let record = loaded() else { return [] }
-            resubmit(&state, record)
+            return act(&state, .resubmit, on: record)
         default: return key == .enter ? [] : nil
         }
         return []
     }
 
-    /// The cluster a record's job ran on, as the top bar names connections.
-    static func cluster(of record: SubmissionRecord) -> String {
-        "\(record.clusterUser)@\(record.clusterHost):\(record.clusterPort)"
-    }
-
     /// A History action, on the record's own cluster: when this session is
     /// not connected there, it offers to connect (with the record's config).
     static func act(_ state: inout AppState, _ action: RecordAction, on record: SubmissionRecord) -> [Effect] {
-        guard state.connected, state.connect.connectedTo == cluster(of: record) else {
+        guard state.connected, state.connect.connectedTo == record.cluster else {
             state.prompt = .connectForRecord(record, action)
             return []
         }
         switch action {
-        case .monitor: return attach(&state, record)
+        case .monitor: return MonitorScreen.attach(&state, record)
         case .results:
-            var effects = attach(&state, record)
-            state.activity = Activity(label: "fetching results", fraction: 0)
+            var effects = MonitorScreen.attach(&state, record)
+            state.activity = Activity(label: MonitorScreen.fetchingResults, fraction: 0)
             effects.append(.fetchResults(record))
             return effects
         case .cancel:
             guard let jobID = record.jobID else { return [] }
-            state.prompt = .confirmCancel(jobID: jobID)
+            state.prompt = .confirmCancel(jobID: jobID, on: record.cluster)
+            return []
+        case .resubmit:
+            resubmit(&state, record)
             return []
         }
-    }
-
-    static func attach(_ state: inout AppState, _ record: SubmissionRecord) -> [Effect] {
-        state.monitor = MonitorState()
-        state.monitor.log = LogViewState(capacity: state.logCapacity)
-        state.monitor.record = record
-        state.monitor.watching = true
-        Navigation.open(&state, .monitor)
-        return [.monitor(record)]
     }
 
     /// Opens the wizard pre-filled with a past submission.
@@ -230,8 +159,7 @@ enum RunScreens {
         if let app = record.appInfo { state.infoFiles.fetched[InfoRole.application.rawValue] = FetchedInfo(remotePath: record.appInfoPath, info: app) }
         if let data = record.dataInfo { state.infoFiles.fetched[InfoRole.data.rawValue] = FetchedInfo(remotePath: record.dataInfoPath, info: data) }
         state.infoFiles.verified = nil
-        state.notice = "resubmitting \(record.id) as a new job: check the options"
-        state.screen = state.connected ? .options : .connect
-        if !state.connected { state.connect.configPath.set(record.configPath) }
+        state.notice = "resubmitting \(record.id) as a new job on \(record.cluster): check the options"
+        state.screen = .options
     }
 }

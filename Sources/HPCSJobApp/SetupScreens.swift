@@ -36,6 +36,8 @@ enum SetupScreens {
     }
 
     /// The cluster's choices, for the config the connection was made with.
+    static let verifying = "verifying SHA-512 checksums"
+
     static func loadChoices(_ state: AppState) -> Effect { .loadClusterChoices(user: state.connect.active?.supercomputer.username) }
 
     static func fetch(_ state: AppState, _ role: InfoRole, _ path: String) -> Effect {
@@ -88,7 +90,7 @@ enum SetupScreens {
                 state.notice = "pick both info files before verifying"
                 return []
             }
-            state.activity = Activity(label: "verifying SHA-512 checksums", fraction: 0)
+            state.activity = Activity(label: SetupScreens.verifying, fraction: 0)
             info.verified = nil
             return [.verify([app, data])]
         case .back:

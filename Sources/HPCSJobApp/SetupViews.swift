@@ -26,10 +26,10 @@ enum SetupViews {
         if !state.connect.recent.isEmpty {
             row += 1
             Frame.line(&buffer, "Recent (↑/↓), by cluster:", at: inner, row: row, style: theme[.dim])
-            let clusterWidth = min(36, state.connect.recent.prefix(5).map { DisplayWidth.of(state.connect.recentClusters[$0] ?? "?") }.max() ?? 1)
+            let clusterWidth = min(36, state.connect.recent.prefix(5).map { DisplayWidth.of(state.connect.recentClusters[$0]?.description ?? "?") }.max() ?? 1)
             for path in state.connect.recent.prefix(5) {
                 row += 1
-                let cluster = DisplayWidth.truncate(state.connect.recentClusters[path] ?? "(unreadable)", to: clusterWidth)
+                let cluster = DisplayWidth.truncate(state.connect.recentClusters[path]?.description ?? "(unreadable)", to: clusterWidth)
                 let padded = cluster + String(repeating: " ", count: max(0, clusterWidth - DisplayWidth.of(cluster)))
                 Frame.line(&buffer, "  " + padded + "  " + path, at: inner, row: row,
                            style: theme[path == state.connect.configPath.text ? .highlight : .dim])

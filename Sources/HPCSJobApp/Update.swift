@@ -12,19 +12,17 @@ public enum Update {
     public static let keyMap = Action.defaultMap
 
     public static func update(_ state: inout AppState, _ message: Message, keys: KeyMap = keyMap) -> [Effect] {
+        // Each reply answers the latest request of its kind: the effects run
+        // concurrently, and an older one arriving last must not win; nor may
+        // anything about a job the Monitor no longer shows.
+        if let ticket = message.ticket, !state.tickets.isCurrent(ticket) {
+            dropped(&state, message)
+            return []
+        }
         let screenBefore = state.screen
         let draftBefore = message.mayChangeDraft ? state.draft : nil
         let noticeBefore = state.notice
         var effects = dispatch(&state, message, keys: keys)
-        // Each reply answers the latest request of its kind: the effects run
-        // concurrently, and an older one arriving last must not win.
-        for effect in effects {
-            switch effect {
-            case let .list(path): state.infoFiles.listing = path
-            case let .fetchInfo(role, path, _): state.infoFiles.fetching[role.rawValue] = path
-            default: break
-            }
-        }
         // A notice belongs to the screen it was raised on, for a few seconds.
         if state.notice != nil, state.notice == noticeBefore {
             if state.screen != screenBefore { state.notice = nil }
@@ -41,9 +39,21 @@ public enum Update {
         }
         if let draftBefore, draftBefore != state.draft { state.draftChanged = true }
         if state.prompt == nil, !state.queuedPrompts.isEmpty { state.prompt = state.queuedPrompts.removeFirst() }
+        // Requests get their tickets (and the wizard's the active cluster) last, once all are known.
+        for index in effects.indices { effects[index].issue(&state.tickets, active: state.connect.connectedTo) }
         // Scrolling is decided here, not in the view, so a click hits the row drawn.
         if state.screen == .infoFiles { state.infoFiles.list.scroll(toShow: Layout.infoList(state.size).height) }
         return effects
+    }
+
+    /// A stale reply changes nothing, but a spinner it was to stop stops
+    /// (the request that replaced it shows its own).
+    static func dropped(_ state: inout AppState, _ message: Message) {
+        switch message {
+        case .verified: if state.activity?.label == SetupScreens.verifying { state.activity = nil }
+        case let .monitor(_, reply): MonitorScreen.dropped(&state, reply)
+        default: break
+        }
     }
 
     static func dispatch(_ state: inout AppState, _ message: Message, keys: KeyMap) -> [Effect] {
@@ -97,7 +107,7 @@ public enum Update {
         case .options: OptionsForm.key(&state, key, keys)
         case .runtime: RuntimeScreen.key(&state, key, keys)
         case .preview: RunScreens.previewKey(&state, key, keys)
-        case .monitor: RunScreens.monitorKey(&state, key, keys)
+        case .monitor: MonitorScreen.key(&state, key, keys)
         case .history: RunScreens.historyKey(&state, key, keys)
         case .jobs: JobsScreen.key(&state, key, keys)
         }
@@ -181,7 +191,7 @@ enum Navigation {
             }
             state.screen = .options
             if state.infoFiles.verified == nil {
-                state.activity = Activity(label: "verifying SHA-512 checksums", fraction: 0)
+                state.activity = Activity(label: SetupScreens.verifying, fraction: 0)
                 return [.verify([app, data]), SetupScreens.loadChoices(state)]
             }
             return [SetupScreens.loadChoices(state)]
@@ -238,7 +248,7 @@ enum Navigation {
                 return []
             }
             if state.monitor.watching { open(&state, .monitor); return [] }
-            return RunScreens.attach(&state, record)
+            return MonitorScreen.attach(&state, record)
         case .history:
             open(&state, .history)
             return HistoryScreen.reload(&state)

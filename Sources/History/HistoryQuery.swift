@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SecureShell
 import Slurm
 
 /// What the history list can be narrowed to.
@@ -37,6 +38,7 @@ public struct HistoryEntry: Codable, Sendable, Equatable, FetchableRecord, Ident
     public var clusterHost: String
     public var clusterPort: Int
     public var clusterUser: String
+    public var cluster: ClusterID { ClusterID(user: clusterUser, host: clusterHost, port: clusterPort) }
     public var stage: SubmissionStage
     public var state: String?
     public var exitCode: Int?

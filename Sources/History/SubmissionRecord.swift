@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Slurm
 import JobPreparation
+import SecureShell
 
 /// How far a submission got. Written before each step runs, so a crash
 /// leaves a record that says where it stopped.
@@ -23,6 +24,8 @@ public struct SubmissionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var clusterHost: String
     public var clusterPort: Int
     public var clusterUser: String
+    /// The login the job was submitted through: where every action on it runs.
+    public var cluster: ClusterID { ClusterID(user: clusterUser, host: clusterHost, port: clusterPort) }
     public var configPath: String
     public var appInfoPath: String
     public var dataInfoPath: String
@@ -71,7 +74,7 @@ public struct SubmissionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     /// follow (never stored): its id, name, log path and time limit as Slurm
     /// reports them (`scontrol show job` says UNLIMITED when there is none).
     public static func foreignJob(_ jobID: String, name: String, logPath: String, timeLimit: SlurmTime,
-                                  cluster: (host: String, port: Int, user: String),
+                                  cluster: ClusterID,
                                   configPath: String = "", state: String? = nil) -> SubmissionRecord {
         var record = SubmissionRecord(id: "job-\(jobID)", clusterHost: cluster.host, clusterPort: cluster.port, clusterUser: cluster.user,
                                       configPath: configPath, appInfoPath: "", dataInfoPath: "",

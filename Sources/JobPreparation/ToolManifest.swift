@@ -179,10 +179,7 @@ extension LocalPaths {
     /// A login node's pinned tools: `tools/USER@HOST:PORT.manifest` (any
     /// character outside letters, digits and `.@:-` a `_`).
     public func toolsManifest(for cluster: ConnectionSettings) -> URL {
-        let name = cluster.loginName.map { char -> Character in
-            char.isASCII && (char.isLetter || char.isNumber || ".@:-".contains(char)) ? char : "_"
-        }
-        return configHome.appendingPathComponent("tools").appendingPathComponent(String(name) + ".manifest")
+        configHome.appendingPathComponent("tools").appendingPathComponent(cluster.cluster.fileName + ".manifest")
     }
 
     /// The one manifest of versions before manifests were per cluster: read

@@ -23,8 +23,7 @@ public enum ForeignJob {
         // scontrol always shows a TimeLimit (UNLIMITED when none); a word it
         // might show instead reads as no limit, until the first status poll says more.
         let limit = (try? SlurmParser.scontrol(shown.stdoutText))?.first?.timeLimit.flatMap { try? SlurmTime(parsing: $0) }
-        let settings = host.settings
         return SubmissionRecord.foreignJob(jobID, name: name, logPath: log, timeLimit: limit ?? SlurmTime(seconds: nil),
-                                           cluster: (settings.host, settings.port, settings.user), configPath: configPath, state: state)
+                                           cluster: host.settings.cluster, configPath: configPath, state: state)
     }
 }

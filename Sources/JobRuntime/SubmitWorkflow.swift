@@ -272,9 +272,7 @@ public struct Submitter: Sendable {
     @discardableResult
     public func recover(on host: RemoteHost, cluster: ConnectionSettings) async throws -> [SubmissionRecord] {
         var recovered: [SubmissionRecord] = []
-        let mine = try history.unresolved().filter {
-            $0.clusterHost == cluster.host && $0.clusterPort == cluster.port && $0.clusterUser == cluster.user
-        }
+        let mine = try history.unresolved().filter { $0.cluster == cluster.cluster }
         for record in mine {
             var found: JobStatus?
             let queue = try await host.run(SlurmCommand.squeueByUser(record.clusterUser))

@@ -6,8 +6,6 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var host: String
     public var port: Int
     public var user: String
-    /// `user@host:port`: which login this is (two ports of one host, two users, are two).
-    public var loginName: String { "\(user)@\(host):\(port)" }
     public var identityFiles: [String]
     public var identitiesOnly: Bool
     /// Files checked for host keys; new keys are appended to the first.

@@ -71,7 +71,7 @@ public final class SSHConnection: Sendable {
             interaction.progress(.connecting(host: settings.host, port: settings.port))
             socket = try await Task.detached { try openTCP(host: settings.host, port: settings.port, timeout: settings.connectTimeout) }.value
         }
-        let driver = SessionDriver(label: settings.loginName, context: SessionContext(),
+        let driver = SessionDriver(label: settings.cluster.description, context: SessionContext(),
                                    keepaliveInterval: settings.serverAliveInterval,
                                    keepaliveCountMax: settings.serverAliveCountMax)
         if let jump { driver.onClose.append { jump.close() } }

@@ -102,7 +102,7 @@ extension HistoryEntry {
             "submission_id": id, "job_id": jobID ?? NSNull(), "job_name": jobName,
             "state": state ?? (stage == .failed ? "FAILED_TO_SUBMIT" : NSNull()),
             "stage": stage.rawValue, "created_at": SinceParser.iso8601(createdAt),
-            "cluster": "\(clusterUser)@\(clusterHost):\(clusterPort)", "remote_dir": remoteDir ?? NSNull(),
+            "cluster": cluster.description, "remote_dir": remoteDir ?? NSNull(),
             "exit_code": exitCode ?? NSNull(), "workdir": workdir,
         ]
         if let failure { object["failure"] = failure }

@@ -40,7 +40,7 @@ enum Screens {
         state.connected = true
         state.connect.config = config
         state.connect.active = config
-        state.connect.connectedTo = "alice@login.example.org:22"
+        state.connect.connectedTo = .alice
         state.connect.configPath.set("/home/alice/hpcs-client.conf")
     }
 
@@ -96,8 +96,8 @@ enum Screens {
         state.connect.configPath.set("/home/alice/hpcs-client.conf")
         state.connect.config = config
         state.connect.recent = ["/home/alice/hpcs-client.conf", "/home/alice/other.conf"]
-        state.connect.recentClusters = ["/home/alice/hpcs-client.conf": "alice@login.example.org",
-                                        "/home/alice/other.conf": "alice@lumi.example.eu:2222"]
+        state.connect.recentClusters = ["/home/alice/hpcs-client.conf": .alice,
+                                        "/home/alice/other.conf": ClusterID("alice@lumi.example.eu:2222")]
         list.append(("connect-filled", state))
         var loading = state
         loading.activity = Activity(label: "connecting", fraction: nil)
@@ -189,7 +189,7 @@ enum Screens {
         monitor.monitor.log.append(Data("[hpcs-job] step 1/12: job on nid001\n[hpcs-job] step 4/12: fetching the application's SVID\n\u{1b}[32mgreen line\u{1b}[0m and \u{1b}]0;evil title\u{07}text\nwide: 漢字 😀 ok\n".utf8))
         monitor.monitor.step = (4, 12, "fetching the application's SVID")
         monitor.monitor.reconnects = 2
-        monitor.connect.connectedTo = "alice@login.example.org:22"
+        monitor.connect.connectedTo = .alice
         list.append(("monitor-running", monitor))
         monitor.monitor.status = JobStatus(jobID: "4000", state: .failed, reason: "NonZeroExitCode", elapsed: "1:02", timeLimit: "2-00:00:00",
                                            nodes: "nid001", exitCode: SlurmExitCode(code: 3, signal: 0))

@@ -8,7 +8,7 @@ import TerminalUI
 /// The screen gets each key first; global bindings get only what it leaves.
 struct InputModelTests {
     func press(_ state: inout AppState, _ keys: Key..., with map: KeyMap = Update.keyMap) -> [Effect] {
-        keys.flatMap { Update.update(&state, .input(.key($0)), keys: map) }
+        keys.flatMap { Update.update(&state, .input(.key($0)), keys: map).plain }
     }
 
     func type(_ state: inout AppState, _ text: String) {
@@ -58,7 +58,7 @@ struct InputModelTests {
         var state = Screens.onInfoFiles()
         #expect(press(&state, .control("q")) == [.quit], "nothing prepared yet: quits at once")
         var working = Screens.onInfoFiles()
-        _ = Update.update(&working, .infoFetched(.application, path: Screens.info("app").remotePath, .success(Screens.info("app"))))
+        Update.answer(&working, .info(.application)) { .infoFetched($0, .application, path: Screens.info("app").remotePath, .success(Screens.info("app"))) }
         #expect(press(&working, .control("q")).isEmpty)
         guard case let .confirmQuit(reason) = working.prompt else { Issue.record("no question"); return }
         #expect(reason.contains("not been submitted"))
@@ -168,7 +168,7 @@ struct InputModelTests {
 /// past a wrong field, it goes to it and says what is wrong, whole.
 struct OptionsValidationTests {
     func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
-        keys.flatMap { Update.update(&state, .input(.key($0))) }
+        keys.flatMap { Update.update(&state, .input(.key($0))).plain }
     }
 
     func filled() -> AppState {
@@ -204,7 +204,7 @@ struct OptionsValidationTests {
         state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
         state.options[.time].set("90")
         let effects = RunScreens.preparePreview(&state)
-        guard case let .prepare(request)? = effects.first else { Issue.record("no render asked: \(effects)"); return }
+        guard case let .prepare(request, _, _)? = effects.first else { Issue.record("no render asked: \(effects)"); return }
         #expect(request.spec.time == .minutes(90) && request.spec.time.normalized == "01:30:00")
         #expect(state.options[.time].text == "90")
         state.screen = .options
@@ -261,7 +261,7 @@ struct SmallestSizeTests {
 /// keeps one submission id, so re-rendering marks only what changed.
 struct PreviewEditTests {
     func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
-        keys.flatMap { Update.update(&state, .input(.key($0))) }
+        keys.flatMap { Update.update(&state, .input(.key($0))).plain }
     }
 
     func prepared(_ id: String, _ sbatch: String) throws -> PreparedSubmission {
@@ -278,7 +278,7 @@ struct PreviewEditTests {
         state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
         for (field, value) in zip(OptionField.allCases, ["j", "1", "p", "5", "", "n", "/w"]) { state.options[field].set(value) }
         state.screen = .preview
-        _ = Update.update(&state, .prepared(.success(try prepared("20261130-000000-0a0b0c0d", "#!/bin/bash\necho one\n"))))
+        try Update.answer(&state, .render) { .prepared($0, on: .alice, .success(try prepared("20261130-000000-0a0b0c0d", "#!/bin/bash\necho one\n"))) }
         _ = Update.update(&state, .edited("#!/bin/bash\necho EDITED\n"))
         return state
     }
@@ -293,9 +293,9 @@ struct PreviewEditTests {
         #expect(state.screen == .runtime && state.preview.edited)
         // Back to Preview: the render arrives, the edit stays what is shown.
         let effects = press(&state, .function(2))
-        guard case let .prepare(request)? = effects.first else { Issue.record("no render asked: \(effects)"); return }
+        guard case let .prepare(request, _, _)? = effects.first else { Issue.record("no render asked: \(effects)"); return }
         #expect(request.submissionID == "20261130-000000-0a0b0c0d", "the same draft keeps its id")
-        _ = Update.update(&state, .prepared(.success(try prepared("20261130-000000-0a0b0c0d", "#!/bin/bash\necho two\n"))))
+        try Update.answer(&state, .render) { .prepared($0, on: .alice, .success(try prepared("20261130-000000-0a0b0c0d", "#!/bin/bash\necho two\n"))) }
         #expect(state.preview.text.contains("EDITED") && state.notice?.contains("kept") == true)
     }
 
@@ -341,13 +341,13 @@ struct ConnectingTests {
     @Test func progressShowsThePhaseAndTheTimeAndEscCancels() {
         var state = Screens.base(100, 30)
         state.connect.configPath.set("/home/alice/hpcs-client.conf")
-        #expect(Update.update(&state, .input(.key(.enter))) == [.loadConfig("/home/alice/hpcs-client.conf"), .connect("/home/alice/hpcs-client.conf")])
+        #expect(Update.update(&state, .input(.key(.enter))).plain == [.loadConfig("/home/alice/hpcs-client.conf"), .connect("/home/alice/hpcs-client.conf")])
         _ = Update.update(&state, .connectProgress("resolving login.example.org and opening TCP port 22"))
         for _ in 0..<25 { _ = Update.update(&state, .tick) }
         let text = AppView.render(state, theme: .builtIn).text
         #expect(text.contains("opening TCP port 22 · 3.0 s"), "\(text)")
         #expect(Update.update(&state, .input(.key(.enter))).isEmpty && state.notice?.contains("already connecting") == true)
-        #expect(Update.update(&state, .input(.key(.escape))) == [.cancelConnect])
+        #expect(Update.update(&state, .input(.key(.escape))).plain == [.cancelConnect])
         #expect(!state.connecting && state.activity == nil && state.screen == .connect)
         _ = Update.update(&state, .connectProgress("SSH handshake with login.example.org"))
         #expect(state.activity == nil, "a late report of a cancelled attempt changes nothing")
@@ -358,7 +358,7 @@ struct ConnectingTests {
 /// said, and which match of how many in the title.
 struct MonitorSearchTests {
     func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
-        keys.flatMap { Update.update(&state, .input(.key($0))) }
+        keys.flatMap { Update.update(&state, .input(.key($0))).plain }
     }
 
     func type(_ state: inout AppState, _ text: String) {
@@ -400,8 +400,8 @@ struct InfoPickerTests {
 
     @Test func aFailedPathKeepsTheGoodPick() {
         var state = Screens.onInfoFiles()
-        _ = Update.update(&state, .infoFetched(.application, path: Screens.info("app").remotePath, .success(Screens.info("app"))))
-        _ = Update.update(&state, .infoFetched(.application, path: "/u/typo.yaml", .failure(PreparationError(.infoFile, file: "/u/typo.yaml", "does not exist"))))
+        Update.answer(&state, .info(.application)) { .infoFetched($0, .application, path: Screens.info("app").remotePath, .success(Screens.info("app"))) }
+        Update.answer(&state, .info(.application)) { .infoFetched($0, .application, path: "/u/typo.yaml", .failure(PreparationError(.infoFile, file: "/u/typo.yaml", "does not exist"))) }
         #expect(state.infoFiles.fetched(.application)?.remotePath == "/users/alice/app.info.yaml")
         #expect(state.error?.contains("is kept") == true)
     }
@@ -409,12 +409,15 @@ struct InfoPickerTests {
     @Test func aVerdictAboutEarlierPicksIsDropped() {
         var state = Screens.onInfoFiles()
         state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
-        let verified = [Screens.info("app").remotePath, Screens.info("data").remotePath]
-        _ = Update.update(&state, .verified(verified, .success(())))
+        Update.answer(&state, .verify) { .verified($0, .success(())) }
         #expect(state.infoFiles.verified == true)
-        _ = Update.update(&state, .infoFetched(.data, path: Screens.info("other").remotePath, .success(Screens.info("other"))))
+        // Checking the pair again, then a new pick while that runs: the update issues the fetch.
+        let checking = state.tickets.issue(.verify)
+        var pick = Effect.fetchInfo(.data, Screens.info("other").remotePath, trustDomain: "")
+        pick.issue(&state.tickets, active: .alice)
+        Update.answer(&state, .info(.data)) { .infoFetched($0, .data, path: Screens.info("other").remotePath, .success(Screens.info("other"))) }
         #expect(state.infoFiles.verified == nil && state.infoFiles.verdict == nil, "a new pick clears the verdict")
-        _ = Update.update(&state, .verified(verified, .success(())))
+        _ = Update.update(&state, .verified(checking, .success(())))
         #expect(state.infoFiles.verified == nil, "a late verdict on the old pair is not about these files")
     }
 
@@ -425,10 +428,10 @@ struct InfoPickerTests {
         _ = Update.update(&state, .input(.key(.tab)))
         #expect(state.infoFiles.typedPath?.text == "/u/data.info.yaml")
         state.infoFiles.typedPath = TextFieldState("/u/pro")
-        #expect(Update.update(&state, .input(.key(.tab))) == [.list("/u/projects")])
+        #expect(Update.update(&state, .input(.key(.tab))).plain == [.list("/u/projects")])
         #expect(state.infoFiles.typedPath?.text == "/u/projects/")
         state.infoFiles.typedPath = TextFieldState("/elsewhere/x")
-        #expect(Update.update(&state, .input(.key(.tab))) == [.list("/elsewhere")])
+        #expect(Update.update(&state, .input(.key(.tab))).plain == [.list("/elsewhere")])
         state.infoFiles.typedPath = TextFieldState("/u/")
         _ = Update.update(&state, .input(.key(.tab)))
         #expect(state.notice?.contains("4 match") == true)

@@ -10,7 +10,7 @@ import TerminalUI
 
 struct UpdateTests {
     func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
-        keys.flatMap { Update.update(&state, .input(.key($0))) }
+        keys.flatMap { Update.update(&state, .input(.key($0))).plain }
     }
 
     func type(_ state: inout AppState, _ text: String) {
@@ -23,7 +23,7 @@ struct UpdateTests {
         #expect(state.connect.configPath.text == "/c.conf")
         #expect(press(&state, .enter) == [.loadConfig("/c.conf"), .connect("/c.conf")])
         #expect(state.activity != nil)
-        _ = Update.update(&state, .connected(.success("a@h:22"), home: "/home/a"))
+        _ = Update.update(&state, .connected(.success(ClusterID("a@h:22")), home: "/home/a"))
         #expect(state.screen == .infoFiles && state.connected)
     }
 
@@ -61,7 +61,7 @@ struct UpdateTests {
                                   spec: JobSpec(jobName: "j", partition: "p", time: .minutes(5), nodelist: "n", workdir: "/w"),
                                   remoteHome: "/home/alice")
         let prepared = PreparedSubmission(plan: plan, sbatch: "#!/bin/bash\necho one\necho two\n", recorded: false)
-        _ = Update.update(&state, .prepared(.success(prepared)))
+        Update.answer(&state, .render) { .prepared($0, on: .alice, .success(prepared)) }
         #expect(press(&state, .character("e")) == [.openEditor(prepared.sbatch)])
         let edited = "#!/bin/bash\necho one\necho TWO\n"
         _ = Update.update(&state, .edited(edited))
@@ -74,7 +74,7 @@ struct UpdateTests {
                      "output_key.pub", "hpcs-client.conf", "sbatch --parsable --comment=hpcs-job:20261130-000000-0a0b0c0d"] {
             #expect(screen.contains(line), "the confirmation names \(line)")
         }
-        #expect(press(&state, .character("y")) == [.submit(prepared, edited: edited)])
+        #expect(press(&state, .character("y")) == [.submit(prepared, edited: edited, on: .alice)])
     }
 
     /// History: `/` filters as the user types (each keystroke asks for the
@@ -100,7 +100,7 @@ struct UpdateTests {
         _ = Update.update(&state, .historyPage(stale))
         let page = HistoryPage(generation: state.history.generation, offset: 0, entries: records.map(HistoryEntry.init), total: 1,
                                keptAt: nil)
-        #expect(Update.update(&state, .historyPage(page)) == [.loadHistoryRecord("20261130-000000-aaaa")])
+        #expect(Update.update(&state, .historyPage(page)).plain == [.loadHistoryRecord("20261130-000000-aaaa")])
         #expect(state.history.window.map(\.id) == ["20261130-000000-aaaa"] && state.history.total == 1)
         _ = Update.update(&state, .historyPage(stale))
         #expect(state.history.total == 1, "a reply to an older request is dropped")
@@ -251,7 +251,7 @@ struct UpdateTests {
     @Test func logBytesAreSanitisedAndStepsTracked() {
         var state = AppState()
         state.screen = .monitor
-        _ = Update.update(&state, .logBytes(Data("[hpcs-job] step 3/12: starting\n\u{1b}]52;c;ZXZpbA==\u{07}\u{1b}[2Jclean\u{1b}[31m red\n".utf8)))
+        _ = Update.answer(&state, .monitor) { .monitor($0, .logBytes(Data("[hpcs-job] step 3/12: starting\n\u{1b}]52;c;ZXZpbA==\u{07}\u{1b}[2Jclean\u{1b}[31m red\n".utf8))) }
         #expect(state.monitor.step?.number == 3)
         let texts = (0..<state.monitor.log.lines.count).map { state.monitor.log.lines[$0].text }
         #expect(texts == ["[hpcs-job] step 3/12: starting", "clean red"])
@@ -263,8 +263,8 @@ struct UpdateTests {
         Screens.connected(&state)
         state.screen = .history
         Screens.showHistory(&state, [Screens.record("s1", name: "one", state: "RUNNING", exit: nil, minutesAgo: 1)], selected: 0)
-        #expect(press(&state, .character("c")).isEmpty && state.prompt == .confirmCancel(jobID: "4001"))
-        #expect(press(&state, .character("y")) == [.cancel(jobID: "4001")])
+        #expect(press(&state, .character("c")).isEmpty && state.prompt == .confirmCancel(jobID: "4001", on: .alice))
+        #expect(press(&state, .character("y")) == [.cancel(jobID: "4001", on: .alice)])
         let attach = press(&state, .enter)
         #expect(state.screen == .monitor && attach.count == 2 && attach.last == .stopWatchingHistory, "\(attach)")
         state.screen = .history
@@ -278,19 +278,19 @@ struct UpdateTests {
     @Test func historyActionsRunOnTheRecordsOwnCluster() {
         var state = AppState()
         Screens.connected(&state)
-        state.connect.connectedTo = "alice@other-cluster.example.org:22"
+        state.connect.connectedTo = ClusterID("alice@other-cluster.example.org:22")
         state.screen = .history
         let record = Screens.record("s1", name: "one", state: "RUNNING", exit: nil, minutesAgo: 1)
         Screens.showHistory(&state, [record], selected: 0)
         #expect(press(&state, .character("c")).isEmpty && state.prompt == .connectForRecord(record, .cancel))
         #expect(press(&state, .character("y")) == [.loadConfig("/home/alice/hpcs-client.conf"), .connect("/home/alice/hpcs-client.conf")])
-        let effects = Update.update(&state, .connected(.success("alice@login.example.org:22"), home: "/home/alice"))
-        #expect(effects.contains(.watchHistory) && state.prompt == .confirmCancel(jobID: "4001"), "asked once connected there")
-        #expect(press(&state, .character("y")) == [.cancel(jobID: "4001")])
+        let effects = Update.update(&state, .connected(.success(ClusterID("alice@login.example.org:22")), home: "/home/alice"))
+        #expect(effects.contains(.watchHistory) && state.prompt == .confirmCancel(jobID: "4001", on: .alice), "asked once connected there")
+        #expect(press(&state, .character("y")) == [.cancel(jobID: "4001", on: .alice)])
         // The record's config now reaches somewhere else: nothing is done.
-        state.connect.connectedTo = "alice@other-cluster.example.org:22"
+        state.connect.connectedTo = ClusterID("alice@other-cluster.example.org:22")
         _ = press(&state, .enter, .character("y"))
-        _ = Update.update(&state, .connected(.success("alice@third.example.org:22"), home: nil))
+        _ = Update.update(&state, .connected(.success(ClusterID("alice@third.example.org:22")), home: nil))
         #expect(state.screen == .history && state.error?.contains("nothing was done") == true)
     }
 }
@@ -299,18 +299,19 @@ struct LogFeederTests {
     @Test func workPerFrameIsBoundedAndABacklogIsSkippedWithANote() {
         var state = AppState()
         state.screen = .monitor
+        let ticket = state.tickets.issue(.monitor)
         var feeder = LogFeeder()
         let line = Data(String(repeating: "x", count: 99).utf8 + [0x0A])
-        feeder.enqueue(Data(repeating: 0, count: 0))
-        for _ in 0..<4000 { feeder.enqueue(line) }
+        feeder.enqueue(Data(repeating: 0, count: 0), ticket: ticket)
+        for _ in 0..<4000 { feeder.enqueue(line, ticket: ticket) }
         #expect(feeder.feed(&state, budget: .zero))
         #expect(!feeder.isEmpty, "one chunk per frame at a zero budget")
         while feeder.feed(&state, budget: .milliseconds(50)) {}
         #expect(state.monitor.log.lines.count == 4000)
         var flooded = LogFeeder()
-        flooded.enqueue(Data(repeating: 0x61, count: 40 << 20))
-        #expect(flooded.queuedBytes <= 16 << 20 + 1024)
         var view = AppState()
+        flooded.enqueue(Data(repeating: 0x61, count: 40 << 20), ticket: view.tickets.issue(.monitor))
+        #expect(flooded.queuedBytes <= 16 << 20 + 1024)
         while flooded.feed(&view, budget: .seconds(1)) {}
         let texts = (0..<view.monitor.log.lines.count).map { view.monitor.log.lines[$0].text }
         #expect(texts.contains { $0.contains("bytes not shown here") })
@@ -360,7 +361,7 @@ struct KeyHintTests {
 /// filter text is text; marked jobs are cancelled with one question.
 struct JobsViewTests {
     func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
-        keys.flatMap { Update.update(&state, .input(.key($0))) }
+        keys.flatMap { Update.update(&state, .input(.key($0))).plain }
     }
 
     @Test func f4OpensTheJobsViewAndLeavingStopsItsPolling() {
@@ -368,7 +369,7 @@ struct JobsViewTests {
         Screens.connected(&state)
         state.screen = .options
         #expect(press(&state, .function(4)) == [.watchJobs(withEnded: false)] && state.screen == .jobs)
-        _ = Update.update(&state, .jobsListed(.success(Screens.jobSummaries)))
+        Update.answer(&state, .jobs) { .jobsListed($0, on: .alice, .success(Screens.jobSummaries)) }
         #expect(state.jobs.shown.count == 5)
         #expect(press(&state, .character("a")) == [.watchJobs(withEnded: true)], "ended jobs too: the poll changes")
         #expect(press(&state, .escape) == [.stopWatchingJobs] && state.screen != .jobs)
@@ -380,19 +381,19 @@ struct JobsViewTests {
         state.connect.configPath.set("/home/alice/hpcs-client.conf")
         _ = press(&state, .enter)
         _ = press(&state, .function(4))
-        _ = Update.update(&state, .connected(.success("alice@login:22"), home: "/home/alice"))
+        _ = Update.update(&state, .connected(.success(ClusterID("alice@login:22")), home: "/home/alice"))
         #expect(state.screen == .jobs && state.connected)
         var waiting = Screens.base(120, 40)
         waiting.connect.configPath.set("/home/alice/hpcs-client.conf")
         _ = press(&waiting, .enter)
-        _ = Update.update(&waiting, .connected(.success("alice@login:22"), home: "/home/alice"))
+        _ = Update.update(&waiting, .connected(.success(ClusterID("alice@login:22")), home: "/home/alice"))
         #expect(waiting.screen == .infoFiles, "from Connect, a connection goes on to the info files")
     }
 
     @Test func typingInTheFilterIsText() {
         var state = Screens.base(120, 40)
         state.screen = .jobs
-        _ = Update.update(&state, .jobsListed(.success(Screens.jobSummaries)))
+        Update.answer(&state, .jobs) { .jobsListed($0, on: .alice, .success(Screens.jobSummaries)) }
         _ = press(&state, .character("/"))
         for char in "qsweep" { _ = press(&state, .character(char)) }
         #expect(!state.quitting && state.jobs.filter.text == "qsweep" && state.jobs.shown.isEmpty)
@@ -406,11 +407,11 @@ struct JobsViewTests {
     @Test func markedJobsAreCancelledTogetherAndEndedOnesAreLeftOut() {
         var state = Screens.base(120, 40)
         state.screen = .jobs
-        _ = Update.update(&state, .jobsListed(.success(Screens.jobSummaries)))
+        Update.answer(&state, .jobs) { .jobsListed($0, on: .alice, .success(Screens.jobSummaries)) }
         _ = press(&state, .character(" "), .character(" "), .character(" "), .character(" "))
         #expect(state.jobs.marked == ["4101", "4102", "4103_[2-9]", "4090"])
-        #expect(press(&state, .character("c")).isEmpty && state.prompt == .confirmCancelJobs(["4101", "4102", "4103_[2-9]"]))
-        #expect(press(&state, .character("y")) == [.cancelJobs(["4101", "4102", "4103_[2-9]"])] && state.jobs.marked.isEmpty)
+        #expect(press(&state, .character("c")).isEmpty && state.prompt == .confirmCancelJobs(["4101", "4102", "4103_[2-9]"], on: .alice))
+        #expect(press(&state, .character("y")) == [.cancelJobs(["4101", "4102", "4103_[2-9]"], on: .alice)] && state.jobs.marked.isEmpty)
         // An ended job alone: nothing to cancel, and it says so.
         _ = press(&state, .end)
         #expect(press(&state, .character("c")).isEmpty && state.prompt == nil && state.notice?.contains("nothing to cancel") == true)
@@ -419,15 +420,15 @@ struct JobsViewTests {
     @Test func theSelectionStaysOnItsJobAcrossRefreshesAndEnterOpensIt() {
         var state = Screens.base(120, 40)
         state.screen = .jobs
-        _ = Update.update(&state, .jobsListed(.success(Screens.jobSummaries)))
+        Update.answer(&state, .jobs) { .jobsListed($0, on: .alice, .success(Screens.jobSummaries)) }
         _ = press(&state, .down, .down)
         #expect(state.jobs.selectedJob?.jobID == "4103_[2-9]")
-        _ = Update.update(&state, .jobsListed(.success([Screens.jobSummaries[4]] + Screens.jobSummaries)))
+        Update.answer(&state, .jobs) { .jobsListed($0, on: .alice, .success([Screens.jobSummaries[4]] + Screens.jobSummaries)) }
         #expect(state.jobs.selectedJob?.jobID == "4103_[2-9]" && state.jobs.selected == 3)
-        #expect(press(&state, .enter) == [.openJob(Screens.jobSummaries[2])])
+        #expect(press(&state, .enter) == [.openJob(Screens.jobSummaries[2], on: .alice)])
         let record = Screens.record("job-4103", name: "array", state: "PENDING", exit: nil, minutesAgo: 0)
-        #expect(Update.update(&state, .jobOpened(.success(record))) == [.monitor(record), .stopWatchingJobs] && state.screen == .monitor)
-        _ = Update.update(&state, .jobsListed(.failure(JobsFailure(message: "connection lost"))))
+        #expect(Update.answer(&state, .openJob) { .jobOpened($0, .success(record)) }.plain == [.monitor(record), .stopWatchingJobs] && state.screen == .monitor)
+        Update.answer(&state, .jobs) { .jobsListed($0, on: .alice, .failure(JobsFailure(message: "connection lost"))) }
         #expect(state.jobs.error == "connection lost")
     }
 }
@@ -438,17 +439,17 @@ struct NotificationTests {
     @Test func aWatchedJobEndingNotifiesOnce() {
         var state = Screens.base(120, 40)
         let record = Screens.record("s1", name: "sweep", state: "RUNNING", exit: nil, minutesAgo: 1)
-        _ = RunScreens.attach(&state, record)
+        _ = MonitorScreen.attachIssued(&state, record)
         let running = JobStatus(jobID: "4001", state: .running)
-        #expect(Update.update(&state, .status(running)).isEmpty)
+        #expect(Update.answer(&state, .monitor) { .monitor($0, .status(running)) }.isEmpty)
         let done = JobStatus(jobID: "4001", state: .failed, exitCode: SlurmExitCode(code: 3, signal: 0))
-        #expect(Update.update(&state, .status(done)) == [.notify(title: "hpcs-job: job 4001 FAILED", body: "sweep (exit 3)")])
+        #expect(Update.answer(&state, .monitor) { .monitor($0, .status(done)) } == [.notify(title: "hpcs-job: job 4001 FAILED", body: "sweep (exit 3)")])
         #expect(state.notice == "job 4001 (sweep) ended: FAILED (exit 3)")
-        #expect(Update.update(&state, .status(done)).isEmpty, "once")
+        #expect(Update.answer(&state, .monitor) { .monitor($0, .status(done)) }.isEmpty, "once")
         // Opening a job that had already ended is not news.
         var reopened = Screens.base(120, 40)
-        _ = RunScreens.attach(&reopened, Screens.record("s2", name: "old", state: "COMPLETED", exit: 0, minutesAgo: 9))
-        #expect(Update.update(&reopened, .status(JobStatus(jobID: "4009", state: .completed))).isEmpty)
+        _ = MonitorScreen.attachIssued(&reopened, Screens.record("s2", name: "old", state: "COMPLETED", exit: 0, minutesAgo: 9))
+        #expect(Update.answer(&reopened, .monitor) { .monitor($0, .status(JobStatus(jobID: "4009", state: .completed))) }.isEmpty)
     }
 
     @Test func sequencesCarryNoControlFromTheJobName() {
@@ -487,8 +488,8 @@ struct ResultsBrowserTests {
     func run(_ state: inout AppState, _ effects: [Effect]) {
         for effect in effects {
             switch effect {
-            case let .scanResults(root): _ = Update.update(&state, .resultsScanned(root, ResultsBrowser.scan(root)))
-            case let .readResultFile(url): _ = Update.update(&state, .resultFileRead(url, ResultsBrowser.read(url)))
+            case let .scanResults(root, ticket): _ = Update.update(&state, .monitor(ticket, .resultsScanned(root, ResultsBrowser.scan(root))))
+            case let .readResultFile(url, ticket): _ = Update.update(&state, .monitor(ticket, .resultFileRead(url, ResultsBrowser.read(url))))
             default: break
             }
         }
@@ -504,7 +505,7 @@ struct ResultsBrowserTests {
         try Data(count: 100).write(to: root.appendingPathComponent("encrypted_output.tgz"))
 
         var state = Screens.base(100, 30)
-        _ = RunScreens.attach(&state, Screens.record("s1", name: "x", state: "COMPLETED", exit: 0, minutesAgo: 1))
+        _ = MonitorScreen.attachIssued(&state, Screens.record("s1", name: "x", state: "COMPLETED", exit: 0, minutesAgo: 1))
         #expect(press(&state, .character("b")).isEmpty && state.notice?.contains("fetch the results first") == true)
         state.monitor.results = JobResults(directory: root, encryptedFile: root.appendingPathComponent("encrypted_output.tgz"),
                                            files: [], stdout: nil, stderr: nil, exitCode: 0)
@@ -538,17 +539,17 @@ struct EarlierLogTests {
     @Test func scrollingToTheTopAsksForEarlierLinesAndPrependsThem() {
         var state = Screens.base(100, 30)
         let record = Screens.record("s1", name: "big", state: "RUNNING", exit: nil, minutesAgo: 1)
-        _ = RunScreens.attach(&state, record)
-        _ = Update.update(&state, .logStart(5_000))
-        _ = Update.update(&state, .logBytes(Data((100...140).map { "line \($0)\n" }.joined().utf8)))
+        _ = MonitorScreen.attachIssued(&state, record)
+        _ = Update.answer(&state, .monitor) { .monitor($0, .logStart(5_000)) }
+        _ = Update.answer(&state, .monitor) { .monitor($0, .logBytes(Data((100...140).map { "line \($0)\n" }.joined().utf8))) }
         #expect(state.monitor.earliestOffset == 5_000)
         var asked: [Effect] = []
         for _ in 0..<5 { asked += Update.update(&state, .input(.key(.pageUp))) }
-        #expect(asked == [.loadEarlierLog(path: record.logPath, before: 5_000)], "asked once while loading")
-        _ = Update.update(&state, .earlierLog(Data((80...99).map { "line \($0)\n" }.joined().utf8), start: 3_000))
+        #expect(asked.plain == [.loadEarlierLog(path: record.logPath, before: 5_000, on: .alice)], "asked once while loading")
+        _ = Update.answer(&state, .monitor) { .monitor($0, .earlierLog(Data((80...99).map { "line \($0)\n" }.joined().utf8), start: 3_000)) }
         #expect(state.monitor.log.lines[0].text == "line 80" && state.monitor.log.lines[20].text == "line 100")
         #expect(state.monitor.earliestOffset == 3_000 && !state.monitor.loadingEarlier)
-        _ = Update.update(&state, .earlierLog(Data("line 79\n".utf8), start: 0))
+        _ = Update.answer(&state, .monitor) { .monitor($0, .earlierLog(Data("line 79\n".utf8), start: 0)) }
         #expect(state.monitor.earliestOffset == nil, "the start of the file: nothing more to read")
         #expect(Update.update(&state, .input(.key(.pageUp))).isEmpty)
     }
@@ -556,10 +557,10 @@ struct EarlierLogTests {
     @Test func aFullViewStopsReadingAndSaysWhereTheRestIs() {
         var state = Screens.base(100, 30)
         state.logCapacity = 1000
-        _ = RunScreens.attach(&state, Screens.record("s1", name: "big", state: "RUNNING", exit: nil, minutesAgo: 1))
-        _ = Update.update(&state, .logStart(9_000))
-        _ = Update.update(&state, .logBytes(Data((1...1000).map { "l\($0)\n" }.joined().utf8)))
-        _ = Update.update(&state, .earlierLog(Data("earlier\n".utf8), start: 8_000))
+        _ = MonitorScreen.attachIssued(&state, Screens.record("s1", name: "big", state: "RUNNING", exit: nil, minutesAgo: 1))
+        _ = Update.answer(&state, .monitor) { .monitor($0, .logStart(9_000)) }
+        _ = Update.answer(&state, .monitor) { .monitor($0, .logBytes(Data((1...1000).map { "l\($0)\n" }.joined().utf8))) }
+        _ = Update.answer(&state, .monitor) { .monitor($0, .earlierLog(Data("earlier\n".utf8), start: 8_000)) }
         #expect(state.monitor.earliestOffset == nil && state.notice?.contains("hpcs-job logs s1") == true)
     }
 }
@@ -586,10 +587,10 @@ struct MissingToolsTests {
 
     @Test func aNewConnectionForgetsTheLastClustersVerdict() {
         var state = AppState()
-        _ = Update.update(&state, .connected(.success("u@a:22"), home: "/home/u", config: nil))
-        _ = Update.update(&state, .toolsMissing(cluster: "u@a:22", ["spire-agent"]))
+        Update.answer(&state, .choices) { _ in .connected(.success(ClusterID("u@a:22")), home: "/home/u", config: nil) }
+        Update.answer(&state, .choices) { .toolsMissing($0, ["spire-agent"]) }
         #expect(state.connect.missingTools == ["spire-agent"])
-        _ = Update.update(&state, .connected(.success("u@h:22"), home: "/home/u", config: nil))
+        _ = Update.update(&state, .connected(.success(ClusterID("u@h:22")), home: "/home/u", config: nil))
         #expect(state.connect.missingTools.isEmpty)
     }
 
@@ -597,13 +598,19 @@ struct MissingToolsTests {
     /// not B's partitions, accounts, nodes or missing tools.
     @Test func answersAboutAClusterLeftSinceAreDropped() throws {
         var state = AppState()
-        _ = Update.update(&state, .connected(.success("u@b:22"), home: "/home/u", config: nil))
+        let onA = Update.update(&state, .connected(.success(ClusterID("u@a:22")), home: "/home/u", config: nil))
+        let askedA = try #require(onA.first { if case .loadClusterChoices = $0 { true } else { false } })
+        #expect(askedA.cluster == ClusterID("u@a:22"), "asked of A")
+        let onB = Update.update(&state, .connected(.success(ClusterID("u@b:22")), home: "/home/u", config: nil))
+        let askedB = try #require(onB.first { if case .loadClusterChoices = $0 { true } else { false } })
+        #expect(askedB.cluster == ClusterID("u@b:22"), "asked of B")
         let sinfo = ["small*", "up", "1:00:00", "0/1/0/1"].joined(separator: SlurmCommand.separator)
         let small = try #require(try SlurmParser.partitions(sinfo).first)
-        _ = Update.update(&state, .clusterChoices(cluster: "u@a:22", partitions: [small], accounts: ["a-project"], nodes: ["a1"]))
-        _ = Update.update(&state, .toolsMissing(cluster: "u@a:22", ["age"]))
+        let ticketA = try #require(askedA.ticket), ticketB = try #require(askedB.ticket)
+        _ = Update.update(&state, .clusterChoices(ticketA, partitions: [small], accounts: ["a-project"], nodes: ["a1"]))
+        _ = Update.update(&state, .toolsMissing(ticketA, ["age"]))
         #expect(state.options.partitions.isEmpty && state.options.accounts.isEmpty && state.connect.missingTools.isEmpty)
-        _ = Update.update(&state, .clusterChoices(cluster: "u@b:22", partitions: [small], accounts: ["b-project"], nodes: ["b1"]))
+        _ = Update.update(&state, .clusterChoices(ticketB, partitions: [small], accounts: ["b-project"], nodes: ["b1"]))
         #expect(state.options.accounts == ["b-project"] && state.options.nodes == ["b1"] && state.options[.partition].text == "small")
     }
 }
@@ -614,8 +621,8 @@ struct OpenClustersTests {
     @Test func theTopBarCountsTheOtherOpenClusters() {
         var state = AppState()
         state.size = (120, 30)
-        _ = Update.update(&state, .connected(.success("alice@a.example.org:22"), home: "/home/alice", config: nil))
-        _ = Update.update(&state, .openClusters(["alice@a.example.org:22", "alice@b.example.org:2222"]))
+        _ = Update.update(&state, .connected(.success(ClusterID("alice@a.example.org:22")), home: "/home/alice", config: nil))
+        _ = Update.update(&state, .openClusters([ClusterID("alice@a.example.org:22"), ClusterID("alice@b.example.org:2222")]))
         let top = AppView.render(state, theme: .builtIn).text.split(separator: "\n").first.map(String.init) ?? ""
         #expect(top.contains("● alice@a.example.org:22 +1 open"), "\(top)")
     }
@@ -629,9 +636,9 @@ struct ListingKeepsTypedFilterTests {
         var state = AppState()
         state.screen = .infoFiles
         state.infoFiles.list.filter = "q"
-        _ = Update.update(&state, .listed(path: "/home/u", .success([])))
+        Update.answer(&state, .listing) { .listed($0, path: "/home/u", .success([])) }
         #expect(state.infoFiles.list.filter == "q")
-        _ = Update.update(&state, .listed(path: "/home/u/data", .success([])))
+        Update.answer(&state, .listing) { .listed($0, path: "/home/u/data", .success([])) }
         #expect(state.infoFiles.list.filter == "")
     }
 }
@@ -639,54 +646,64 @@ struct ListingKeepsTypedFilterTests {
 /// Listings and info fetches run concurrently: the reply to an older
 /// request can arrive last. It must not replace what the latest one showed.
 extension UpdateTests {
-    @Test func aListingOfAFolderLeftSinceIsDropped() {
+    /// The effects of one key as the update issued them (tickets, clusters).
+    func issued(_ state: inout AppState, _ key: Key) -> [Effect] { Update.update(&state, .input(.key(key))) }
+
+    @Test func aListingOfAFolderLeftSinceIsDropped() throws {
         var state = Screens.onInfoFiles()
         type(&state, "projects")
-        #expect(press(&state, .enter) == [.list("/u/projects")])
-        #expect(press(&state, .left) == [.list("/")], "changed their mind before it arrived")
-        _ = Update.update(&state, .listed(path: "/", .success([RemoteFileInfoFactory.make("u", directory: true)])))
-        _ = Update.update(&state, .listed(path: "/u/projects", .success([RemoteFileInfoFactory.make("late.info.yaml")])))
+        let first = issued(&state, .enter)
+        #expect(first.plain == [.list("/u/projects")] && first.first?.cluster == .alice)
+        let second = issued(&state, .left)
+        #expect(second.plain == [.list("/")], "changed their mind before it arrived")
+        let old = try #require(first.first?.ticket), latest = try #require(second.first?.ticket)
+        _ = Update.update(&state, .listed(latest, path: "/", .success([RemoteFileInfoFactory.make("u", directory: true)])))
+        _ = Update.update(&state, .listed(old, path: "/u/projects", .success([RemoteFileInfoFactory.make("late.info.yaml")])))
         #expect(state.infoFiles.directory == "/" && state.infoFiles.list.items == ["..", "u/"])
-        _ = Update.update(&state, .listed(path: "/u/projects", .failure(.disconnected("gone"))))
+        _ = Update.update(&state, .listed(old, path: "/u/projects", .failure(.disconnected("gone"))))
         #expect(state.error == nil, "nor is its failure shown")
     }
 
     /// Two login nodes with the same home path: the first one's late listing is not the second's.
-    @Test func aListingFromAClusterLeftSinceIsDropped() {
+    @Test func aListingFromAClusterLeftSinceIsDropped() throws {
         var state = AppState()
         state.screen = .infoFiles
-        let effects = Update.update(&state, .connected(.success("u@b:22"), home: "/home/u", config: nil))
-        #expect(effects.contains(.list("/home/u")))
-        _ = Update.update(&state, .listed(path: "/home/u", cluster: "u@a:22", .success([RemoteFileInfoFactory.make("a-only.info.yaml")])))
+        let onA = Update.update(&state, .connected(.success(ClusterID("u@a:22")), home: "/home/u", config: nil))
+        let onB = Update.update(&state, .connected(.success(ClusterID("u@b:22")), home: "/home/u", config: nil))
+        #expect(onB.plain.contains(.list("/home/u")) && onB.first?.cluster == ClusterID("u@b:22"))
+        let ticketA = try #require(onA.first?.ticket), ticketB = try #require(onB.first?.ticket)
+        _ = Update.update(&state, .listed(ticketA, path: "/home/u", .success([RemoteFileInfoFactory.make("a-only.info.yaml")])))
         #expect(state.infoFiles.list.items.isEmpty)
-        _ = Update.update(&state, .listed(path: "/home/u", cluster: "u@b:22", .success([RemoteFileInfoFactory.make("b.info.yaml")])))
+        _ = Update.update(&state, .listed(ticketB, path: "/home/u", .success([RemoteFileInfoFactory.make("b.info.yaml")])))
         #expect(state.infoFiles.list.items == ["..", "b.info.yaml"])
     }
 
     @Test func aRefreshOfTheSameFolderKeepsTheSelectedRow() {
         var state = Screens.onInfoFiles()
-        state.infoFiles.listing = "/u"
-        _ = Update.update(&state, .listed(path: "/u", .success(Screens.entries)))
+        Update.answer(&state, .listing) { .listed($0, path: "/u", .success(Screens.entries)) }
         _ = press(&state, .end)
         #expect(state.infoFiles.list.selectedItem.map { state.infoFiles.list.items[$0] } == "projects/")
         let more = [RemoteFileInfoFactory.make("a-new.info.yaml")] + Screens.entries
-        _ = Update.update(&state, .listed(path: "/u", .success(more)))
+        Update.answer(&state, .listing) { .listed($0, path: "/u", .success(more)) }
         #expect(state.infoFiles.list.selectedItem.map { state.infoFiles.list.items[$0] } == "projects/")
     }
 
-    @Test func anInfoFilePickedBeforeTheLatestIsDropped() {
+    @Test func anInfoFilePickedBeforeTheLatestIsDropped() throws {
         var state = Screens.onInfoFiles()
         type(&state, "app")
-        #expect(press(&state, .enter) == [.fetchInfo(.application, "/u/app.info.yaml", trustDomain: "hpcs.example.org")])
+        let first = issued(&state, .enter)
+        #expect(first.plain == [.fetchInfo(.application, "/u/app.info.yaml", trustDomain: "hpcs.example.org")])
         _ = press(&state, .character("/"))
         type(&state, "/other/app.info.yaml")
-        #expect(press(&state, .enter) == [.fetchInfo(.application, "/other/app.info.yaml", trustDomain: "hpcs.example.org")])
-        let latest = FetchedInfo(remotePath: "/other/app.info.yaml", info: Screens.info("other").info)
-        _ = Update.update(&state, .infoFetched(.application, path: "/other/app.info.yaml", .success(latest)))
-        _ = Update.update(&state, .infoFetched(.application, path: "/u/app.info.yaml",
+        let second = issued(&state, .enter)
+        #expect(second.plain == [.fetchInfo(.application, "/other/app.info.yaml", trustDomain: "hpcs.example.org")])
+        let old = try #require(first.first?.ticket), latest = try #require(second.first?.ticket)
+        let picked = FetchedInfo(remotePath: "/other/app.info.yaml", info: Screens.info("other").info)
+        _ = Update.update(&state, .infoFetched(latest, .application, path: "/other/app.info.yaml", .success(picked)))
+        _ = Update.update(&state, .infoFetched(old, .application, path: "/u/app.info.yaml",
                                                .success(FetchedInfo(remotePath: "/u/app.info.yaml", info: Screens.info("app").info))))
         #expect(state.infoFiles.fetched(.application)?.remotePath == "/other/app.info.yaml")
-        _ = Update.update(&state, .infoFetched(.application, path: "/u/app.info.yaml", .failure(PreparationError(.infoFile, "late"))))
+        _ = Update.update(&state, .infoFetched(old, .application, path: "/u/app.info.yaml", .failure(PreparationError(.infoFile, "late"))))
         #expect(state.error == nil && state.infoFiles.problems.isEmpty)
     }
 }

@@ -3,6 +3,7 @@ import History
 import JobPreparation
 @testable import JobRuntime
 import SecureShell
+import HostTestSupport
 import SiteTestSupport
 import Testing
 

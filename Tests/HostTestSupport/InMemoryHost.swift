@@ -5,20 +5,20 @@ import SecureShell
 /// A login node in memory, for the workflows' tests without the site: files
 /// and folders with their modes, and commands answered by handlers the test
 /// registers by program name. Any write or command can be made to fail.
-final class InMemoryHost: RemoteHost, @unchecked Sendable {
-    typealias Handler = @Sendable ([String]) throws -> CommandResult
+public final class InMemoryHost: RemoteHost, @unchecked Sendable {
+    public typealias Handler = @Sendable ([String]) throws -> CommandResult
 
-    let settings: ConnectionSettings
-    let home: String
+    public let settings: ConnectionSettings
+    public let home: String
     private let lock = NSLock()
     private var files: [String: (data: Data, mode: Int32)] = [:]
     private var folders: [String: Int32] = [:]
     private var handlers: [String: Handler] = [:]
     private var failingWrites: @Sendable (String) -> Bool = { _ in false }
     /// Every command run, as its words.
-    private(set) var commands: [[String]] = []
+    public private(set) var commands: [[String]] = []
 
-    init(user: String = "alice", host: String = "login.example.org", port: Int = 22) {
+    public init(user: String = "alice", host: String = "login.example.org", port: Int = 22) {
         settings = ConnectionSettings.resolve(alias: host, user: user, port: port, identityFile: nil, knownHosts: nil,
                                               sshConfig: SSHConfigFile(text: ""))
         home = "/home/\(user)"
@@ -33,24 +33,25 @@ final class InMemoryHost: RemoteHost, @unchecked Sendable {
 
     // MARK: Arranging
 
-    func put(_ path: String, _ text: String, mode: Int32 = 0o644) { locked { files[path] = (Data(text.utf8), mode) } }
-    func on(_ program: String, _ handler: @escaping Handler) { locked { handlers[program] = handler } }
-    func failWrites(_ matching: @escaping @Sendable (String) -> Bool) { locked { failingWrites = matching } }
-    func file(_ path: String) -> (data: Data, mode: Int32)? { locked { files[path] } }
-    func exists(_ path: String) -> Bool { locked { files[path] != nil || folders[path] != nil } }
-    func ran(_ program: String) -> Bool { locked { commands.contains { $0.first == program } } }
+    public func put(_ path: String, _ text: String, mode: Int32 = 0o644) { locked { files[path] = (Data(text.utf8), mode) } }
+    public func on(_ program: String, _ handler: @escaping Handler) { locked { handlers[program] = handler } }
+    public func failWrites(_ matching: @escaping @Sendable (String) -> Bool) { locked { failingWrites = matching } }
+    public func file(_ path: String) -> (data: Data, mode: Int32)? { locked { files[path] } }
+    public func exists(_ path: String) -> Bool { locked { files[path] != nil || folders[path] != nil } }
+    public func ran(_ program: String) -> Bool { locked { commands.contains { $0.first == program } } }
 
-    static func answer(_ stdout: String = "", stderr: String = "", code: Int32 = 0) -> CommandResult {
+    public static func answer(_ stdout: String = "", stderr: String = "", code: Int32 = 0) -> CommandResult {
         CommandResult(stdout: Data(stdout.utf8), stderr: Data(stderr.utf8), status: RemoteExitStatus(code: code, signal: nil))
     }
 
-    struct Refused: Error, CustomStringConvertible {
-        let description: String
+    public struct Refused: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
     }
 
     // MARK: RemoteHost
 
-    func run(_ command: RemoteCommand) async throws -> CommandResult {
+    public func run(_ command: RemoteCommand) async throws -> CommandResult {
         let words = (try? ShellWords.split(command.description)) ?? [command.description]
         let handler = locked { () -> Handler? in
             commands.append(words)
@@ -61,7 +62,7 @@ final class InMemoryHost: RemoteHost, @unchecked Sendable {
         return try handler(words)
     }
 
-    func stream(_ command: RemoteCommand, bufferLimit: Int) -> AsyncThrowingStream<ExecChunk, Error> {
+    public func stream(_ command: RemoteCommand, bufferLimit: Int) -> AsyncThrowingStream<ExecChunk, Error> {
         AsyncThrowingStream { continuation in
             Task {
                 do {
@@ -77,12 +78,12 @@ final class InMemoryHost: RemoteHost, @unchecked Sendable {
         }
     }
 
-    func readFile(_ path: String, limit: Int) async throws -> Data {
+    public func readFile(_ path: String, limit: Int) async throws -> Data {
         guard let file = locked({ files[path] }) else { throw SSHError.sftp(status: 2, path: path, message: "No such file") }
         return file.data.prefix(limit)
     }
 
-    func stat(_ path: String) async throws -> RemoteFileInfo? {
+    public func stat(_ path: String) async throws -> RemoteFileInfo? {
         locked {
             let name = (path as NSString).lastPathComponent
             if let file = files[path] {
@@ -92,7 +93,7 @@ final class InMemoryHost: RemoteHost, @unchecked Sendable {
         }
     }
 
-    func list(_ path: String) async throws -> [RemoteFileInfo] {
+    public func list(_ path: String) async throws -> [RemoteFileInfo] {
         let prefix = path + "/"
         let entries = locked {
             files.filter { $0.key.hasPrefix(prefix) && !$0.key.dropFirst(prefix.count).contains("/") }
@@ -102,7 +103,7 @@ final class InMemoryHost: RemoteHost, @unchecked Sendable {
         return entries.sorted { $0.name < $1.name }
     }
 
-    func makeDirectories(_ path: String, mode: Int32) async throws {
+    public func makeDirectories(_ path: String, mode: Int32) async throws {
         locked {
             var current = ""
             for part in path.split(separator: "/") {
@@ -112,29 +113,29 @@ final class InMemoryHost: RemoteHost, @unchecked Sendable {
         }
     }
 
-    func mkdir(_ path: String, mode: Int32) async throws {
+    public func mkdir(_ path: String, mode: Int32) async throws {
         try locked {
             guard folders[path] == nil, files[path] == nil else { throw Refused(description: "\(path) exists") }
             folders[path] = mode
         }
     }
 
-    func writeFileAtomically(_ path: String, data: Data, mode: Int32, progress: TransferProgress?) async throws {
+    public func writeFileAtomically(_ path: String, data: Data, mode: Int32, progress: TransferProgress?) async throws {
         try locked {
             if failingWrites(path) { throw Refused(description: "write \(path): connection lost") }
             files[path] = (data, mode)
         }
     }
 
-    func download(_ path: String, to local: URL, mode: Int, progress: TransferProgress?) async throws -> UInt64 {
+    public func download(_ path: String, to local: URL, mode: Int, progress: TransferProgress?) async throws -> UInt64 {
         let data = try await readFile(path, limit: Int.max)
         try data.write(to: local)
         return UInt64(data.count)
     }
 
-    func removeFile(_ path: String) async throws { locked { _ = files.removeValue(forKey: path) } }
+    public func removeFile(_ path: String) async throws { locked { _ = files.removeValue(forKey: path) } }
 
-    func removeDirectory(_ path: String) async throws {
+    public func removeDirectory(_ path: String) async throws {
         try locked {
             guard !files.keys.contains(where: { $0.hasPrefix(path + "/") }) else { throw Refused(description: "\(path) is not empty") }
             folders.removeValue(forKey: path)

@@ -1,0 +1,146 @@
+import Foundation
+import History
+import HostTestSupport
+@testable import HPCSJobApp
+import JobPreparation
+import JobRuntime
+import SecureShell
+import Slurm
+import Synchronization
+import Testing
+import TerminalUI
+
+/// Each cluster its own in-memory login node; one that is not open is
+/// `NotOpen`, as the effect runner's own connections are.
+final class TwoClusters: ClusterHosts {
+    let hosts: [ClusterID: InMemoryHost]
+    init(_ hosts: [ClusterID: InMemoryHost]) { self.hosts = hosts }
+    func host(for cluster: ClusterID) async throws -> any RemoteHost {
+        guard let host = hosts[cluster] else { throw NotOpen(cluster: cluster) }
+        return host
+    }
+}
+
+/// What the runner sent, as text.
+final class Sent: Sendable {
+    private let messages = Mutex<[String]>([])
+    func add(_ message: Message) { messages.withLock { $0.append("\(message)") } }
+    var all: [String] { messages.withLock { $0 } }
+}
+
+/// Every action knows its cluster: watching a job of A while B is active,
+/// cancelling it runs on A (or asks to connect to A), never on B; a late
+/// reply about job A changes nothing of job B.
+struct ClusterIdentityTests {
+    static let clusterB = ClusterID(user: "alice", host: "b.example.org", port: 2222)
+
+    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+        keys.flatMap { Update.update(&state, .input(.key($0))) }
+    }
+
+    /// Watching job 4001 of A, then connected to B from History (a record of B), back to the Monitor.
+    func watchingAThenConnectedToB(bOnly: Bool = false) -> (AppState, SubmissionRecord) {
+        var state = Screens.base(120, 36)
+        Screens.connected(&state)
+        let record = Screens.record("s1", name: "sweep", state: "RUNNING", exit: nil, minutesAgo: 1)
+        MonitorScreen.attachIssued(&state, record)
+        Update.answer(&state, .monitor) { .monitor($0, .status(JobStatus(jobID: "4001", state: .running))) }
+        state.screen = .history
+        _ = Update.update(&state, .connected(.success(Self.clusterB), home: "/home/alice"))
+        _ = Update.update(&state, .openClusters(bOnly ? [Self.clusterB] : [.alice, Self.clusterB]))
+        _ = press(&state, .character("6"))
+        return (state, record)
+    }
+
+    func runner(_ hosts: TwoClusters, sent: Sent) -> EffectRunner {
+        EffectRunner(paths: LocalPaths(environment: ["HOME": "/nonexistent"]), history: nil, templates: TemplateStore(directories: []),
+                     hosts: hosts) { message in sent.add(message) }
+    }
+
+    @Test func cancellingAfterASwitchRunsOnTheJobsOwnCluster() async throws {
+        var (state, record) = watchingAThenConnectedToB()
+        #expect(state.screen == .monitor && state.connect.connectedTo == Self.clusterB && state.monitor.record == record)
+        #expect(press(&state, .character("c")).isEmpty)
+        #expect(state.prompt == .confirmCancel(jobID: "4001", on: .alice), "the question names A")
+        let question = AppView.render(state, theme: .builtIn).text
+        #expect(question.contains("scancel job 4001 on alice@login.example.org:22?"), "\(question)")
+        let effects = press(&state, .character("y"))
+        #expect(effects == [.cancel(jobID: "4001", on: .alice)])
+
+        let hostA = InMemoryHost(), hostB = InMemoryHost(host: "b.example.org", port: 2222)
+        for host in [hostA, hostB] {
+            host.on("squeue") { _ in InMemoryHost.answer("RUNNING\n") }
+            host.on("scancel") { _ in InMemoryHost.answer() }
+        }
+        let sent = Sent()
+        await runner(TwoClusters([.alice: hostA, Self.clusterB: hostB]), sent: sent).run(effects[0])
+        #expect(hostA.commands.map { $0.first ?? "" } == ["squeue", "scancel"] && hostA.commands.last?.contains("4001") == true)
+        #expect(hostB.commands.isEmpty, "nothing ran on B: \(hostB.commands)")
+        #expect(sent.all.contains { $0.contains("cancel requested for job 4001 on alice@login.example.org:22") })
+    }
+
+    @Test func withItsClusterNotOpenTheUserIsAskedToConnect() async {
+        var (state, record) = watchingAThenConnectedToB(bOnly: true)
+        #expect(press(&state, .character("c")).isEmpty)
+        #expect(state.prompt == .connectForRecord(record, .cancel), "never a cancel on B")
+        // The runner, asked of a cluster not open, runs nothing anywhere and says which.
+        let hostB = InMemoryHost(host: "b.example.org", port: 2222)
+        let sent = Sent()
+        await runner(TwoClusters([Self.clusterB: hostB]), sent: sent).run(.cancel(jobID: "4001", on: .alice))
+        #expect(hostB.commands.isEmpty)
+        #expect(sent.all.contains { $0.contains("notOpen") && $0.contains("login.example.org") }, "\(sent.all)")
+    }
+
+    @Test func theJobsViewCancelsOnTheClusterItListed() {
+        var state = Screens.base(120, 36)
+        Screens.connected(&state)
+        _ = press(&state, .function(4))
+        Update.answer(&state, .jobs) { .jobsListed($0, on: .alice, .success(Screens.jobSummaries)) }
+        state.connect.connectedTo = Self.clusterB // switched meanwhile
+        _ = press(&state, .character("c"))
+        guard case let .confirmCancelJobs(_, cluster)? = state.prompt else { Issue.record("no question: \(String(describing: state.prompt))"); return }
+        #expect(cluster == .alice)
+        #expect(press(&state, .character("y")).allSatisfy { $0.cluster == .alice })
+    }
+
+    @Test func resubmittingARecordOfBWhileAIsActivePreparesItForB() throws {
+        var state = Screens.base(120, 36)
+        Screens.connected(&state)
+        var record = Screens.record("s2", name: "onB", state: "COMPLETED", exit: 0, minutesAgo: 3)
+        (record.clusterUser, record.clusterHost, record.clusterPort) = ("alice", "b.example.org", 2222)
+        record.configPath = "/home/alice/b.conf"
+        state.screen = .history
+        #expect(RunScreens.act(&state, .resubmit, on: record).isEmpty)
+        #expect(state.prompt == .connectForRecord(record, .resubmit), "not filled in for A")
+        #expect(state.options[.jobName].text != "onB")
+        #expect(press(&state, .character("y")).plain == [.loadConfig("/home/alice/b.conf"), .connect("/home/alice/b.conf")])
+        let effects = Update.update(&state, .connected(.success(Self.clusterB), home: "/home/alice"))
+        #expect(state.screen == .options && state.options[.jobName].text == "onB" && state.connect.connectedTo == Self.clusterB)
+        #expect(state.notice?.contains("on alice@b.example.org:2222") == true, "\(state.notice ?? "")")
+        let remote = effects.filter { $0.cluster != nil }
+        #expect(!remote.isEmpty && remote.allSatisfy { $0.cluster == Self.clusterB }, "\(effects)")
+    }
+
+    @Test func lateRepliesAboutJobAChangeNothingOfJobB() throws {
+        var state = Screens.base(120, 36)
+        Screens.connected(&state)
+        let jobA = Screens.record("a", name: "A", state: "RUNNING", exit: nil, minutesAgo: 1)
+        let jobB = Screens.record("b", name: "B", state: "PENDING", exit: nil, minutesAgo: 2)
+        let ticketA = try #require(MonitorScreen.attachIssued(&state, jobA).first?.ticket)
+        let ticketB = try #require(MonitorScreen.attachIssued(&state, jobB).first?.ticket)
+        #expect(ticketA != ticketB)
+        // A's status poll and its batcher's last bytes, arriving after B is attached.
+        let failedA = JobStatus(jobID: "4001", state: .failed, exitCode: SlurmExitCode(code: 3, signal: 0))
+        #expect(Update.update(&state, .monitor(ticketA, .status(failedA))).isEmpty, "no 'ended' for the wrong job")
+        _ = Update.update(&state, .monitor(ticketA, .logBytes(Data("line of A\n".utf8))))
+        var feeder = LogFeeder()
+        feeder.enqueue(Data("queued line of A\n".utf8), ticket: ticketA)
+        while feeder.feed(&state, budget: .milliseconds(10)) {}
+        #expect(state.monitor.record?.id == "b" && state.monitor.status == nil && state.monitor.log.lines.count == 0)
+        #expect(state.notice?.contains("ended") != true)
+        // B's own replies are taken.
+        _ = Update.update(&state, .monitor(ticketB, .status(JobStatus(jobID: "4002", state: .running))))
+        _ = Update.update(&state, .monitor(ticketB, .logBytes(Data("line of B\n".utf8))))
+        #expect(state.monitor.status?.state == .running && state.monitor.log.lines.count == 1 && state.monitor.log.lines[0].text == "line of B")
+    }
+}
