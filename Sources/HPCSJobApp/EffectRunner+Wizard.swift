@@ -65,18 +65,7 @@ extension EffectRunner {
         // What a job from here would lack, so Options can say so before a job fails at step 2.
         let pinned = (try? ToolManifest.load(paths, cluster: ssh.settings)) ?? nil
         if let reports = try? await ToolPinner(host: ssh).status(pinned) {
-            send(.toolsMissing(ticket, Self.missingTools(reports)))
+            send(.toolsMissing(ticket, ToolLookup.missing(reports)))
         }
-    }
-
-    /// Tools no job could use: no site setting, no valid pinned copy, not on
-    /// PATH (the container runtime under either name).
-    static func missingTools(_ reports: [ToolPinner.Report]) -> [String] {
-        func usable(_ report: ToolPinner.Report) -> Bool { report.jobUses != nil }
-        var missing = reports.filter { !["singularity", "apptainer"].contains($0.name) && !usable($0) }.map(\.name)
-        if !reports.contains(where: { ["singularity", "apptainer"].contains($0.name) && usable($0) }) {
-            missing.append("singularity/apptainer")
-        }
-        return missing
     }
 }

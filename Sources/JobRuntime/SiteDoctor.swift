@@ -139,7 +139,8 @@ public struct SiteDoctor: Sendable {
 
     // MARK: On the cluster
 
-    private func clusterChecks(_ ssh: SSHConnection, config: HPCSConfig, user: String) async -> [DoctorCheck] {
+    /// What is checked once logged in, on any login node (the site's, or one in memory).
+    func clusterChecks(_ ssh: any RemoteHost, config: HPCSConfig, user: String) async -> [DoctorCheck] {
         var checks: [DoctorCheck] = []
         let commands = await remote(ssh, ["sh", "-c", Self.findCommands, "doctor", "sbatch", "squeue", "sacct", "scancel", "srun"])
         let found = Self.table(commands?.stdoutText ?? "")
@@ -195,40 +196,43 @@ public struct SiteDoctor: Sendable {
         return checks
     }
 
-    private func toolsCheck(_ ssh: SSHConnection) async -> DoctorCheck {
+    /// The job's tools as `tools status` and the Options screen see them
+    /// (`ToolLookup`), on the login node or, through srun, a compute node.
+    private func toolsCheck(_ host: any RemoteHost) async -> DoctorCheck {
         let title = onComputeNode ? "HPCS tools (compute node)" : "HPCS tools"
-        var command = ["bash", "-c", Self.findTools, "doctor"]
+        var srun: [String] = []
         if onComputeNode {
-            var srun = ["srun", "--quiet", "-N", "1", "-n", "1", "-t", "2", "-J", "hpcs-job-doctor"]
+            srun = ["srun", "--quiet", "-N", "1", "-n", "1", "-t", "2", "-J", "hpcs-job-doctor"]
             if let partition { srun += ["-p", partition] }
             if let account { srun += ["-A", account] }
-            command = srun + command
         }
-        guard let result = await remote(ssh, command), result.exitCode == 0 else {
-            return DoctorCheck("tools", title, .cluster, .fail, "cannot look for the tools: " + Self.said(nil, command[0]),
+        let pinned = pinnedToolPaths.flatMap { try? ToolManifest.load($0, cluster: host.settings) }
+        let reports: [ToolPinner.Report]
+        do { reports = try await ToolPinner(host: host).status(pinned, probePrefix: srun) } catch {
+            return DoctorCheck("tools", title, .cluster, .fail, "cannot look for the tools: \(error)",
                                fix: onComputeNode ? "srun could not start a step; try --partition/--account" : nil)
         }
-        var found = Self.table(result.stdoutText)
-        let pinnedTools = pinnedToolPaths.flatMap { try? ToolManifest.load($0, cluster: ssh.settings) }
-        let names = ["age", "gocryptfs", "spire-agent", "singularity", "curl"]
-        for name in names where found[name] == nil {
-            guard let pinned = pinnedTools?[name] else { continue }
-            let state = (try? await ToolPinner(host: ssh).cacheState(pinned)) ?? .missing
-            if state == .valid { found[name] = "pinned \(pinned.version) (cached)" }
-        }
-        let missing = names.filter { found[$0] == nil }
+        let missing = ToolLookup.missing(reports)
         let where_ = onComputeNode ? "on the compute node" : "for jobs from this login node"
         if missing.isEmpty {
-            return DoctorCheck("tools", title, .cluster, .pass,
-                               names.map { "\($0): \(found[$0] ?? "")" }.joined(separator: "; "))
+            // The container runtime under the name a job would use.
+            let runtime = reports.first { $0.name == "singularity" && $0.jobUses != nil } ?? reports.first { $0.name == "apptainer" }
+            let shown = reports.filter { !["singularity", "apptainer"].contains($0.name) || $0 == runtime }
+            return DoctorCheck("tools", title, .cluster, .pass, shown.map { "\($0.name): \(Self.whereFound($0))" }.joined(separator: "; "))
         }
-        return DoctorCheck("tools", title, .cluster, .fail,
-                           "not found \(where_): \(missing.map { $0 == "singularity" ? "singularity/apptainer" : $0 }.joined(separator: ", "))",
+        return DoctorCheck("tools", title, .cluster, .fail, "not found \(where_): \(missing.joined(separator: ", "))",
                            fix: "run `hpcs-job tools pin` (README: A new site), ask the site, or set HPCS_TOOLS_DIR / HPCS_TOOLS_MANIFEST in your login environment"
                                + (onComputeNode ? "" : "; --on-compute-node checks where jobs run"))
     }
 
-    private func serviceChecks(_ ssh: SSHConnection, config: HPCSConfig) async -> [DoctorCheck] {
+    /// Where a job finds the tool, in the job script's order.
+    static func whereFound(_ report: ToolPinner.Report) -> String {
+        if let site = report.siteSetting { return site }
+        if let pinned = report.pinned, report.cache == .valid { return "pinned \(pinned.version) (cached)" }
+        return report.onPath ?? "missing"
+    }
+
+    private func serviceChecks(_ ssh: any RemoteHost, config: HPCSConfig) async -> [DoctorCheck] {
         var checks: [DoctorCheck] = []
         let services = [("vault", "Vault", config.vaultURL.trimmingSuffix("/") + "/v1/sys/health"),
                         ("hpcs-server", "HPCS server", config.hpcsServerURL)]
@@ -254,7 +258,7 @@ public struct SiteDoctor: Sendable {
     }
 
     /// A command's result, or nil when the connection could not run it.
-    private func remote(_ ssh: SSHConnection, _ arguments: [String]) async -> CommandResult? {
+    private func remote(_ ssh: any RemoteHost, _ arguments: [String]) async -> CommandResult? {
         try? await ssh.run(arguments)
     }
 
@@ -274,32 +278,6 @@ public struct SiteDoctor: Sendable {
 
     /// `name path` for each argument found on PATH (names come as "$@").
     static let findCommands = #"for c in "$@"; do p=$(command -v "$c") && printf '%s %s\n' "$c" "$p"; done; exit 0"#
-
-    /// The job script's own search (Templates/hpcs.sbatch, find_tool):
-    /// HPCS_TOOLS_DIR, then the site's manifest, then PATH (the user's
-    /// pinned tools are looked at after); the container tool as singularity
-    /// or apptainer.
-    static let findTools = #"""
-        look() { # report-name name…
-          local report=$1 name; shift
-          for name in "$@"; do
-            if [[ -n ${HPCS_TOOLS_DIR:-} && -x $HPCS_TOOLS_DIR/$name ]]; then printf '%s %s\n' "$report" "$HPCS_TOOLS_DIR/$name"; return; fi
-          done
-          if [[ -n ${HPCS_TOOLS_MANIFEST:-} && -r $HPCS_TOOLS_MANIFEST ]]; then
-            for name in "$@"; do
-              if awk -v t="$name" '$1 == t { found = 1 } END { exit !found }' "$HPCS_TOOLS_MANIFEST"; then
-                printf '%s %s\n' "$report" "pinned in $HPCS_TOOLS_MANIFEST"; return
-              fi
-            done
-          fi
-          for name in "$@"; do
-            if p=$(command -v "$name"); then printf '%s %s\n' "$report" "$p"; return; fi
-          done
-        }
-        look age age; look gocryptfs gocryptfs; look spire-agent spire-agent
-        look singularity singularity apptainer; look curl curl
-        exit 0
-        """#
 
     /// Lines `name rest…` as a dictionary.
     static func table(_ text: String) -> [String: String] {

@@ -109,7 +109,7 @@ public struct ToolPinner: Sendable {
         public let name: String
         public let pinned: PinnedTool?
         public let cache: CacheState?
-        /// Where the site provides it: HPCS_TOOLS_DIR (wins), else PATH.
+        /// Where the site provides it: HPCS_TOOLS_DIR (wins), else its manifest.
         public let siteSetting: String?
         public let onPath: String?
 
@@ -123,18 +123,14 @@ public struct ToolPinner: Sendable {
         }
     }
 
-    /// The job's tools (and the container runtime): pinned, cached, provided
-    /// by the login environment (what jobs submitted from it inherit).
-    public func status(_ manifest: ToolManifest?) async throws -> [Report] {
-        let names = ToolRelease.catalogue.map(\.name) + ["singularity", "apptainer"]
-        let script = #"for name; do printf '%s\t%s\t%s\n' "$name" "$([[ -n ${HPCS_TOOLS_DIR:-} && -x $HPCS_TOOLS_DIR/$name ]] && printf '%s' "$HPCS_TOOLS_DIR/$name")" "$(command -v -- "$name")"; done"#
-        let result = try await host.run(["bash", "-c", script, "hpcs-job"] + names)
-        var found: [String: (site: String?, path: String?)] = [:]
-        for line in result.stdoutText.split(separator: "\n") {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 3 else { continue }
-            found[fields[0]] = (fields[1].isEmpty ? nil : fields[1], fields[2].isEmpty ? nil : fields[2])
-        }
+    /// The job's tools (`ToolLookup.names`): pinned, cached, provided by the
+    /// login environment (what jobs submitted from it inherit), or, with an
+    /// `srun …` prefix, by a compute node's.
+    public func status(_ manifest: ToolManifest?, probePrefix: [String] = []) async throws -> [Report] {
+        let names = ToolLookup.names
+        let result = try await host.run(ToolLookup.command(names, prefix: probePrefix))
+        guard result.status.succeeded else { throw Failure(tool: "the tools", reason: "cannot look for them: \(result.stderrText.prefix(300))", fix: nil) }
+        let found = ToolLookup.parse(result.stdoutText)
         var reports: [Report] = []
         for name in names {
             let pinned = manifest?[name]

@@ -579,10 +579,10 @@ struct MissingToolsTests {
     @Test func whatCountsAsThere() {
         let reports = [report("age", path: "/usr/bin/age"), report("gocryptfs", pinned: true, cache: .changed, path: "/usr/bin/gocryptfs"),
                        report("spire-agent", pinned: true, cache: .valid), report("singularity"), report("apptainer", site: "/site/apptainer")]
-        #expect(EffectRunner.missingTools(reports) == ["gocryptfs"])
+        #expect(ToolLookup.missing(reports) == ["gocryptfs"])
         let none = [report("age"), report("gocryptfs"), report("spire-agent", pinned: true, cache: .missing), report("singularity"),
                     report("apptainer")]
-        #expect(EffectRunner.missingTools(none) == ["age", "gocryptfs", "spire-agent", "singularity/apptainer"])
+        #expect(ToolLookup.missing(none) == ["age", "gocryptfs", "spire-agent", "singularity/apptainer"])
     }
 
     @Test func aNewConnectionForgetsTheLastClustersVerdict() {
