@@ -134,7 +134,12 @@ enum Answers {
         case let .prepared(_, _, .failure(error)):
             state.activity = nil
             state.error = "\(error)"
-            state.screen = error.kind == .verification || error.kind == .infoFile ? .infoFiles : .runtime
+            // What is wrong decides where the user fixes it; a lost connection is nothing to fix in the forms.
+            if error.kind == .verification || error.kind == .infoFile {
+                state.screen = .infoFiles
+            } else if !error.isConnection {
+                state.screen = .runtime
+            }
         case let .edited(text):
             if text != state.preview.text {
                 setPreview(&state, text)
@@ -158,9 +163,13 @@ enum Answers {
             // submission, so the preview is rendered again with a new one.
             state.preview.draftID = nil
             state.preview.prepared = nil
-            let error = "\(error)"
+            if error.isConnection {
+                // Rendering again would meet the same lost connection; History keeps the attempt and the next connection finds a queued job.
+                state.error = "\(error)\n\nThe submission is kept in History; once connected again it is found if Slurm queued it, and F2 renders it afresh."
+                return []
+            }
             let effects = state.screen == .preview ? RunScreens.preparePreview(&state) : []
-            state.error = error
+            state.error = "\(error)"
             return effects
         case let .monitor(_, reply):
             return MonitorScreen.apply(&state, reply)

@@ -33,7 +33,7 @@ extension EffectRunner {
                 _ = try? history?.update(record.id) { $0.resultsDir = results.directory.path }
                 send(.monitor(ticket, .results(.success(results))))
             } catch {
-                send(.monitor(ticket, .results(.failure(error as? PreparationError ?? PreparationError(.submission, "\(error)")))))
+                send(.monitor(ticket, .results(.failure(EffectFailure(error) { PreparationError(.submission, $0) }))))
             }
         case let .loadEarlierLog(path, before, cluster, ticket):
             do {

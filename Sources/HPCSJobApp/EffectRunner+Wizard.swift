@@ -19,7 +19,7 @@ extension EffectRunner {
                 let fetched = try await InfoFetcher.fetch(path, from: try await host(cluster), trustDomain: trust)
                 send(.infoFetched(ticket, role, path: path, .success(fetched)))
             } catch {
-                send(.infoFetched(ticket, role, path: path, .failure(error as? PreparationError ?? PreparationError(.infoFile, file: path, "\(error)"))))
+                send(.infoFetched(ticket, role, path: path, .failure(EffectFailure(error) { PreparationError(.infoFile, file: path, $0) })))
             }
         case let .verify(infos, cluster, ticket):
             do {
@@ -28,17 +28,17 @@ extension EffectRunner {
                 }
                 send(.verified(ticket, .success(())))
             } catch {
-                send(.verified(ticket, .failure(error as? PreparationError ?? PreparationError(.verification, "\(error)"))))
+                send(.verified(ticket, .failure(EffectFailure(error) { PreparationError(.verification, $0) })))
             }
         case let .loadClusterChoices(user, cluster, ticket):
             await loadClusterChoices(user: user, on: cluster, ticket: ticket)
         case let .prepare(request, cluster, ticket):
             guard let submitter else { return send(.failed("the history database is not available")) }
-            guard let cluster else { return send(.failed("\(NotOpen(cluster: nil))")) }
+            guard let cluster else { return send(.failed("\(NotOpen(cluster: nil)): connect first")) }
             do {
                 send(.prepared(ticket, on: cluster, .success(try await submitter.prepare(request, on: try await host(cluster), dryRun: true))))
             } catch {
-                send(.prepared(ticket, on: cluster, .failure(error as? PreparationError ?? PreparationError(.submission, "\(error)"))))
+                send(.prepared(ticket, on: cluster, .failure(EffectFailure(error) { PreparationError(.submission, $0) })))
             }
         case let .submit(prepared, edited, cluster):
             guard let submitter else { return send(.failed("the history database is not available")) }
@@ -48,7 +48,7 @@ extension EffectRunner {
                 }
                 send(.submitted(.success(record)))
             } catch {
-                send(.submitted(.failure(error as? PreparationError ?? PreparationError(.submission, "\(error)"))))
+                send(.submitted(.failure(EffectFailure(error) { PreparationError(.submission, $0) })))
             }
         default: break
         }

@@ -20,10 +20,10 @@ public enum Message: Sendable {
     case connected(Result<ClusterID, SSHError>, home: String?, config: HPCSConfig? = nil)
     /// A folder's entries.
     case listed(Ticket, path: String, Result<[RemoteFileInfo], SSHError>)
-    case infoFetched(Ticket, InfoRole, path: String, Result<FetchedInfo, PreparationError>)
+    case infoFetched(Ticket, InfoRole, path: String, Result<FetchedInfo, EffectFailure>)
     case checksumProgress(done: UInt64, total: UInt64)
     /// The checksums of both info files were checked.
-    case verified(Ticket, Result<Void, PreparationError>)
+    case verified(Ticket, Result<Void, EffectFailure>)
     /// What the cluster has: partitions (with their limits and idle nodes),
     /// the user's accounts, node names.
     case clusterChoices(Ticket, partitions: [SlurmParser.Partition], accounts: [String], nodes: [String])
@@ -33,10 +33,10 @@ public enum Message: Sendable {
     case toolsMissing(Ticket, [String])
     case templates([String])
     /// The render, on the cluster it was rendered for (where a submit of it goes).
-    case prepared(Ticket, on: ClusterID, Result<PreparedSubmission, PreparationError>)
+    case prepared(Ticket, on: ClusterID, Result<PreparedSubmission, EffectFailure>)
     case edited(String)
     case submitProgress(String)
-    case submitted(Result<SubmissionRecord, PreparationError>)
+    case submitted(Result<SubmissionRecord, EffectFailure>)
     /// About the job the Monitor watches (or its results): dropped once it watches another.
     case monitor(Ticket, MonitorReply)
     case cancelResult(String)
@@ -88,7 +88,7 @@ public enum MonitorReply: Sendable {
     case reconnected(Int)
     case followEnded(String?)
     case resultsProgress(Double?)
-    case results(Result<JobResults, PreparationError>)
+    case results(Result<JobResults, EffectFailure>)
     case resultsScanned(URL, [ResultEntry])
     case resultFileRead(URL, Result<Data, JobsFailure>)
 }

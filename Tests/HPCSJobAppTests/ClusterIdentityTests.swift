@@ -144,3 +144,41 @@ struct ClusterIdentityTests {
         #expect(state.monitor.status?.state == .running && state.monitor.log.lines.count == 1 && state.monitor.log.lines[0].text == "line of B")
     }
 }
+
+/// Errors keep their kind up to the screen: a lost connection is not a
+/// submission refused, and the screen decides by kind, not by text.
+struct ErrorKindTests {
+    @Test func eachErrorKeepsItsKind() {
+        let fallback = { (text: String) in PreparationError(.submission, text) }
+        #expect(EffectFailure(SSHError.disconnected("gone"), else: fallback) == .connection(.disconnected("gone")))
+        #expect(EffectFailure(NotOpen(cluster: .alice), else: fallback) == .notOpen(.alice))
+        let refused = PreparationError(.jobSpec, field: "time", "bad")
+        #expect(EffectFailure(refused, else: fallback) == .preparation(refused))
+        #expect(EffectFailure(CocoaError(.fileNoSuchFile), else: fallback).kind == .submission, "anything else is the step's own")
+    }
+
+    @Test func aSubmissionLostWithTheConnectionIsNotRenderedAgain() throws {
+        var state = Screens.base(120, 36)
+        Screens.connected(&state)
+        state.screen = .preview
+        state.submissionInFlight = true
+        let effects = Update.update(&state, .submitted(.failure(.connection(.disconnected("connection reset")))))
+        #expect(effects.isEmpty, "a render would meet the same lost connection")
+        #expect(state.error?.hasPrefix("the connection was lost") == true && state.error?.contains("kept in History") == true, "\(state.error ?? "")")
+        #expect(state.screen == .preview && !state.submissionInFlight)
+        // A refusal of the job itself renders afresh, as before.
+        state.error = nil
+        state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
+        for (field, value) in zip(OptionField.allCases, ["j", "1", "p", "5", "", "n", "/w"]) { state.options[field].set(value) }
+        let again = Update.update(&state, .submitted(.failure(.preparation(PreparationError(.submission, "sbatch: error: invalid partition")))))
+        #expect(again.contains { if case .prepare = $0 { true } else { false } }, "\(again)")
+    }
+
+    @Test func aRenderLostWithTheConnectionStaysWhereTheUserIs() {
+        var state = Screens.base(120, 36)
+        Screens.connected(&state)
+        state.screen = .preview
+        Update.answer(&state, .render) { .prepared($0, on: .alice, .failure(.connection(.disconnected("gone")))) }
+        #expect(state.screen == .preview && state.error?.contains("connection was lost") == true)
+    }
+}

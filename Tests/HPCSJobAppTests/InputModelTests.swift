@@ -401,7 +401,7 @@ struct InfoPickerTests {
     @Test func aFailedPathKeepsTheGoodPick() {
         var state = Screens.onInfoFiles()
         Update.answer(&state, .info(.application)) { .infoFetched($0, .application, path: Screens.info("app").remotePath, .success(Screens.info("app"))) }
-        Update.answer(&state, .info(.application)) { .infoFetched($0, .application, path: "/u/typo.yaml", .failure(PreparationError(.infoFile, file: "/u/typo.yaml", "does not exist"))) }
+        Update.answer(&state, .info(.application)) { .infoFetched($0, .application, path: "/u/typo.yaml", .failure(.preparation(PreparationError(.infoFile, file: "/u/typo.yaml", "does not exist")))) }
         #expect(state.infoFiles.fetched(.application)?.remotePath == "/users/alice/app.info.yaml")
         #expect(state.error?.contains("is kept") == true)
     }

@@ -703,7 +703,7 @@ extension UpdateTests {
         _ = Update.update(&state, .infoFetched(old, .application, path: "/u/app.info.yaml",
                                                .success(FetchedInfo(remotePath: "/u/app.info.yaml", info: Screens.info("app").info))))
         #expect(state.infoFiles.fetched(.application)?.remotePath == "/other/app.info.yaml")
-        _ = Update.update(&state, .infoFetched(old, .application, path: "/u/app.info.yaml", .failure(PreparationError(.infoFile, "late"))))
+        _ = Update.update(&state, .infoFetched(old, .application, path: "/u/app.info.yaml", .failure(.preparation(PreparationError(.infoFile, "late")))))
         #expect(state.error == nil && state.infoFiles.problems.isEmpty)
     }
 }
