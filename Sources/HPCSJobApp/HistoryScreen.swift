@@ -195,7 +195,7 @@ enum HistoryScreen {
         guard let pending = state.history.actionOnLoad, pending.id == record.id else { return [] }
         state.history.actionOnLoad = nil
         state.notice = nil
-        return RunScreens.act(&state, pending.action, on: record)
+        return HistoryActions.act(&state, pending.action, on: record)
     }
 
     /// Moves the selection by a key; true when the key was a movement.
@@ -212,5 +212,17 @@ enum HistoryScreen {
         default: return false
         }
         return true
+    }
+
+    /// Pages, counts, the selected record, refreshed states; nil for a
+    /// message that is another screen's.
+    static func reply(_ state: inout AppState, _ message: Message) -> [Effect]? {
+        switch message {
+        case .historyStatesRefreshed: state.screen == .history ? reload(&state) : []
+        case let .historyPage(page): apply(&state, page)
+        case let .historyCount(count): apply(&state, count)
+        case let .historyRecord(record): apply(&state, record: record)
+        default: nil
+        }
     }
 }

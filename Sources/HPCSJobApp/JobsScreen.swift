@@ -227,6 +227,22 @@ enum JobsScreen {
             return job.state.isPending ? .dim : .text
         }
     }
+
+    /// The list and an opened job.
+    /// (nil for a message that is another screen's)
+    static func reply(_ state: inout AppState, _ message: Message) -> [Effect]? {
+        switch message {
+        case let .jobsListed(_, cluster, result):
+            JobsScreen.apply(&state, on: cluster, result)
+        case let .jobOpened(_, .success(record)):
+            state.notice = nil
+            return MonitorScreen.attach(&state, record)
+        case let .jobOpened(_, .failure(failure)):
+            state.error = failure.message
+        default: return nil
+        }
+        return []
+    }
 }
 
 /// Why the job list could not be read, as shown in its pane.

@@ -205,4 +205,10 @@ enum MonitorScreen {
               let number = Int(match.1), let total = Int(match.2) else { return }
         state.monitor.step = (number, total, String(match.3))
     }
+
+    /// The Monitor's job's replies; nil for a message that is another screen's.
+    static func reply(_ state: inout AppState, _ message: Message) -> [Effect]? {
+        guard case let .monitor(_, reply) = message else { return nil }
+        return apply(&state, reply)
+    }
 }

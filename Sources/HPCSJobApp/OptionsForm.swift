@@ -197,4 +197,27 @@ enum OptionsForm {
             }
         }
     }
+
+    /// The cluster's choices and the job's tools, for the form.
+    /// (nil for a message that is another screen's)
+    static func reply(_ state: inout AppState, _ message: Message) -> [Effect]? {
+        switch message {
+        case let .clusterChoices(_, partitions, accounts, nodes):
+            state.options.partitions = partitions.map(\.name)
+            state.options.partitionSummaries = Dictionary(partitions.map { ($0.name, $0.summary) }, uniquingKeysWith: { first, _ in first })
+            state.options.accounts = accounts
+            state.options.nodes = nodes
+            // The cluster's default partition first, as sbatch would pick it.
+            if state.options.fields[2].text.isEmpty, let first = partitions.first(where: \.isDefault) ?? partitions.first {
+                state.options.fields[2].set(first.name)
+            }
+            if state.options.fields[4].text.isEmpty, let first = accounts.first { state.options.fields[4].set(first) }
+        case let .toolsMissing(_, names):
+            state.connect.missingTools = names
+        case let .templates(names):
+            if !names.isEmpty { state.runtime.templates = names }
+        default: return nil
+        }
+        return []
+    }
 }

@@ -81,7 +81,7 @@ enum Prompts {
             state.prompt = nil
             if key == .character("y") {
                 state.preview.edited = false
-                return RunScreens.preparePreview(&state)
+                return PreviewScreen.preparePreview(&state)
             }
         case .confirmSubmit:
             state.prompt = nil

@@ -153,6 +153,112 @@ enum SetupScreens {
         let parent = (directory as NSString).deletingLastPathComponent
         return parent.isEmpty ? "/" : parent
     }
+
+    /// Connect and Info files: the connection, the config, listings, picks, checksums.
+    /// (nil for a message that is another screen's)
+    static func reply(_ state: inout AppState, _ message: Message) -> [Effect]? {
+        switch message {
+        case let .configLoaded(.success(config)):
+            state.connect.config = config
+            state.connect.configProblem = nil
+            fillDefaults(&state, config)
+        case let .configLoaded(.failure(error)):
+            state.connect.config = nil
+            state.connect.configProblem = "\(error)"
+            state.activity = nil
+        case let .recentConfigs(paths, clusters):
+            state.connect.recent = paths
+            state.connect.recentClusters = clusters
+            if state.connect.configPath.text.isEmpty, let first = paths.first {
+                state.connect.configPath.set(first)
+                return [.loadConfig(first)]
+            }
+        case let .connectProgress(phase):
+            guard state.connecting else { return [] }
+            state.activity = Activity(label: phase, fraction: nil, startedTick: state.activity?.startedTick ?? state.tick)
+        case let .connected(.success(target), home, config):
+            state.connecting = false
+            state.activity = nil
+            state.connected = true
+            state.connect.connectedTo = target
+            state.connect.home = home
+            state.connect.missingTools = []
+            // The config shown on Connect may have changed since (↑↓ recent): the
+            // wizard uses the one this connection was made with.
+            if let config {
+                state.connect.active = config
+                fillDefaults(&state, config)
+            }
+            state.notice = nil
+            // A user who went to History or Jobs while connecting stays there.
+            if state.screen == .connect { state.screen = .infoFiles }
+            var effects: [Effect] = [.list(home ?? "/"), SetupScreens.loadChoices(state)]
+            if state.screen == .history { effects.append(.watchHistory) }
+            if let (record, action) = state.pendingRecordAction {
+                state.pendingRecordAction = nil
+                if target == record.cluster {
+                    effects += HistoryActions.act(&state, action, on: record)
+                } else {
+                    state.error = "connected to \(target), but job \(record.jobID ?? record.id) ran on \(record.cluster): "
+                        + "its config \(record.configPath) now points elsewhere, so nothing was done"
+                }
+            }
+            return effects
+        case let .connected(.failure(error), _, _):
+            state.connecting = false
+            state.pendingRecordAction = nil
+            state.activity = nil
+            state.error = "\(error)"
+        case let .listed(_, path, .success(entries)):
+            // What the user typed while the first listing (or a refresh) was on its way stays, and so does the selected row.
+            let again = state.infoFiles.directory.isEmpty || state.infoFiles.directory == path
+            let typed = again ? state.infoFiles.list.filter : ""
+            let selected = again ? state.infoFiles.list.selectedItem.map { state.infoFiles.list.items[$0] } : nil
+            state.infoFiles.directory = path
+            state.infoFiles.entries = entries
+            state.infoFiles.list.setItems([".."] + entries.map { $0.kind == .directory ? $0.name + "/" : $0.name })
+            state.infoFiles.list.filter = typed
+            if let selected, let index = state.infoFiles.list.visible.firstIndex(where: { state.infoFiles.list.items[$0] == selected }) {
+                state.infoFiles.list.selected = index
+            }
+        case let .listed(_, path, .failure(error)):
+            state.error = "cannot list \(path): \(error)"
+        case let .infoFetched(_, role, _, .success(fetched)):
+            state.infoFiles.fetched[role.rawValue] = fetched
+            state.infoFiles.problems[role.rawValue] = nil
+            state.infoFiles.verified = nil
+            state.infoFiles.verdict = nil
+            if role == .application, state.infoFiles.fetched(.data) == nil { state.infoFiles.active = .data }
+        case let .infoFetched(_, role, _, .failure(error)):
+            // A path that did not work never replaces a pick that did.
+            if let kept = state.infoFiles.fetched(role) {
+                state.error = "\(error)\n\nThe earlier pick, \(kept.remotePath), is kept."
+            } else {
+                state.infoFiles.problems[role.rawValue] = "\(error)"
+            }
+        case let .checksumProgress(done, total):
+            state.activity = Activity(label: SetupScreens.verifying, fraction: total == 0 ? nil : Double(done) / Double(total))
+        case .verified(_, .success):
+            state.activity = nil
+            state.infoFiles.verified = true
+            state.infoFiles.verdict = "both files match their SHA-512 checksums"
+        case let .verified(_, .failure(error)):
+            state.activity = nil
+            state.infoFiles.verified = false
+            state.infoFiles.verdict = "\(error)"
+            state.error = "\(error)"
+            state.screen = .infoFiles
+        default: return nil
+        }
+        return []
+    }
+
+    /// Sensible starting values from the config (all editable).
+    static func fillDefaults(_ state: inout AppState, _ config: HPCSConfig) {
+        if state.options.fields[0].text.isEmpty { state.options.fields[0].set(JobSpec.defaultJobName(username: config.supercomputer.username)) }
+        if state.options.fields[1].text.isEmpty { state.options.fields[1].set("1") }
+        if state.options.fields[3].text.isEmpty { state.options.fields[3].set("01:00:00") }
+    }
 }
 
 extension String {

@@ -106,9 +106,9 @@ public enum Update {
         case .infoFiles: SetupScreens.infoKey(&state, key, keys)
         case .options: OptionsForm.key(&state, key, keys)
         case .runtime: RuntimeScreen.key(&state, key, keys)
-        case .preview: RunScreens.previewKey(&state, key, keys)
+        case .preview: PreviewScreen.key(&state, key, keys)
         case .monitor: MonitorScreen.key(&state, key, keys)
-        case .history: RunScreens.historyKey(&state, key, keys)
+        case .history: HistoryActions.historyKey(&state, key, keys)
         case .jobs: JobsScreen.key(&state, key, keys)
         }
     }
@@ -199,7 +199,7 @@ enum Navigation {
             if OptionsForm.leave(&state) { state.screen = .runtime }
             return []
         case .runtime:
-            return RunScreens.preparePreview(&state)
+            return PreviewScreen.preparePreview(&state)
         case .preview:
             state.prompt = .confirmSubmit
             return []

@@ -110,7 +110,7 @@ struct ClusterIdentityTests {
         (record.clusterUser, record.clusterHost, record.clusterPort) = ("alice", "b.example.org", 2222)
         record.configPath = "/home/alice/b.conf"
         state.screen = .history
-        #expect(RunScreens.act(&state, .resubmit, on: record).isEmpty)
+        #expect(HistoryActions.act(&state, .resubmit, on: record).isEmpty)
         #expect(state.prompt == .connectForRecord(record, .resubmit), "not filled in for A")
         #expect(state.options[.jobName].text != "onB")
         #expect(press(&state, .character("y")).plain == [.loadConfig("/home/alice/b.conf"), .connect("/home/alice/b.conf")])

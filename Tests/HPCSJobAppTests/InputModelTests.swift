@@ -203,13 +203,13 @@ struct OptionsValidationTests {
         var state = filled()
         state.infoFiles.fetched = [0: Screens.info("app"), 1: Screens.info("data")]
         state.options[.time].set("90")
-        let effects = RunScreens.preparePreview(&state)
+        let effects = PreviewScreen.preparePreview(&state)
         guard case let .prepare(request, _, _)? = effects.first else { Issue.record("no render asked: \(effects)"); return }
         #expect(request.spec.time == .minutes(90) && request.spec.time.normalized == "01:30:00")
         #expect(state.options[.time].text == "90")
         state.screen = .options
         state.options[.time].set("90 minutes")
-        #expect(RunScreens.preparePreview(&state).isEmpty && state.error?.contains("'90 minutes' is not a Slurm time") == true)
+        #expect(PreviewScreen.preparePreview(&state).isEmpty && state.error?.contains("'90 minutes' is not a Slurm time") == true)
     }
 
     @Test func f2StopsAtTheFirstWrongFieldAndShowsItsMessageWhole() {

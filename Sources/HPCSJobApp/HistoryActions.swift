@@ -4,49 +4,8 @@ import JobPreparation
 import JobRuntime
 import TerminalUI
 
-/// Preview, Monitor and History: keys → state + effects.
-enum RunScreens {
-    static func preparePreview(_ state: inout AppState) -> [Effect] {
-        let spec: JobSpec
-        do { spec = try state.jobDraft.spec() } catch {
-            state.error = "\(error)"
-            return []
-        }
-        guard let config = state.connect.active, state.connected, let app = state.infoFiles.fetched(.application),
-              let data = state.infoFiles.fetched(.data) else {
-            state.error = "connect and pick both info files first"
-            return []
-        }
-        state.activity = Activity(label: "rendering the SBATCH", fraction: nil)
-        // Until the new render arrives there is nothing to submit: never the previous spec.
-        state.preview.prepared = nil
-        state.screen = .preview
-        return [.prepare(SubmitRequest(config: config, appInfoPath: app.remotePath, dataInfoPath: data.remotePath, spec: spec,
-                                       submissionID: state.preview.draftID))]
-    }
-
-    static func previewKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
-        let lines = Update.previewLineCount(state)
-        let page = max(1, state.size.height - 8)
-        switch keys.action(for: key, among: [.previewEdit, .previewRender, .previewSubmit, .back]) {
-        case .previewEdit:
-            guard !state.preview.text.isEmpty else { return [] }
-            return [.openEditor(state.preview.text)]
-        case .previewSubmit:
-            guard state.preview.prepared != nil else { state.notice = "the preview is still being rendered"; return [] }
-            state.prompt = .confirmSubmit
-            return []
-        case .previewRender:
-            if state.preview.edited { state.prompt = .discardEditAndRender; return [] }
-            return preparePreview(&state)
-        case .back:
-            // An $EDITOR edit is never dropped without asking.
-            if state.preview.edited { state.prompt = .leaveEditedPreview; return [] }
-            return nil
-        default: return state.preview.scroll.handle(key, lineCount: lines, page: page) ? [] : nil
-        }
-    }
-
+/// History's keys and its actions on a record (on the record's own cluster).
+enum HistoryActions {
     static func historyKey(_ state: inout AppState, _ key: Key, _ keys: KeyMap) -> [Effect]? {
         if state.history.filtering {
             switch key {
