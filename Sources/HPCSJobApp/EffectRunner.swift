@@ -38,11 +38,8 @@ final class EffectRunner: Sendable {
     private let injectedHosts: (any ClusterHosts)?
     /// Questions waiting for the user, oldest first: the UI asks them in turn.
     private let pendingAnswers = Mutex<[CheckedContinuation<PromptAnswer, Never>]>([])
-    private let monitorTask = Mutex<Task<Void, Never>?>(nil)
-    /// The Jobs view's polling loop, while it is shown.
-    let jobsTask = Mutex<Task<Void, Never>?>(nil)
-    /// History's refresh of unfinished jobs' states, while it is shown.
-    let historyTask = Mutex<Task<Void, Never>?>(nil)
+    /// The long-running loops, by what they watch.
+    private let subscriptions = Mutex<[Subscription: Task<Void, Never>]>([:])
 
     init(paths: LocalPaths, history: HistoryStore?, templates: TemplateStore, sshConfig: SSHConfigFile? = nil,
          hosts: (any ClusterHosts)? = nil, send: @escaping @Sendable (Message) -> Void) {
@@ -91,25 +88,59 @@ final class EffectRunner: Sendable {
             return
         }
         switch effect {
-        case let .monitor(record, ticket): replace(monitorTask) { await self.monitor(record, ticket: ticket) }
-        case .stopMonitor: replace(monitorTask, with: nil)
+        case let .monitor(record, ticket):
+            subscribe(.monitor(record: record.id, on: record.cluster)) { await self.monitor(record, ticket: ticket) }
+        case .stopMonitor: unsubscribe(.monitor)
         case let .watchJobs(withEnded, cluster, ticket):
-            replace(jobsTask) { await self.watchJobs(withEnded: withEnded, on: cluster, ticket: ticket) }
-        case .stopWatchingJobs: replace(jobsTask, with: nil)
-        case .watchHistory: replace(historyTask) { await self.watchHistory() }
-        case .stopWatchingHistory: replace(historyTask, with: nil)
+            subscribe(.jobs(on: cluster, withEnded: withEnded)) { await self.watchJobs(withEnded: withEnded, on: cluster, ticket: ticket) }
+        case .stopWatchingJobs: unsubscribe(.jobs)
+        case .watchHistory: subscribe(.history(on: activeCluster)) { await self.watchHistory() }
+        case .stopWatchingHistory: unsubscribe(.history)
         default: Task { await self.run(effect) }
         }
     }
 
-    /// A long-running loop (the monitor, the Jobs and History polls): a new
-    /// one replaces the one running; nil only stops it.
-    private func replace(_ slot: borrowing Mutex<Task<Void, Never>?>, with body: (@Sendable () async -> Void)?) {
-        slot.withLock { task in
-            task?.cancel()
-            task = body.map { body in Task { await body() } }
+    /// A long-running loop, named by what it watches. The screens show one of
+    /// each kind at a time: a new one replaces the running one of its kind
+    /// (another record, another cluster), one already watching the same
+    /// thing is started afresh (its replies carry the new ticket).
+    enum Subscription: Hashable {
+        case monitor(record: String, on: ClusterID)
+        case jobs(on: ClusterID?, withEnded: Bool)
+        case history(on: ClusterID?)
+
+        enum Kind { case monitor, jobs, history }
+
+        var kind: Kind {
+            switch self {
+            case .monitor: .monitor
+            case .jobs: .jobs
+            case .history: .history
+            }
         }
     }
+
+    private func subscribe(_ subscription: Subscription, _ body: @escaping @Sendable () async -> Void) {
+        subscriptions.withLock { running in
+            for (key, task) in running where key.kind == subscription.kind {
+                task.cancel()
+                running[key] = nil
+            }
+            running[subscription] = Task { await body() }
+        }
+    }
+
+    private func unsubscribe(_ kind: Subscription.Kind) {
+        subscriptions.withLock { running in
+            for (key, task) in running where key.kind == kind {
+                task.cancel()
+                running[key] = nil
+            }
+        }
+    }
+
+    /// What is being watched now (for tests and the closing of the app).
+    var watching: Set<Subscription> { subscriptions.withLock { Set($0.keys) } }
 
     func run(_ effect: Effect) async {
         switch effect {

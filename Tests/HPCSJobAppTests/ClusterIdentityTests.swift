@@ -91,6 +91,23 @@ struct ClusterIdentityTests {
         #expect(sent.all.contains { $0.contains("notOpen") && $0.contains("login.example.org") }, "\(sent.all)")
     }
 
+    /// The long-running loops are named by what they watch: the Jobs view of
+    /// B replaces that of A, and leaving stops it.
+    @Test func loopsAreSubscriptionsKeyedByWhatTheyWatch() async throws {
+        let hostA = InMemoryHost(), hostB = InMemoryHost(host: "b.example.org", port: 2222)
+        let runner = runner(TwoClusters([.alice: hostA, Self.clusterB: hostB]), sent: Sent())
+        runner.perform(.watchJobs(withEnded: false, on: .alice, ticket: .unissued(.jobs)))
+        #expect(runner.watching == [.jobs(on: .alice, withEnded: false)])
+        runner.perform(.watchJobs(withEnded: true, on: Self.clusterB, ticket: .unissued(.jobs)))
+        #expect(runner.watching == [.jobs(on: Self.clusterB, withEnded: true)])
+        let record = Screens.record("s1", name: "x", state: "RUNNING", exit: nil, minutesAgo: 1)
+        runner.perform(.monitor(record))
+        #expect(runner.watching.contains(.monitor(record: "s1", on: .alice)) && runner.watching.count == 2)
+        runner.perform(.stopWatchingJobs)
+        runner.perform(.stopMonitor)
+        #expect(runner.watching.isEmpty)
+    }
+
     @Test func theJobsViewCancelsOnTheClusterItListed() {
         var state = Screens.base(120, 36)
         Screens.connected(&state)
