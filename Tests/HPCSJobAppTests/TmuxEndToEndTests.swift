@@ -266,6 +266,48 @@ struct TmuxEndToEndTests {
         try send("C-q")
     }
 
+    /// Watching a job of the main login node, then connected to the bare one
+    /// (another login of the same Slurm, without its environment): `c` `y`
+    /// cancels on the job's own node, and the question and the answer name it.
+    @Test func cancellingAfterASwitchRunsOnTheJobsOwnLoginNode() async throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        let submitted = try HPCSJobBinary.run(["submit", "--config", site.config, "-p", site.partition, "-t", "5", "-w", site.node,
+                                               "-A", site.account, "-s", "\(site.workdir)/hold-\(UUID().uuidString.prefix(8))",
+                                               "-ai", site.appInfo, "-di", site.dataInfo, "-args", "--hold"], home: home)
+        let jobID = try #require(submitted.out.firstMatch(of: /as job (\d+)/).map { String($0.1) }, "\(submitted.out)\(submitted.err)")
+        defer { _ = try? site.openSSH("scancel \(jobID)") }
+        let mainNode = "\(site.user)@127.0.0.1:\(site.port)", bareNode = "\(site.user)@127.0.0.1:\(site["HPCS_SITE_BARE_SSH_PORT"])"
+        _ = try launchApp(site, width: 120, height: 36, home: home)
+        defer { cleanUp(home: home) }
+        try await waitFor("Connect to the login node")
+        try send("Enter")
+        try await waitFor("● \(mainNode)")
+        try send("F3")
+        try await waitFor("Past submissions (1)")
+        try send("Enter")
+        try await waitFor("RUNNING", seconds: 120)
+        // To the bare node, on the Connect screen.
+        try send("1")
+        try await waitFor("Login node:")
+        try send("C-u")
+        try type(site["HPCS_SITE_BARE_CONFIG"])
+        try send("Enter")
+        try await waitFor("● \(bareNode) +1 open")
+        try send("F3")
+        try await waitFor("Past submissions")
+        try send("6")
+        try await waitFor("Job \(jobID)")
+        try send("c")
+        let question = try await waitFor("Cancel job?")
+        #expect(question.contains("scancel job \(jobID) on \(mainNode)?"), "\(question)")
+        try send("y")
+        let answered = try await waitFor("cancel requested for job \(jobID) on \(mainNode)")
+        #expect(!answered.contains(bareNode + "?"))
+        try await waitFor("CANCELLED", seconds: 120)
+        try send("C-q")
+    }
+
     func cleanUp(home: URL) {
         _ = try? tmux(["kill-server"])
         try? FileManager.default.removeItem(atPath: socket)
