@@ -20,7 +20,7 @@ extension EffectRunner {
                 if Task.isCancelled { return }
                 send(.jobsListed(ticket, on: cluster, .failure(JobsFailure(message: "\(error)"))))
             }
-            try? await Task.sleep(for: .seconds(5))
+            try? await clock.sleep(for: .seconds(5))
         }
     }
 
@@ -36,7 +36,7 @@ extension EffectRunner {
                     if changed > 0 { send(.historyStatesRefreshed(changed)) }
                 }
             }
-            try? await Task.sleep(for: .seconds(20))
+            try? await clock.sleep(for: .seconds(20))
         }
     }
 

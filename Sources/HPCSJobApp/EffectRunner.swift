@@ -36,18 +36,22 @@ final class EffectRunner: Sendable {
     private let managers = Mutex<(byCluster: [ClusterID: ConnectionManager], active: ClusterID?)>(([:], nil))
     /// Where remote effects get their host when not from `managers` (tests).
     private let injectedHosts: (any ClusterHosts)?
+    /// What the polling loops wait on between refreshes (a test's runs at once).
+    let clock: any Clock<Duration>
     /// Questions waiting for the user, oldest first: the UI asks them in turn.
     private let pendingAnswers = Mutex<[CheckedContinuation<PromptAnswer, Never>]>([])
     /// The long-running loops, by what they watch.
     private let subscriptions = Mutex<[Subscription: Task<Void, Never>]>([:])
 
     init(paths: LocalPaths, history: HistoryStore?, templates: TemplateStore, sshConfig: SSHConfigFile? = nil,
-         hosts: (any ClusterHosts)? = nil, send: @escaping @Sendable (Message) -> Void) {
+         hosts: (any ClusterHosts)? = nil, clock: any Clock<Duration> = ContinuousClock(),
+         send: @escaping @Sendable (Message) -> Void) {
         self.paths = paths
         self.history = history
         self.templates = templates
         self.sshConfig = sshConfig
         self.injectedHosts = hosts
+        self.clock = clock
         self.send = send
     }
 

@@ -21,6 +21,13 @@ final class TwoClusters: ClusterHosts {
     }
 }
 
+/// A clock whose sleeps end at once: a polling loop refreshes as fast as it can.
+struct ImmediateClock: Clock {
+    var now: ContinuousClock.Instant { ContinuousClock.now }
+    var minimumResolution: Duration { .zero }
+    func sleep(until deadline: ContinuousClock.Instant, tolerance: Duration?) async throws { await Task.yield() }
+}
+
 /// What the runner sent, as text.
 final class Sent: Sendable {
     private let messages = Mutex<[String]>([])
@@ -106,6 +113,22 @@ struct ClusterIdentityTests {
         runner.perform(.stopWatchingJobs)
         runner.perform(.stopMonitor)
         #expect(runner.watching.isEmpty)
+    }
+
+    /// The Jobs loop, on its own cluster, one remote command per refresh
+    /// (the clock injected: no test waits out the 5 s between refreshes).
+    @Test func theJobsLoopRefreshesItsClusterOnly() async throws {
+        let hostA = InMemoryHost(), hostB = InMemoryHost(host: "b.example.org", port: 2222)
+        for host in [hostA, hostB] { host.on("squeue") { _ in InMemoryHost.answer("") } }
+        let sent = Sent()
+        let runner = EffectRunner(paths: LocalPaths(environment: ["HOME": "/nonexistent"]), history: nil, templates: TemplateStore(directories: []),
+                                  hosts: TwoClusters([.alice: hostA, Self.clusterB: hostB]), clock: ImmediateClock()) { sent.add($0) }
+        runner.perform(.watchJobs(withEnded: false, on: Self.clusterB, ticket: .unissued(.jobs)))
+        for _ in 0..<2_000 where sent.all.count < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        runner.perform(.stopWatchingJobs)
+        let refreshes = sent.all.filter { $0.contains("jobsListed") }.count
+        #expect(refreshes >= 3, "\(sent.all)")
+        #expect(hostA.commands.isEmpty && hostB.commands.count >= refreshes && hostB.commands.allSatisfy { $0.first == "squeue" })
     }
 
     @Test func theJobsViewCancelsOnTheClusterItListed() {
