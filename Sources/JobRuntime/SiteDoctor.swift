@@ -233,17 +233,14 @@ public struct SiteDoctor: Sendable {
     }
 
     private func serviceChecks(_ ssh: any RemoteHost, config: HPCSConfig) async -> [DoctorCheck] {
-        var checks: [DoctorCheck] = []
-        let services = [("vault", "Vault", config.vaultURL.trimmingSuffix("/") + "/v1/sys/health"),
-                        ("hpcs-server", "HPCS server", config.hpcsServerURL)]
-        for (id, title, url) in services {
-            let result = await remote(ssh, ["curl", "-sS", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code}", url])
-            if let result, result.exitCode == 0 {
-                checks.append(DoctorCheck(id, "\(title) reachable", .cluster, .pass, "\(url) answers HTTP \(result.stdoutText)"))
-            } else {
-                checks.append(DoctorCheck(id, "\(title) reachable", .cluster, .fail, "from the login node: " + Self.said(result, "curl"),
-                                          fix: "check [\(id == "vault" ? "vault" : "hpcs-server")] url in \(configPath); the job needs it from the compute nodes too"))
-            }
+        var checks: [DoctorCheck] = [await vaultCheck(ssh, config: config)]
+        let url = config.hpcsServerURL
+        let result = await remote(ssh, ["curl", "-sS", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code}", url])
+        if let result, result.exitCode == 0 {
+            checks.append(DoctorCheck("hpcs-server", "HPCS server reachable", .cluster, .pass, "\(url) answers HTTP \(result.stdoutText)"))
+        } else {
+            checks.append(DoctorCheck("hpcs-server", "HPCS server reachable", .cluster, .fail, "from the login node: " + Self.said(result, "curl"),
+                                      fix: "check [hpcs-server] url in \(configPath); the job needs it from the compute nodes too"))
         }
         let spire = config.spireServer
         let probe = await remote(ssh, ["timeout", "10", "bash", "-c", "exec 3<>\"/dev/tcp/$1/$2\"", "doctor", spire.address, String(spire.port)])
@@ -255,6 +252,28 @@ public struct SiteDoctor: Sendable {
                                       fix: "check [spire-server] address and port in \(configPath)"))
         }
         return checks
+    }
+
+    /// Vault's health endpoint, as the login node reaches it: ok (active or
+    /// a standby that forwards), sealed, not initialised, or unreachable.
+    private func vaultCheck(_ ssh: any RemoteHost, config: HPCSConfig) async -> DoctorCheck {
+        let url = config.vaultURL.trimmingSuffix("/") + "/v1/sys/health"
+        let title = "Vault reachable"
+        let result = await remote(ssh, ["curl", "-sS", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code}", url])
+        guard let result, result.exitCode == 0 else {
+            return DoctorCheck("vault", title, .cluster, .fail, "unreachable from the login node: " + Self.said(result, "curl"),
+                               fix: "check [vault] url in \(configPath); the job needs it from the compute nodes too")
+        }
+        let code = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch code {
+        case "200": return DoctorCheck("vault", title, .cluster, .pass, "\(url): ok (initialised, unsealed, active)")
+        case "429", "472", "473": return DoctorCheck("vault", title, .cluster, .pass, "\(url): ok (a standby, HTTP \(code))")
+        case "503": return DoctorCheck("vault", title, .cluster, .fail, "\(url): sealed (HTTP 503)",
+                                       fix: "Vault is sealed: jobs cannot read their keys until the site unseals it; ask the site")
+        case "501": return DoctorCheck("vault", title, .cluster, .fail, "\(url): not initialised (HTTP 501)", fix: "ask the site")
+        default: return DoctorCheck("vault", title, .cluster, .fail, "\(url) answers HTTP \(code), not Vault's health answer",
+                                    fix: "check [vault] url in \(configPath): it should be the Vault server's base URL")
+        }
     }
 
     /// A command's result, or nil when the connection could not run it.
