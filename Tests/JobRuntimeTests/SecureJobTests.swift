@@ -205,7 +205,7 @@ struct SecureJobTests {
         let session = try await SiteSession.open()
         defer { session.close() }
         let app = try await infoCopy(session, of: session.site.appInfo, in: session.workdir("wrongkey-info"), replacing: [
-            "kv/hpcs/sample-container": "kv/hpcs/wrong-container-key", "sample-container-role": "wrong-key-role"])
+            "hpcs/sample-container": "hpcs/wrong-container-key", "sample-container-role": "wrong-key-role"])
         try await expectFailedAt(try await run(session, name: "wrongkey", app: app), step: 7, session)
     }
 
