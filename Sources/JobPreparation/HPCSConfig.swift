@@ -81,15 +81,17 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
                                    field: "[spire-server] trust-domain", "'\(trustDomain)' is not a SPIFFE trust domain",
                                    fix: "use letters, digits, '.', '-' and '_' only (e.g. hpcs.example.org)")
         }
-        // Names that reach ssh, the job and the file it reads: one plain word
-        // each (a quoted value may hide spaces or control characters).
+        // Names that reach ssh (a ProxyCommand's shell, known_hosts), the job
+        // and the file it reads: names as OpenSSH 9.6 accepts them, nothing else.
         for (section, key) in [("spire-server", "address"), ("supercomputer", "address"), ("supercomputer", "username")] {
             guard let entry = ini.sections[section]?[key] else { continue }
-            guard entry.value.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && !"\"'`\\".unicodeScalars.contains($0) }) else {
+            let isUser = key == "username"
+            guard isUser ? LoginNames.isValidUser(entry.value) : LoginNames.isValidHost(entry.value) else {
                 throw PreparationError(.config, file: path, line: entry.line, field: "[\(section)] \(key)",
                                        "'\(entry.value.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : String($0) }.joined())' "
-                                       + "is not a plain \(key == "username" ? "user name" : "host name")",
-                                       fix: "write it without spaces, quotes or control characters")
+                                       + "is not a \(isUser ? "user name" : "host name")",
+                                       fix: isUser ? "use letters, digits, '.', '-', '_' and '@' only"
+                                           : "use letters, digits, '.', '-' and '_' only, or an IPv6 address (ssh_config's Host can map a name to another)")
             }
         }
         for (section, key) in [("hpcs-server", "url"), ("vault", "url")] {

@@ -115,8 +115,9 @@ public struct ConnectionSettings: Sendable, Equatable {
         settings.hashKnownHosts = found.hashKnownHosts ?? false
         settings.configWarnings = config.warnings
         if let command = found.proxyCommand, command.lowercased() != "none" {
-            settings.proxyCommand = expand(command, alias: alias, host: host, user: login)
-                .replacingOccurrences(of: "%p", with: String(settings.port))
+            // For /bin/sh: every expanded value one quoted word (the names are
+            // checked before connecting too; a home folder may hold spaces).
+            settings.proxyCommand = expand(command, alias: alias, host: host, user: login, port: settings.port, forShell: true)
         } else if let jump = found.proxyJump, jump.lowercased() != "none", depth < 8 {
             settings.jumpHosts = jump.split(separator: ",").map { spec in
                 let (jumpUser, jumpHost, jumpPort) = parseJump(String(spec))
@@ -146,17 +147,31 @@ public struct ConnectionSettings: Sendable, Equatable {
         return (user, String(rest), nil)
     }
 
-    static func expand(_ value: String, alias: String, host: String? = nil, user: String? = nil) -> String {
-        var out = value
-        if out.hasPrefix("~/") { out = home + out.dropFirst() }
-        // %% first stands aside, so a literal "%%h" stays "%h".
-        out = out.replacingOccurrences(of: "%%", with: "\u{0}")
-        out = out.replacingOccurrences(of: "%d", with: home)
-            .replacingOccurrences(of: "%h", with: host ?? alias)
-            .replacingOccurrences(of: "%n", with: alias)
-        if let user { out = out.replacingOccurrences(of: "%r", with: user) }
-        out = out.replacingOccurrences(of: "%u", with: ProcessInfo.processInfo.environment["USER"] ?? NSUserName())
-        return out.replacingOccurrences(of: "\u{0}", with: "%")
+    /// ssh_config's `%` tokens in one pass, so a value holding `%` never
+    /// starts another expansion; `%%` is a `%`. For a shell (`forShell`),
+    /// each value is one quoted word.
+    static func expand(_ value: String, alias: String, host: String? = nil, user: String? = nil, port: Int? = nil,
+                       forShell: Bool = false) -> String {
+        var source = Substring(value)
+        if source.hasPrefix("~/") { source = Substring(home + source.dropFirst()) }
+        let word = { (text: String) in forShell ? ShellQuote.quoteIfNeeded(text) : text }
+        var values: [Character: String] = ["d": home, "h": host ?? alias, "n": alias, "%": "%",
+                                           "u": ProcessInfo.processInfo.environment["USER"] ?? NSUserName()]
+        if let user { values["r"] = user }
+        if let port { values["p"] = String(port) }
+        var expanded = ""
+        while let percent = source.firstIndex(of: "%") {
+            expanded += source[..<percent]
+            let next = source.index(after: percent)
+            if next < source.endIndex, let value = values[source[next]] {
+                expanded += source[next] == "%" ? "%" : word(value)
+                source = source[source.index(after: next)...]
+            } else {
+                expanded += "%"
+                source = source[next...]
+            }
+        }
+        return expanded + source
     }
 
     /// Identity files the user named that cannot be used (missing or

@@ -52,6 +52,10 @@ public final class SSHConnection: Sendable {
     /// Connects, verifies the host key and authenticates. Jump hosts
     /// (ProxyJump) are connected first and tunnelled through.
     public static func connect(_ settings: ConnectionSettings, interaction: SSHInteraction) async throws -> SSHConnection {
+        // A name that is not one never reaches a ProxyCommand's shell or known_hosts.
+        if let problem = LoginNames.problem(in: settings) {
+            throw SSHError.connect(host: LoginNames.visible(settings.host), port: settings.port, reason: problem)
+        }
         var jump: SSHConnection?
         var proxy: ProxyCommandProcess?
         var socket: Int32 = -1

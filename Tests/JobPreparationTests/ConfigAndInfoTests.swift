@@ -70,7 +70,7 @@ struct ConfigTests {
                 _ = try HPCSConfig.parse(text, path: "/c.conf")
             } throws: { error in
                 let error = error as? PreparationError
-                return error?.field == "[supercomputer] username" && "\(error.map { "\($0)" } ?? "")".contains("not a plain user name")
+                return error?.field == "[supercomputer] username" && "\(error.map { "\($0)" } ?? "")".contains("is not a user name")
                     && !"\(error.map { "\($0)" } ?? "")".unicodeScalars.contains { (0x7F...0x9F).contains($0.value) }
             }
         }
@@ -215,5 +215,43 @@ extension HPCSConfig {
         var copy = self
         copy.path = path
         return copy
+    }
+}
+
+/// Names in the HPCS config are names: a command substitution, a known_hosts
+/// wildcard, a flag are refused at the line, saying what is allowed.
+struct ConfigNameTests {
+    func config(address: String = "login.example.org", username: String = "alice") -> String {
+        """
+        [spire-server]
+        address = spire.example.org
+        port = 8081
+        trust-domain = hpcs.example.org
+        [hpcs-server]
+        url = https://hpcs.example.org
+        [vault]
+        url = https://vault.example.org
+        [supercomputer]
+        address = \(address)
+        username = \(username)
+        """
+    }
+
+    @Test func hostileNamesAreRefusedAtTheirLine() throws {
+        for address in ["x$(touch${IFS}/tmp/pwned).example.org", "a,*", "-oProxyCommand=x"] {
+            do {
+                _ = try HPCSConfig.parse(config(address: address), path: "/c.conf")
+                Issue.record("accepted \(address)")
+            } catch let error as PreparationError {
+                #expect(error.line == 10 && "\(error)".contains("is not a host name") && error.fix?.contains("letters, digits") == true, "\(error)")
+            }
+        }
+        do {
+            _ = try HPCSConfig.parse(config(username: "u$(id)"), path: "/c.conf")
+            Issue.record("accepted the user")
+        } catch let error as PreparationError {
+            #expect(error.line == 11 && "\(error)".contains("is not a user name"), "\(error)")
+        }
+        #expect(try HPCSConfig.parse(config(address: "[::1]", username: "alice@ad.example.org"), path: "/c.conf").supercomputer.address == "[::1]")
     }
 }

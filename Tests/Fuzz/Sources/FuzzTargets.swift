@@ -34,6 +34,9 @@ enum FuzzTargets {
         promise(again.spireServer == config.spireServer && again.hpcsServerURL == config.hpcsServerURL
                     && again.vaultURL == config.vaultURL && again.supercomputer.address == config.supercomputer.address
                     && again.supercomputer.username == config.supercomputer.username, "remoteText changes the values")
+        // Names that reach a shell (ProxyCommand) and known_hosts are names: no NUL, no metacharacter.
+        promise(LoginNames.isValidHost(config.supercomputer.address) && LoginNames.isValidHost(config.spireServer.address)
+                    && LoginNames.isValidUser(config.supercomputer.username), "a config with a name that is not one was accepted")
     }
 
     /// Info files: what is accepted is an absolute, bindable path, a SHA-512 and a SPIFFE ID of the domain.
@@ -63,6 +66,12 @@ enum FuzzTargets {
             for user in [nil, "bob"] as [String?] {
                 let resolved = file.resolve(alias: alias, user: user)
                 promise(resolved == file.resolve(alias: alias, user: user), "resolving twice gave two answers")
+                // Whatever the file names as host and user, each expansion is one shell word of exactly that value.
+                let settings = ConnectionSettings.resolve(alias: alias, user: user, port: 22, identityFile: nil, knownHosts: nil, sshConfig: file)
+                let expanded = ConnectionSettings.expand("c %h %r %n", alias: alias, host: settings.host, user: settings.user, forShell: true)
+                promise((try? ShellWords.split(expanded)) == ["c", settings.host, settings.user, alias],
+                        "a % expansion a shell would split: \(expanded)")
+                if let problem = LoginNames.problem(in: settings) { promise(!problem.isEmpty, "an empty refusal") }
             }
         }
         promise(file.warnings.allSatisfy { $0.hasPrefix("ssh_config: 'Match ") || $0.hasPrefix("ssh_config: Include matched more than") },
