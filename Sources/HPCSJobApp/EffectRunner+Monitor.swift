@@ -45,8 +45,9 @@ extension EffectRunner {
             }
         case let .scanResults(root, ticket):
             send(.monitor(ticket, .resultsScanned(root, ResultsBrowser.scan(root))))
-        case let .readResultFile(url, ticket):
-            send(.monitor(ticket, .resultFileRead(url, ResultsBrowser.read(url))))
+        case let .readResultFile(root, path, ticket):
+            let url = root.appendingPathComponent(path)
+            send(.monitor(ticket, .resultFileRead(url, ResultsBrowser.read(url, root: root))))
         default: break
         }
     }

@@ -135,7 +135,8 @@ public enum Effect: Equatable, Sendable {
     case notify(title: String, body: String)
     case scanResults(URL, ticket: Ticket = .unissued(.monitor))
     case loadEarlierLog(path: String, before: Int64, on: ClusterID, ticket: Ticket = .unissued(.monitor))
-    case readResultFile(URL, ticket: Ticket = .unissued(.monitor))
+    /// A results file for the pane: `path` beneath `root`, read without following links.
+    case readResultFile(root: URL, path: String, ticket: Ticket = .unissued(.monitor))
     /// A results file in $PAGER (or $EDITOR), in the foreground.
     case openExternally(String, editor: Bool)
     case quit
@@ -181,8 +182,8 @@ public enum Effect: Equatable, Sendable {
             self = .fetchResults(record, ticket: tickets.current(.monitor))
         case let .scanResults(root, _):
             self = .scanResults(root, ticket: tickets.current(.monitor))
-        case let .readResultFile(url, _):
-            self = .readResultFile(url, ticket: tickets.current(.monitor))
+        case let .readResultFile(root, path, _):
+            self = .readResultFile(root: root, path: path, ticket: tickets.current(.monitor))
         case let .loadEarlierLog(path, before, cluster, _):
             self = .loadEarlierLog(path: path, before: before, on: cluster, ticket: tickets.current(.monitor))
         case .stopMonitor:

@@ -1,4 +1,5 @@
 import Foundation
+import JobRuntime
 import TerminalUI
 
 /// What a job's results unpacked to: a tree with sizes, a text file shown
@@ -65,16 +66,16 @@ enum ResultsBrowser {
         return entries
     }
 
-    /// A file's bytes for the pane, or why it is not shown there.
-    static func read(_ url: URL) -> Result<Data, JobsFailure> {
-        var info = stat()
-        guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            return .failure(JobsFailure(message: "\(url.lastPathComponent) is not a regular file"))
-        }
-        guard info.st_size <= viewLimit else {
-            return .failure(JobsFailure(message: "\(url.lastPathComponent) is \(info.st_size) bytes: o opens it in $PAGER"))
-        }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+    /// A file's bytes for the pane, or why it is not shown there: read
+    /// beneath the results' root without following any link.
+    static func read(_ url: URL, root: URL) -> Result<Data, JobsFailure> {
+        let relative = String(url.path.dropFirst(root.path.count).drop { $0 == "/" })
+        let data: Data
+        do { data = try BeneathRoot.read(relative, in: root, limit: viewLimit) } catch let refused as BeneathRoot.NotPlain {
+            let tooLarge = refused.reason.contains("more than")
+            return .failure(JobsFailure(message: tooLarge ? "\(url.lastPathComponent) is too large for the pane: o opens it in $PAGER"
+                                                          : "\(url.lastPathComponent) is not shown: \(refused.reason)"))
+        } catch {
             return .failure(JobsFailure(message: "cannot read \(url.path)"))
         }
         if data.prefix(8192).contains(0) {
@@ -106,7 +107,7 @@ enum ResultsBrowser {
         }
         let action = keys.action(for: key, among: [.back, .resultsPager, .resultsEditor, .monitorSearch, .monitorNextMatch, .monitorPreviousMatch,
                                                    .monitorWrap, .monitorBrowse])
-        if action == .resultsPager || action == .resultsEditor { return open(browser, editor: action == .resultsEditor) }
+        if action == .resultsPager || action == .resultsEditor { return open(&state, browser, editor: action == .resultsEditor) }
         if browser.viewing != nil {
             switch action {
             case .back:
@@ -136,7 +137,7 @@ enum ResultsBrowser {
         case .end, .character("G"): browser.selected = browser.entries.count - 1
         case .enter:
             guard let entry = browser.selectedEntry, !entry.isDirectory else { return [] }
-            return [.readResultFile(browser.root.appendingPathComponent(entry.path))]
+            return [.readResultFile(root: browser.root, path: entry.path)]
         default: return nil
         }
         browser.selected = max(0, min(browser.selected, browser.entries.count - 1))
@@ -144,9 +145,14 @@ enum ResultsBrowser {
         return []
     }
 
-    static func open(_ browser: ResultsBrowserState, editor: Bool) -> [Effect] {
+    static func open(_ state: inout AppState, _ browser: ResultsBrowserState, editor: Bool) -> [Effect] {
         let path = browser.viewing ?? browser.selectedEntry.flatMap { $0.isDirectory ? nil : $0.path }
         guard let path else { return [] }
+        // $PAGER and $EDITOR follow links: only a plain file of the results reaches them.
+        guard BeneathRoot.isPlainFile(path, in: browser.root) else {
+            state.notice = "\(path) is a link or not a regular file: not opened"
+            return []
+        }
         return [.openExternally(browser.root.appendingPathComponent(path).path, editor: editor)]
     }
 

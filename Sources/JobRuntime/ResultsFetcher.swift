@@ -142,7 +142,8 @@ public enum ResultsFetcher {
         let files = target.appendingPathComponent("files")
         func output(_ name: String) -> String? {
             guard let path = extracted.first(where: { $0 == name || $0.hasSuffix("/" + name) }) else { return nil }
-            return try? String(contentsOf: files.appendingPathComponent(path), encoding: .utf8)
+            // Beneath the results, never through a link (a forged archive may hold one to ~/.ssh).
+            return (try? BeneathRoot.read(path, in: files, limit: 64 << 20)).map { String(decoding: $0, as: UTF8.self) }
         }
         return JobResults(directory: files, encryptedFile: target.appendingPathComponent("encrypted_output.tgz"),
                           files: extracted, stdout: output("stdout"), stderr: output("stderr"),

@@ -138,6 +138,11 @@ final class TarExtractor {
         guard extracted.count < limits.entries else {
             throw SafeUntar.Refused(entry: name, reason: "more than \(limits.entries) entries")
         }
+        // A NUL (a pax name can hold one) ends the name for the kernel but not
+        // for the checks here: "..\0" is not "..", until symlink() reads it.
+        for (what, text) in [("name", name), ("link target", link)] where text.unicodeScalars.contains(where: Self.isControl) {
+            throw SafeUntar.Refused(entry: Self.visible(name), reason: "a \(what) with a NUL or control character")
+        }
         guard name.utf8.count <= limits.pathBytes, link.utf8.count <= limits.pathBytes,
               !name.split(separator: "/").contains(where: { $0.utf8.count > 255 }) else {
             throw SafeUntar.Refused(entry: String(name.prefix(80)) + "…", reason: "path longer than \(limits.pathBytes) bytes or a name over 255")
@@ -163,8 +168,8 @@ final class TarExtractor {
             state = .skip(remaining: size + padding)
         case UInt8(ascii: "2"):
             guard !link.hasPrefix("/") else { throw SafeUntar.Refused(entry: name, reason: "symbolic link to an absolute path \(link)") }
-            let parent = (relative as NSString).deletingLastPathComponent
-            guard (try? SafeUntar.safeRelativePath(parent.isEmpty ? link : parent + "/" + link)) != nil else {
+            let parent = relative.split(separator: "/").dropLast().joined(separator: "/")
+            guard resolvesInside(from: parent, target: link) else {
                 throw SafeUntar.Refused(entry: name, reason: "symbolic link pointing outside the results directory (\(link))")
             }
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -202,6 +207,46 @@ final class TarExtractor {
         case UInt8(ascii: "x"): pax = Self.paxRecords(data)
         default: break // global pax headers carry nothing we use
         }
+    }
+
+    /// Whether a link in `parent` to `target` stays beneath the root when the
+    /// kernel follows it, through the links this archive made already (they
+    /// never change once made). A `..` after a component that does not exist
+    /// yet is refused: what the archive makes there later could be a link.
+    private func resolvesInside(from parent: String, target: String) -> Bool {
+        guard !target.hasPrefix("/") else { return false }
+        var stack = parent.split(separator: "/").map(String.init)
+        var pending = target.split(separator: "/").map(String.init)
+        var hops = 0, unmade = 0
+        while !pending.isEmpty {
+            let part = pending.removeFirst()
+            if part == "." { continue }
+            if part == ".." {
+                if stack.isEmpty || unmade > 0 { return false }
+                stack.removeLast()
+                continue
+            }
+            stack.append(part)
+            if unmade > 0 { unmade += 1; continue }
+            let path = root.appendingPathComponent(stack.joined(separator: "/")).path
+            var info = stat()
+            guard lstat(path, &info) == 0 else { unmade = 1; continue }
+            guard (info.st_mode & S_IFMT) == S_IFLNK else { continue }
+            hops += 1
+            guard hops <= 40, let next = try? FileManager.default.destinationOfSymbolicLink(atPath: path), !next.hasPrefix("/") else {
+                return false
+            }
+            stack.removeLast()
+            pending = next.split(separator: "/").map(String.init) + pending
+        }
+        return true
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
+
+    /// A name as it may be shown: control characters as `?`.
+    static func visible(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { isControl($0) ? "?" : $0 }))
     }
 
     /// Never write through a symlink the archive itself created.

@@ -43,7 +43,7 @@ extension Effect {
         case let .monitor(record, _): .monitor(record)
         case let .fetchResults(record, _): .fetchResults(record)
         case let .scanResults(url, _): .scanResults(url)
-        case let .readResultFile(url, _): .readResultFile(url)
+        case let .readResultFile(root, path, _): .readResultFile(root: root, path: path)
         case let .loadEarlierLog(path, before, cluster, _): .loadEarlierLog(path: path, before: before, on: cluster)
         default: self
         }
@@ -55,7 +55,7 @@ extension Effect {
         case let .list(_, _, ticket), let .fetchInfo(_, _, _, _, ticket), let .verify(_, _, ticket),
              let .loadClusterChoices(_, _, ticket), let .prepare(_, _, ticket), let .watchJobs(_, _, ticket),
              let .openJob(_, _, ticket), let .monitor(_, ticket), let .fetchResults(_, ticket), let .scanResults(_, ticket),
-             let .readResultFile(_, ticket), let .loadEarlierLog(_, _, _, ticket):
+             let .readResultFile(_, _, ticket), let .loadEarlierLog(_, _, _, ticket):
             ticket
         default: nil
         }

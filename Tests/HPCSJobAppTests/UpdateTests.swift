@@ -489,7 +489,8 @@ struct ResultsBrowserTests {
         for effect in effects {
             switch effect {
             case let .scanResults(root, ticket): _ = Update.update(&state, .monitor(ticket, .resultsScanned(root, ResultsBrowser.scan(root))))
-            case let .readResultFile(url, ticket): _ = Update.update(&state, .monitor(ticket, .resultFileRead(url, ResultsBrowser.read(url))))
+            case let .readResultFile(root, path, ticket):
+                _ = Update.update(&state, .monitor(ticket, .resultFileRead(root.appendingPathComponent(path), ResultsBrowser.read(root.appendingPathComponent(path), root: root))))
             default: break
             }
         }

@@ -48,6 +48,10 @@ struct SafeUntarTests {
         ("add('a/link', type=tarfile.SYMTYPE, linkname='/etc/passwd')", "absolute path"),
         ("add('dev', type=tarfile.CHRTYPE, devmajor=1, devminor=3)", "device"),
         ("add('a/l', type=tarfile.SYMTYPE, linkname='.'); add('a/l/x', b'x')", "symbolic link"),
+        // Lexically inside, but through a link the archive made: d/x is the root, d/x/.. its parent.
+        ("add('d/x', type=tarfile.SYMTYPE, linkname='..'); add('y', type=tarfile.SYMTYPE, linkname='d/x/..')", "outside"),
+        // The same in the other order: '..' after a path not made yet (it could become a link).
+        ("add('a', type=tarfile.SYMTYPE, linkname='s/b/..'); add('s/b', type=tarfile.SYMTYPE, linkname='..')", "outside"),
     ])
     func dangerousEntriesAreRefusedAndNothingIsKept(python: String, reason: String) throws {
         let (file, dir) = try archive("add('ok.txt', b'fine')\n" + python)
@@ -67,6 +71,16 @@ struct SafeUntarTests {
         try data.prefix(data.count / 2).write(to: file)
         #expect(throws: SafeUntar.Corrupt.self) { try SafeUntar.extract(file, into: dir.appendingPathComponent("x")) }
     }
+
+    @Test func aLinkThroughTheArchivesOwnLinksThatStaysInsideIsKept() throws {
+        let (file, dir) = try archive("add('ok.txt', b'fine'); add('d/x', type=tarfile.SYMTYPE, linkname='..')\n"
+                                      + "add('z', type=tarfile.SYMTYPE, linkname='d/x/ok.txt')")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("x")
+        _ = try SafeUntar.extract(file, into: target)
+        #expect(try String(contentsOf: target.appendingPathComponent("z"), encoding: .utf8) == "fine")
+    }
+
 }
 
 /// Archives no honest tar writes: raw headers with hostile numbers, links
@@ -138,6 +152,42 @@ struct HostileArchiveTests {
         defer { try? FileManager.default.removeItem(at: good.1.deletingLastPathComponent()) }
         #expect(try good.0.get() == ["f", "h"])
         #expect(try String(contentsOf: good.1.appendingPathComponent("h"), encoding: .utf8) == "A")
+    }
+
+    /// A forged archive's pax link target "..\0": not ".." to a check, ".."
+    /// to symlink(); a chain of them climbs to / (then stdout → ~/.ssh/id_ed25519).
+    @Test func namesAndLinkTargetsWithNULOrControlBytesAreRefused() throws {
+        for (key, value, type) in [("linkpath", "..\u{0}", Character("2")), ("linkpath", "../\u{0}x", "2"), ("path", "ok\u{0}/../../evil", "0"),
+                                   ("path", "a\u{1b}]0;x\u{07}", "0"), ("linkpath", "b\u{85}", "2")] {
+            let body = Array(" \(key)=\(value)\n".utf8)
+            let record = Array("\(body.count + String(body.count + 2).count)".utf8) + body
+            let (result, target) = try unpack(Self.header("pax", type: "x", size: record.count) + Self.body(record)
+                                              + Self.header("entry", type: type, size: 0))
+            defer { try? FileManager.default.removeItem(at: target.deletingLastPathComponent()) }
+            if case let .failure(error) = result {
+                #expect("\(error)".contains("NUL or control character") && !"\(error)".unicodeScalars.contains { $0.value < 0x20 }, "\(error)")
+            } else {
+                Issue.record("accepted \(key)=\(value.debugDescription)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: target.path))
+        }
+    }
+
+    /// Results are read beneath their root without following links.
+    @Test func resultsAreReadWithoutFollowingLinks() throws {
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("files")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("sd-container/output"), withIntermediateDirectories: true)
+        try "secret".write(to: dir.appendingPathComponent("id_ed25519"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("sd-container/output/stdout").path,
+                                                   withDestinationPath: "../../../id_ed25519")
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("up").path, withDestinationPath: "..")
+        try "ok".write(to: root.appendingPathComponent("sd-container/output/stderr"), atomically: true, encoding: .utf8)
+        #expect(throws: BeneathRoot.NotPlain.self) { try BeneathRoot.read("sd-container/output/stdout", in: root, limit: 1 << 20) }
+        #expect(throws: BeneathRoot.NotPlain.self) { try BeneathRoot.read("up/id_ed25519", in: root, limit: 1 << 20) }
+        #expect(try BeneathRoot.read("sd-container/output/stderr", in: root, limit: 1 << 20) == Data("ok".utf8))
+        #expect(!BeneathRoot.isPlainFile("sd-container/output/stdout", in: root) && BeneathRoot.isPlainFile("sd-container/output/stderr", in: root))
     }
 
     @Test func malformedPaxRecordsDoNotTrap() throws {

@@ -218,11 +218,17 @@ enum FuzzTargets {
         let paths = (FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String]) ?? []
         for path in paths {
             let full = root.appendingPathComponent(path)
+            promise(!path.unicodeScalars.contains(where: TarExtractor.isControl), "a name with a NUL or control character: \(path.debugDescription)")
             if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: full.path) {
+                promise(!destination.unicodeScalars.contains(where: TarExtractor.isControl), "a link target with a NUL or control character")
                 let resolved = URL(fileURLWithPath: destination, relativeTo: full.deletingLastPathComponent()).standardizedFileURL.path
                 promise(resolved.hasPrefix(rootPath + "/") || resolved == rootPath, "link \(path) → \(destination) leaves the root")
+                // As the kernel follows it, through the other links too.
+                let followed = full.resolvingSymlinksInPath().path
+                promise(followed.hasPrefix(rootPath + "/") || followed == rootPath, "link \(path) → \(destination) leads to \(followed)")
             }
         }
+        promise(extractor.extracted.allSatisfy { !$0.unicodeScalars.contains(where: TarExtractor.isControl) }, "a control character in a name kept")
         try? FileManager.default.removeItem(at: root)
     }
 
