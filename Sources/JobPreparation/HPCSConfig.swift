@@ -13,8 +13,11 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
         public var port: Int
         public var trustDomain: String
         /// The SPIRE server's CA bundle (PEM) on this machine, uploaded with
-        /// each job so its agent bootstraps securely; nil: insecure bootstrap.
+        /// each job so its agent bootstraps securely.
         public var trustBundle: String?
+        /// `insecure-bootstrap = yes`: without a trust bundle, the user chose
+        /// to let the agent trust the first server it reaches. Never implied.
+        public var insecureBootstrap = false
 
         public init(address: String, port: Int, trustDomain: String, trustBundle: String? = nil) {
             self.address = address
@@ -109,12 +112,21 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
                                        fix: "use https:// (plain http is accepted only for 127.0.0.1, ::1 and localhost)")
             }
         }
+        var spire = SpireServer(address: value("spire-server", "address"), port: try integer("spire-server", "port") ?? 0,
+                                trustDomain: trustDomain,
+                                trustBundle: ini.sections["spire-server"]?["trust-bundle"].map { relative(expandHome($0.value), to: path) })
+        if let entry = ini.sections["spire-server"]?["insecure-bootstrap"] {
+            switch entry.value.lowercased() {
+            case "yes", "true": spire.insecureBootstrap = true
+            case "no", "false": spire.insecureBootstrap = false
+            default:
+                throw PreparationError(.config, file: path, line: entry.line, field: "[spire-server] insecure-bootstrap",
+                                       "'\(entry.value.prefix(40))' is neither yes nor no", fix: "write yes or no (no is the default)")
+            }
+        }
         return HPCSConfig(
             path: path,
-            spireServer: SpireServer(address: value("spire-server", "address"),
-                                     port: try integer("spire-server", "port") ?? 0,
-                                     trustDomain: trustDomain,
-                                     trustBundle: ini.sections["spire-server"]?["trust-bundle"].map { relative(expandHome($0.value), to: path) }),
+            spireServer: spire,
             hpcsServerURL: value("hpcs-server", "url"),
             vaultURL: value("vault", "url"),
             supercomputer: Supercomputer(address: value("supercomputer", "address"),
@@ -156,6 +168,17 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
     /// A path relative to the config file's folder, as the user wrote it beside it.
     static func relative(_ file: String, to configPath: String) -> String {
         file.hasPrefix("/") ? file : ((configPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
+    }
+
+    /// Why a job from this config would start its SPIRE agent without a way
+    /// to know the server (no trust bundle, no explicit opt-in), or nil.
+    public var bootstrapProblem: PreparationError? {
+        guard spireServer.trustBundle == nil, !spireServer.insecureBootstrap else { return nil }
+        return PreparationError(.config, file: path, field: "[spire-server] trust-bundle",
+                                "no trust bundle: the job's SPIRE agent would trust whichever server it reaches first, and whoever is "
+                                    + "on the network between the compute node and the SPIRE server could take its join token and the SVIDs that open the keys",
+                                fix: "name the SPIRE server's CA bundle as trust-bundle = FILE (your site publishes it), or, knowingly, "
+                                    + "insecure-bootstrap = yes under [spire-server]")
     }
 
     /// The trust bundle's PEM text, checked to hold a certificate; nil when none is named.

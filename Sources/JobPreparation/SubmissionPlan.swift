@@ -73,6 +73,7 @@ public struct SubmissionPlan: Sendable, Equatable {
             "spire_server_port": .word(String(config.spireServer.port)),
             "tools_manifest": tools == nil ? .absent : .word(toolsManifestPath),
             "spire_trust_bundle": trustBundle == nil ? .absent : .word(trustBundlePath),
+            "spire_insecure_bootstrap": .word(config.spireServer.insecureBootstrap && trustBundle == nil ? "yes" : "no"),
             "app_info": .word(application.remotePath), "app_path": .word(application.info.pathAtRest),
             "app_secret_path": .word(application.info.secretPath), "app_access_role": .word(application.info.accessRole),
             "app_checksum": .word(application.info.checksum), "app_spiffe_id": .word(application.info.spiffeID),

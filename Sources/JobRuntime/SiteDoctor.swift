@@ -69,6 +69,7 @@ public struct SiteDoctor: Sendable {
             skipAll(Self.afterConfig, because: "the configuration does not load")
             return checks
         }
+        add(trustCheck(config))
         let settings = config.connectionSettings(sshConfig: sshConfig)
         // Through ProxyJump, this machine reaches only the first hop itself.
         let firstHop = settings.jumpHosts.first ?? settings
@@ -276,6 +277,26 @@ public struct SiteDoctor: Sendable {
         }
     }
 
+    /// Whether the job's SPIRE agent can know its server: a readable trust
+    /// bundle. Without one it fails, whether or not the user opted into an
+    /// insecure bootstrap (then jobs run, but the check says what that costs).
+    private func trustCheck(_ config: HPCSConfig) -> DoctorCheck {
+        let title = "SPIRE trust bundle"
+        guard config.spireServer.trustBundle != nil else {
+            let detail = config.spireServer.insecureBootstrap
+                ? "none; insecure-bootstrap = yes: the job's agent trusts the first server it reaches"
+                : "none: jobs are refused until one is named (or insecure-bootstrap = yes)"
+            return DoctorCheck("spire-trust", title, .config, .fail, detail,
+                               fix: "name the SPIRE server's CA bundle as trust-bundle = FILE under [spire-server] in \(configPath); your site publishes it")
+        }
+        do {
+            _ = try config.readTrustBundle()
+            return DoctorCheck("spire-trust", title, .config, .pass, config.spireServer.trustBundle ?? "")
+        } catch {
+            return DoctorCheck("spire-trust", title, .config, .fail, "\(error)")
+        }
+    }
+
     /// A command's result, or nil when the connection could not run it.
     private func remote(_ ssh: any RemoteHost, _ arguments: [String]) async -> CommandResult? {
         try? await ssh.run(arguments)
@@ -283,7 +304,8 @@ public struct SiteDoctor: Sendable {
 
     // MARK: Helpers
 
-    static let afterConfig: [(String, String, DoctorCheck.Area)] = [("dns", "name resolution", .connection)] + afterDNS
+    static let afterConfig: [(String, String, DoctorCheck.Area)] = [("spire-trust", "SPIRE trust bundle", .config),
+                                                                    ("dns", "name resolution", .connection)] + afterDNS
     static let afterDNS: [(String, String, DoctorCheck.Area)] = [("tcp", "TCP to the login node", .connection)] + afterTCP
     static let afterTCP: [(String, String, DoctorCheck.Area)] = [("host-key", "host key", .connection)] + afterHostKey
     static let afterHostKey: [(String, String, DoctorCheck.Area)] = [("auth", "authentication", .connection)] + afterAuth

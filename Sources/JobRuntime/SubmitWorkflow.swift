@@ -86,6 +86,8 @@ public struct Submitter: Sendable {
     public func prepare(_ request: SubmitRequest, on host: RemoteHost, dryRun: Bool = false,
                         events: @escaping @Sendable (SubmitEvent) -> Void = { _ in }) async throws -> PreparedSubmission {
         try request.spec.validate()
+        // Before anything is recorded or uploaded: a job that could not trust its SPIRE server never starts.
+        if let problem = request.config.bootstrapProblem { throw problem }
         let template = try templates.load(request.spec.template)
         let id = request.submissionID ?? SubmissionPlan.newSubmissionID()
         let settings = host.settings

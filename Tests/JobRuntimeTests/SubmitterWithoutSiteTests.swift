@@ -17,7 +17,7 @@ struct SubmitterWithoutSiteTests {
         let root: URL
         let paths: LocalPaths
         let submitter: Submitter
-        let request: SubmitRequest
+        var request: SubmitRequest
 
         init(checksumOnHost: String = SubmitterWithoutSiteTests.checksum) throws {
             root = try Tool.temporaryDirectory()
@@ -39,11 +39,15 @@ struct SubmitterWithoutSiteTests {
             host.on("sha512sum") { words in
                 InMemoryHost.answer(words.dropFirst(2).map { "\(checksumOnHost)  \($0)\n" }.joined())
             }
+            // The SPIRE server's CA, as a site publishes it (the workflow only checks it is PEM).
+            try "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".write(to: root.appendingPathComponent("bundle.pem"),
+                                                                                      atomically: true, encoding: .utf8)
             let config = try HPCSConfig.parse("""
                 [spire-server]
                 address = spire.example.org
                 port = 8081
                 trust-domain = hpcs.example.org
+                trust-bundle = bundle.pem
                 [hpcs-server]
                 url = https://hpcs.example.org
                 [vault]
@@ -83,7 +87,7 @@ struct SubmitterWithoutSiteTests {
         }
         let record = try await fixture.submit()
         #expect(record.jobID == "4242" && record.stage == .submitted && record.clusterHost == "login.example.org")
-        #expect(try await fixture.remoteFiles(record) == ["hpcs-client.conf", "job.sbatch", "output_key.pub", "tools.manifest"])
+        #expect(try await fixture.remoteFiles(record) == ["hpcs-client.conf", "job.sbatch", "output_key.pub", "spire-bundle.pem", "tools.manifest"])
         for name in try await fixture.remoteFiles(record) {
             #expect(fixture.host.file(try #require(record.remoteDir) + "/" + name)?.mode == 0o600)
         }
@@ -132,6 +136,26 @@ struct SubmitterWithoutSiteTests {
         _ = try await fixture.submitter.recover(on: fixture.host, cluster: fixture.host.settings)
         let recovered = try #require(try fixture.record())
         #expect(recovered.stage == .submitted && recovered.jobID == "4243", "\(fixture.host.commands.last ?? [])")
+    }
+
+    /// No trust bundle and no explicit opt-in: the job's SPIRE agent could
+    /// not know its server, so nothing is recorded or uploaded.
+    @Test func withoutATrustBundleNothingStartsUnlessTheUserOptsIn() async throws {
+        var fixture = try Fixture()
+        let bare = fixture.request.config.remoteText.replacingOccurrences(of: "trust-bundle", with: "#")
+        fixture.request.config = try HPCSConfig.parse(bare, path: fixture.request.config.path)
+        await #expect {
+            _ = try await fixture.submit()
+        } throws: { error in
+            let error = error as? PreparationError
+            return error?.field == "[spire-server] trust-bundle" && error?.fix?.contains("insecure-bootstrap = yes") == true
+        }
+        #expect(try fixture.record() == nil && fixture.host.commands.isEmpty, "nothing recorded, nothing run on the cluster")
+        // Opted into, knowingly: the job renders an insecure bootstrap (and warns when it runs).
+        fixture.request.config = try HPCSConfig.parse(bare.replacingOccurrences(of: "[hpcs-server]", with: "insecure-bootstrap = yes\n[hpcs-server]"),
+                                                      path: fixture.request.config.path)
+        let prepared = try await fixture.submitter.prepare(fixture.request, on: fixture.host, dryRun: true)
+        #expect(prepared.sbatch.contains("spire_insecure_bootstrap='yes'"))
     }
 
     @Test func aChecksumMismatchStopsBeforeAnythingIsUploaded() async throws {

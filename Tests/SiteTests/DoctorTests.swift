@@ -41,7 +41,7 @@ struct DoctorTests {
         let result = try doctor(["--config", site.config, "--json"], home: home)
         #expect(result.status == 0, "\(result.out)\(result.err)")
         let found = try checks(result)
-        let expected = ["config", "dns", "tcp", "host-key", "auth", "slurm-commands", "slurm", "accounting", "test-job",
+        let expected = ["config", "spire-trust", "dns", "tcp", "host-key", "auth", "slurm-commands", "slurm", "accounting", "test-job",
                         "tools", "vault", "hpcs-server", "spire-server"]
         #expect(Set(found.keys) == Set(expected))
         for id in expected { #expect(found[id]?["status"] as? String == "pass", "\(id): \(found[id] ?? [:])") }
@@ -53,7 +53,7 @@ struct DoctorTests {
 
         // The text form: one line per check, a summary, exit 0.
         let text = try doctor(["--config", site.config], home: home)
-        #expect(text.status == 0 && text.out.contains("[ok]   test submission") && text.out.contains("all 13 checks passed"))
+        #expect(text.status == 0 && text.out.contains("[ok]   test submission") && text.out.contains("all 14 checks passed"))
 
         // Where jobs run: the same tools found through srun on a compute node.
         let compute = try doctor(["--config", site.config, "--json", "--on-compute-node", "-p", site.partition], home: home)
