@@ -277,6 +277,7 @@ public struct Submitter: Sendable {
         let mine = try history.unresolved().filter { $0.cluster == cluster.cluster }
         for record in mine {
             var found: JobStatus?
+            var accountingAnswered = false
             let queue = try await host.run(SlurmCommand.squeueByUser(record.clusterUser))
             if queue.status.succeeded { found = try SlurmParser.squeue(queue.stdoutText).first { $0.comment == record.slurmComment } }
             if found == nil {
@@ -284,6 +285,7 @@ public struct Submitter: Sendable {
                 let since = Self.slurmDate(record.createdAt.addingTimeInterval(-86_400))
                 let accounting = try await host.run(SlurmCommand.sacctByComment(user: record.clusterUser, since: since))
                 if accounting.status.succeeded {
+                    accountingAnswered = true
                     found = try SlurmParser.sacct(accounting.stdoutText).first { $0.comment == record.slurmComment }
                 }
             }
@@ -292,7 +294,9 @@ public struct Submitter: Sendable {
                     updated.jobID = found.jobID
                     updated.state = found.state.rawValue
                 }) { recovered.append(updated) }
-            } else {
+            } else if queue.status.succeeded, accountingAnswered {
+                // Both asked and both answered without it: it never ran. A
+                // Slurm that did not answer says nothing; the record waits.
                 try history.advance(record.id, to: .failed) {
                     $0.failure = "no job tagged \(record.slurmComment) exists: sbatch did not run before hpcs-job stopped"
                 }

@@ -138,6 +138,26 @@ struct SubmitterWithoutSiteTests {
         #expect(recovered.stage == .submitted && recovered.jobID == "4243", "\(fixture.host.commands.last ?? [])")
     }
 
+    /// A record is marked failed only when Slurm answered both questions
+    /// without the job: squeue or sacct failing says nothing about it.
+    @Test func recoveryWaitsWhenSlurmDoesNotAnswer() async throws {
+        let fixture = try Fixture()
+        defer { try? FileManager.default.removeItem(at: fixture.root) }
+        fixture.host.on("sbatch") { _ in throw InMemoryHost.Refused(description: "connection lost") }
+        await #expect(throws: SubmissionUnclear.self) { _ = try await fixture.submit() }
+        fixture.host.on("squeue") { _ in InMemoryHost.answer(stderr: "squeue: error: Unable to contact slurm controller", code: 1) }
+        fixture.host.on("sacct") { _ in InMemoryHost.answer("") }
+        _ = try await fixture.submitter.recover(on: fixture.host, cluster: fixture.host.settings)
+        #expect(try fixture.record()?.stage == .submitting, "squeue failed: the job may be queued")
+        fixture.host.on("squeue") { _ in InMemoryHost.answer("") }
+        fixture.host.on("sacct") { _ in InMemoryHost.answer(stderr: "sacct: error: slurmdbd not responding", code: 1) }
+        _ = try await fixture.submitter.recover(on: fixture.host, cluster: fixture.host.settings)
+        #expect(try fixture.record()?.stage == .submitting, "sacct failed: the job may have ended already")
+        fixture.host.on("sacct") { _ in InMemoryHost.answer("") }
+        _ = try await fixture.submitter.recover(on: fixture.host, cluster: fixture.host.settings)
+        #expect(try fixture.record()?.stage == .failed, "both answered without it: it never ran")
+    }
+
     /// No trust bundle and no explicit opt-in: the job's SPIRE agent could
     /// not know its server, so nothing is recorded or uploaded.
     @Test func withoutATrustBundleNothingStartsUnlessTheUserOptsIn() async throws {
