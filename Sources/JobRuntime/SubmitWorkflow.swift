@@ -180,8 +180,8 @@ public struct Submitter: Sendable {
         if let keyFile { try? FileManager.default.removeItem(at: keyFile) }
     }
 
-    /// sbatch, once everything is uploaded. Only a clear refusal (sbatch
-    /// exited non-zero and said why) undoes the submission. When sbatch may
+    /// sbatch, once everything is uploaded. Only a clear refusal
+    /// (`SbatchFailure.refused`: sbatch said why, no transport error) undoes the submission. When sbatch may
     /// have queued the job (the connection dropped, its answer cannot be
     /// read, the history write after it failed), the record stays
     /// "submitting" and the key and the remote files stay: recovery settles
@@ -200,10 +200,15 @@ public struct Submitter: Sendable {
             throw SubmissionUnclear(submissionID: id, reason: "sbatch was ended by a signal before it answered")
         }
         guard code == 0 else {
-            let message = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-            let refusal = SubmissionFailed(message: message.isEmpty ? "exit status \(code)" : message)
-            await undo(plan, refusal, removingRemoteFiles: true, keyFile: paths.keyFile(submissionID: id), on: host)
-            throw refusal
+            switch SbatchFailure.classify(exitCode: code, stderr: result.stderrText) {
+            case let .refused(message):
+                let refusal = SubmissionFailed(message: message)
+                await undo(plan, refusal, removingRemoteFiles: true, keyFile: paths.keyFile(submissionID: id), on: host)
+                throw refusal
+            case let .unclear(message):
+                // Slurm may have queued it before failing to answer: keep everything, settle by the tag.
+                throw SubmissionUnclear(submissionID: id, reason: "sbatch failed in a way that does not say the job was refused: \(message)")
+            }
         }
         let jobID: String
         do {

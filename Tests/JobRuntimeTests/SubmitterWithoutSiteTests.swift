@@ -5,6 +5,7 @@ import JobPreparation
 import SecureShell
 import HostTestSupport
 import SiteTestSupport
+import Slurm
 import Testing
 
 /// The submission workflow against an in-memory login node: every failure
@@ -136,6 +137,25 @@ struct SubmitterWithoutSiteTests {
         _ = try await fixture.submitter.recover(on: fixture.host, cluster: fixture.host.settings)
         let recovered = try #require(try fixture.record())
         #expect(recovered.stage == .submitted && recovered.jobID == "4243", "\(fixture.host.commands.last ?? [])")
+    }
+
+    /// Slurm can time out after queuing a job: such an sbatch failure keeps
+    /// the key and the files and leaves the record to the comment tag.
+    @Test func anSbatchTimeoutIsUnclearNotARefusal() async throws {
+        for stderr in ["sbatch: error: Batch job submission failed: Socket timed out on send/recv operation", ""] {
+            let fixture = try Fixture()
+            defer { try? FileManager.default.removeItem(at: fixture.root) }
+            fixture.host.on("sbatch") { _ in InMemoryHost.answer(stderr: stderr, code: 1) }
+            await #expect(throws: SubmissionUnclear.self) { _ = try await fixture.submit() }
+            let record = try #require(try fixture.record())
+            #expect(record.stage == .submitting && fixture.keyExists(record.id), "\(stderr)")
+            #expect(try await fixture.remoteFiles(record).contains("job.sbatch"))
+        }
+        #expect(SbatchFailure.classify(exitCode: 1, stderr: "sbatch: error: Batch job submission failed: Invalid partition name specified")
+                == .refused("sbatch: error: Batch job submission failed: Invalid partition name specified"))
+        #expect(SbatchFailure.classify(exitCode: 127, stderr: "bash: sbatch: command not found") == .refused("bash: sbatch: command not found"))
+        #expect(SbatchFailure.classify(exitCode: 1, stderr: "sbatch: error: Unable to contact slurm controller (connect failure)")
+                == .unclear("sbatch: error: Unable to contact slurm controller (connect failure)"))
     }
 
     /// A record is marked failed only when Slurm answered both questions
