@@ -1,5 +1,3 @@
-import Foundation
-
 /// What a failed sbatch means for the job: refused (sbatch said why and the
 /// controller never queued it), or unclear (it may be queued: Slurm can time
 /// out after accepting a job, and a lost answer says nothing). Only a
@@ -15,7 +13,7 @@ public enum SbatchFailure: Sendable, Equatable {
                             "interrupted", "socket", "protocol", "try again"]
 
     public static func classify(exitCode: Int32, stderr: String) -> SbatchFailure {
-        let message = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        let message = String(stderr.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         let said = message.isEmpty ? "exit status \(exitCode)" : message
         // Not run at all: no sbatch, or not executable.
         if exitCode == 126 || exitCode == 127 { return .refused(said) }
