@@ -14,6 +14,28 @@ struct HPCSJob: AsyncParsableCommand {
         subcommands: [Interactive.self, Submit.self, HistoryCommand.self, Jobs.self, Status.self, Logs.self, Cancel.self,
                       Results.self, Doctor.self, Tools.self, Manual.self],
         defaultSubcommand: Interactive.self)
+
+    /// ArgumentParser's own main, but every message it prints on the way out
+    /// (an error escaping a command, usage, help) goes through the
+    /// sanitising console: an error can quote remote text (a job name from
+    /// sacct, a path), and no escape sequence in it may reach the terminal.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                if code == .success { Console.output(message) } else { Console.error(message + "\n") }
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
 
 /// `hpcs-job --version`: this program and the libraries it runs with, as a

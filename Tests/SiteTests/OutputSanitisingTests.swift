@@ -38,4 +38,24 @@ struct OutputSanitisingTests {
         let records = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]])
         #expect((records.first?["failure"] as? String) == record.failure)
     }
+
+    /// An error escaping a command (here ArgumentParser's, quoting what was
+    /// typed; a job name from sacct reaches `jobs --wait` the same way) goes
+    /// through the sanitising console too: ESC]52 would write the clipboard.
+    @Test func errorsLeavingACommandCarryNoTerminalControls() throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("build hpcs-job first (swift build)")
+            return
+        }
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let result = try Tool.run(binary, ["jobs", "--config", "/nonexistent.conf", "--since", "\u{1B}]52;c;ZXZpbA==\u{07}x\u{9B}2J"],
+                                  environment: ["HOME": home.path, "PATH": "/usr/bin:/bin"])
+        #expect(result.status == 64 && result.err.contains("is neither a duration"), "\(result.err)")
+        #expect(!result.err.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || (0x80...0x9F).contains($0.value) },
+                "\(result.err.debugDescription)")
+        // Help still reaches standard output whole, with exit 0.
+        let help = try Tool.run(binary, ["history", "--help"], environment: ["HOME": home.path, "PATH": "/usr/bin:/bin"])
+        #expect(help.status == 0 && help.out.contains("OVERVIEW: List past submissions"))
+    }
 }
