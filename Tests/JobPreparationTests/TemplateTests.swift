@@ -78,6 +78,23 @@ struct TemplateEngineTests {
 }
 
 /// Hostile values in every free-text field: each rendered script passes
+/// The job script's computed values are checked one by one: bash keeps only
+/// the last status of an array assignment, so `a=( "$(check x)" "$(check y)" )`
+/// let a refused first value through silently (under set -e).
+struct JobScriptAssignmentTests {
+    @Test func noArrayIsAssignedFromCommandSubstitutions() throws {
+        let template = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Templates/hpcs.sbatch")
+        let text = try String(contentsOf: template, encoding: .utf8)
+        #expect(text.firstMatch(of: /=\(\s*\n?\s*"?\$\(/) == nil, "an array assigned from command substitutions")
+        // What such an assignment does, for the record: the first failure is lost.
+        let shown = try Tool.run("/bin/bash", ["-c", "set -e; a=( \"$(false)\" \"$(true)\" ); echo reached"])
+        #expect(shown.out == "reached\n")
+        let scalar = try Tool.run("/bin/bash", ["-c", "set -e; a=$(false); echo reached"])
+        #expect(scalar.status != 0 && scalar.out.isEmpty)
+    }
+}
+
 /// `bash -n` and `shellcheck`, and running its values section under bash
 /// shows every value arrives byte for byte.
 @Suite(.enabled(if: Tool.which("shellcheck") != nil || LocalSite.isExpected, "shellcheck is not installed (Scripts/install-deps)"))
