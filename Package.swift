@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         // gunzip for job results (tar.gz); zlib ships with libssh2's dependencies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // prctl (variadic) for the executable's process hardening; libc only.
+        .systemLibrary(name: "CProcess"),
 
         .target(name: "SecureShell", dependencies: ["CLibSSH2"]),
         .target(name: "AgeCrypto", dependencies: ["CSodium"]),
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "JobRuntime", dependencies: ["JobPreparation", "History", "SecureShell", "AgeCrypto", "Slurm", "CZlib"]),
         .target(name: "HPCSJobApp", dependencies: ["TerminalUI", "JobPreparation", "JobRuntime", "History", "SecureShell"]),
         .executableTarget(name: "hpcs-job", dependencies: [
-            "HPCSJobApp", "JobPreparation", "JobRuntime", "History", "SecureShell", "AgeCrypto", "TerminalUI",
+            "HPCSJobApp", "CProcess", "JobPreparation", "JobRuntime", "History", "SecureShell", "AgeCrypto", "TerminalUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,5 +1,6 @@
 import AgeCrypto
 import ArgumentParser
+import CProcess
 import Foundation
 import SecureShell
 import TerminalUI
@@ -20,6 +21,8 @@ struct HPCSJob: AsyncParsableCommand {
     /// sanitising console: an error can quote remote text (a job name from
     /// sacct, a path), and no escape sequence in it may reach the terminal.
     static func main() async {
+        // Before anything is read: no core dump, not dumpable (keys, tokens, codes live in this process).
+        _ = hpcs_harden_process()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
