@@ -122,6 +122,7 @@ extension SessionDriver {
         let knownHosts = try KnownHosts(files: settings.knownHostsFiles + settings.globalKnownHostsFiles)
         let name = settings.knownHostsName
         preferKnownHostKeyTypes(knownHosts.knownKeyTypes(host: name.host, port: name.port))
+        try offerOnlyStrongAlgorithms()
         interaction.progress(.handshake(host: settings.host))
         if libssh2_session_handshake(session, fd) != 0 { throw lastError(during: "the SSH handshake") }
         let (hostKey, wasKnown) = try verifyHostKey(knownHosts, settings: settings, interaction: interaction)
@@ -147,14 +148,38 @@ extension SessionDriver {
     /// Negotiate a key type already recorded for the host, as OpenSSH does,
     /// so a host with several keys is not mistaken for a changed one.
     private func preferKnownHostKeyTypes(_ known: [String]) {
+        // No ssh-rsa (SHA-1) host-key signatures: an RSA host key is verified with rsa-sha2-*.
         let all = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-                   "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+                   "rsa-sha2-512", "rsa-sha2-256"]
         var ordered: [String] = []
         for type in known {
-            if type == "ssh-rsa" { ordered += ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] } else { ordered.append(type) }
+            if type == "ssh-rsa" { ordered += ["rsa-sha2-512", "rsa-sha2-256"] } else if all.contains(type) { ordered.append(type) }
         }
         ordered += all.filter { !ordered.contains($0) }
         _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, ordered.joined(separator: ","))
+    }
+
+    /// What is offered besides host keys: no SHA-1 key exchange, no CBC (or
+    /// older) cipher, no SHA-1 or MD5 MAC, whatever libssh2's defaults
+    /// would offer. Names this libssh2 does not know are dropped by it (the
+    /// GCM, ChaCha20 and ETM ones arrive with 1.11); a server offering none
+    /// of these fails the handshake saying so, as OpenSSH would.
+    static let keyExchanges = ["curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256", "ecdh-sha2-nistp384",
+                               "ecdh-sha2-nistp521", "diffie-hellman-group-exchange-sha256", "diffie-hellman-group16-sha512",
+                               "diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256"]
+    static let ciphers = ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com",
+                          "aes256-ctr", "aes192-ctr", "aes128-ctr"]
+    static let macs = ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512"]
+
+    private func offerOnlyStrongAlgorithms() throws {
+        let preferences: [(Int32, [String], String)] = [
+            (LIBSSH2_METHOD_KEX, Self.keyExchanges, "key exchange"),
+            (LIBSSH2_METHOD_CRYPT_CS, Self.ciphers, "cipher"), (LIBSSH2_METHOD_CRYPT_SC, Self.ciphers, "cipher"),
+            (LIBSSH2_METHOD_MAC_CS, Self.macs, "MAC"), (LIBSSH2_METHOD_MAC_SC, Self.macs, "MAC"),
+        ]
+        for (method, names, what) in preferences where libssh2_session_method_pref(session, method, names.joined(separator: ",")) != 0 {
+            throw lastError(during: "choosing the \(what) algorithms")
+        }
     }
 
     /// The server's key and whether known_hosts already had it.
