@@ -95,6 +95,48 @@ struct JobScriptAssignmentTests {
     }
 }
 
+/// What the login environment may not bring into the secure steps: the job
+/// script starts with `bash -p` (no BASH_ENV, no imported functions) and
+/// drops proxies, preloads and the container runtime's own settings.
+struct JobScriptEnvironmentTests {
+    static var templateText: String {
+        get throws {
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Templates/hpcs.sbatch")
+            return try String(contentsOf: url, encoding: .utf8)
+        }
+    }
+
+    @Test func theLoginEnvironmentIsScrubbedBeforeAnySecret() throws {
+        let text = try Self.templateText
+        #expect(text.hasPrefix("#!/bin/bash -p\n"))
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let marker = dir.appendingPathComponent("bash-env-ran").path
+        let bashEnv = dir.appendingPathComponent("bashenv")
+        try "touch \(marker)\n".write(to: bashEnv, atomically: true, encoding: .utf8)
+        // The scrub, as the script runs it, then what is left.
+        let start = try #require(text.range(of: "set -euo pipefail\n"))
+        let end = try #require(text.range(of: "grep -E '^(SINGULARITY|APPTAINER)' || true)\n"))
+        let scrub = String(text[start.lowerBound..<end.upperBound]) + "env\n"
+        let result = try Tool.run("/bin/bash", ["-p", "-c", scrub], environment: [
+            "PATH": "/usr/bin:/bin", "HPCS_TOOLS_DIR": "/site/tools", "BASH_ENV": bashEnv.path, "https_proxy": "http://10.0.0.1:3128",
+            "HTTPS_PROXY": "http://10.0.0.1:3128", "LD_PRELOAD": "/tmp/x.so", "APPTAINER_BIND": "/etc:/mnt", "SINGULARITYENV_EVIL": "1",
+            "SINGULARITY_BINDPATH": "/home", "CURL_HOME": dir.path,
+        ])
+        #expect(result.status == 0, "\(result.err)")
+        for name in ["BASH_ENV", "https_proxy", "HTTPS_PROXY", "LD_PRELOAD", "APPTAINER_BIND", "SINGULARITYENV_EVIL", "SINGULARITY_BINDPATH", "CURL_HOME"] {
+            #expect(!result.out.contains("\n\(name)=") && !result.out.hasPrefix("\(name)="), "\(name) reached the job")
+        }
+        #expect(result.out.contains("HPCS_TOOLS_DIR=/site/tools") && result.out.contains("PATH=/usr/bin:/bin"), "the site's settings stay")
+        #expect(!FileManager.default.fileExists(atPath: marker), "BASH_ENV ran")
+        // Every call that carries a token or a key goes through secret_curl (no ~/.curlrc, pinned protocols).
+        for line in text.split(separator: "\n") where line.contains("vault_url/") || line.contains("hpcs_server_url/") {
+            #expect(!line.contains("curl -") || line.contains("secret_curl"), "\(line)")
+        }
+    }
+}
+
 /// `bash -n` and `shellcheck`, and running its values section under bash
 /// shows every value arrives byte for byte.
 @Suite(.enabled(if: Tool.which("shellcheck") != nil || LocalSite.isExpected, "shellcheck is not installed (Scripts/install-deps)"))
