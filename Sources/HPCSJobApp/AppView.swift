@@ -121,13 +121,15 @@ enum PromptView {
             TextField.draw(&buffer, typed, area: Rect(x: inner.x, y: inner.maxY - 3, width: inner.width, height: 1), focused: true,
                            theme: theme)
         case let .passphrase(file, field):
-            let inner = Modal.draw(&buffer, title: "Key passphrase", lines: ["Passphrase for \(file):", ""], buttons: ["Enter: unlock", "Esc: skip key"],
-                                   area: area, theme: theme)
+            let inner = Modal.draw(&buffer, title: "Key passphrase (this computer)", lines: ["Passphrase for \(file):", ""],
+                                   buttons: ["Enter: unlock", "Esc: skip key"], area: area, theme: theme)
             TextField.draw(&buffer, field, area: Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: 1), focused: true, theme: theme)
         case let .keyboardInteractive(challenge, fields, focus):
-            var lines = [challenge.instruction.isEmpty ? "The server asks:" : challenge.instruction]
+            // The title is ours and names who asks; the server's name and instruction are shown as its words.
+            let said = [challenge.name, challenge.instruction].filter { !$0.isEmpty }.joined(separator: ": ")
+            var lines = [said.isEmpty ? "The server asks:" : "The server says: \(said)"]
             for prompt in challenge.prompts { lines += [prompt.text, ""] }
-            let inner = Modal.draw(&buffer, title: challenge.name.isEmpty ? "Sign in" : challenge.name, lines: lines,
+            let inner = Modal.draw(&buffer, title: challenge.server.isEmpty ? "Sign in" : "Sign in to \(challenge.server)", lines: lines,
                                    buttons: ["Enter: send", "Esc: cancel"], area: area, theme: theme)
             for (index, field) in fields.enumerated() {
                 let row = inner.y + 2 + index * 2

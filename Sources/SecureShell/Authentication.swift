@@ -147,7 +147,12 @@ extension SessionDriver {
     }
 
     private func authenticateKeyboardInteractive(user: String, interaction: SSHInteraction) -> Bool {
-        context.keyboardInteractive = { challenge in awaitAnswer { await interaction.respond(to: challenge) } }
+        let server = label
+        context.keyboardInteractive = { challenge in
+            let named = KeyboardInteractiveChallenge(name: challenge.name, instruction: challenge.instruction, prompts: challenge.prompts,
+                                                     server: server)
+            return awaitAnswer { await interaction.respond(to: named) }
+        }
         defer { context.keyboardInteractive = nil }
         let callback: @convention(c) (UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, Int32,
                                       UnsafePointer<LIBSSH2_USERAUTH_KBDINT_PROMPT>?,

@@ -49,14 +49,20 @@ public struct KeyboardInteractiveChallenge: Sendable, Equatable {
             self.echo = echo
         }
     }
+    /// The server's own words: shown as its words, never as ours (a jump
+    /// host could write "Password — alice@lumi" here).
     public let name: String
     public let instruction: String
     public let prompts: [Prompt]
+    /// Which login asks (`user@host:port`, a jump host's own when it is one),
+    /// set by the connection, not by the server.
+    public var server: String
 
-    public init(name: String, instruction: String, prompts: [Prompt]) {
+    public init(name: String, instruction: String, prompts: [Prompt], server: String = "") {
         self.name = name
         self.instruction = instruction
         self.prompts = prompts
+        self.server = server
     }
 }
 

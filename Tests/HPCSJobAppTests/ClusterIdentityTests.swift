@@ -222,3 +222,22 @@ struct ErrorKindTests {
         #expect(state.screen == .preview && state.error?.contains("connection was lost") == true)
     }
 }
+
+
+/// A server's keyboard-interactive words never become ours: the modal's
+/// title names which login asks (a jump host could name itself "Password —
+/// alice@lumi"), and the server's text is shown as its words.
+struct PromptFrameTests {
+    @Test func theQuestionNamesWhoAsks() {
+        var state = Screens.base(100, 30)
+        let forged = KeyboardInteractiveChallenge(name: "Password — alice@lumi.example.eu", instruction: "",
+                                                  prompts: [.init(text: "Password:", echo: false)], server: "bob@jump.example.org:22")
+        state.prompt = .keyboardInteractive(forged, fields: [TextFieldState(hidden: true)], focus: 0)
+        let screen = AppView.render(state, theme: .builtIn).text
+        #expect(screen.contains("Sign in to bob@jump.example.org:22"), "\(screen)")
+        #expect(screen.contains("The server says: Password — alice@lumi.example.eu"), "\(screen)")
+        #expect(!screen.contains("─ Password — alice"), "the server's words are not the title")
+        state.prompt = .passphrase(file: "/home/alice/.ssh/id_ed25519", field: TextFieldState(hidden: true))
+        #expect(AppView.render(state, theme: .builtIn).text.contains("Key passphrase (this computer)"))
+    }
+}

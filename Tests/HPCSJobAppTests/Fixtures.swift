@@ -108,7 +108,8 @@ enum Screens {
         list.append(("connect-hostkey", hostKey))
         var twoFactor = state
         twoFactor.prompt = .keyboardInteractive(KeyboardInteractiveChallenge(name: "", instruction: "Two-factor login",
-                                                                             prompts: [.init(text: "One-time code:", echo: false)]),
+                                                                             prompts: [.init(text: "One-time code:", echo: false)],
+                                                                             server: "alice@login.example.org:22"),
                                                 fields: [TextFieldState("123", hidden: true)], focus: 0)
         list.append(("connect-2fa", twoFactor))
         var failed = state

@@ -111,7 +111,9 @@ struct TmuxEndToEndTests {
         defer { cleanUp(home: home) }
         try await waitFor("Connect to the login node")
         try send("Enter")
-        try await waitFor("Verification code", seconds: 180)
+        let asked = try await waitFor("Verification code", seconds: 180)
+        // The question's frame is ours and names the login that asks.
+        #expect(asked.contains("Sign in to \(site.user)@127.0.0.1:\(site["HPCS_SITE_2FA_SSH_PORT"])"), "\(asked)")
         try type(try site.oneTimeCode())
         try send("Enter")
         // Connected: the remote browser of the login node, and the top bar names the node.
