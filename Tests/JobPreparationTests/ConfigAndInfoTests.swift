@@ -222,19 +222,8 @@ extension HPCSConfig {
 /// wildcard, a flag are refused at the line, saying what is allowed.
 struct ConfigNameTests {
     func config(address: String = "login.example.org", username: String = "alice") -> String {
-        """
-        [spire-server]
-        address = spire.example.org
-        port = 8081
-        trust-domain = hpcs.example.org
-        [hpcs-server]
-        url = https://hpcs.example.org
-        [vault]
-        url = https://vault.example.org
-        [supercomputer]
-        address = \(address)
-        username = \(username)
-        """
+        Sample.configText.replacingOccurrences(of: "address = login.example.org", with: "address = \(address)")
+            .replacingOccurrences(of: "username = alice", with: "username = \(username)")
     }
 
     @Test func hostileNamesAreRefusedAtTheirLine() throws {
@@ -243,14 +232,14 @@ struct ConfigNameTests {
                 _ = try HPCSConfig.parse(config(address: address), path: "/c.conf")
                 Issue.record("accepted \(address)")
             } catch let error as PreparationError {
-                #expect(error.line == 10 && "\(error)".contains("is not a host name") && error.fix?.contains("letters, digits") == true, "\(error)")
+                #expect(error.line == 14 && "\(error)".contains("is not a host name") && error.fix?.contains("letters, digits") == true, "\(error)")
             }
         }
         do {
             _ = try HPCSConfig.parse(config(username: "u$(id)"), path: "/c.conf")
             Issue.record("accepted the user")
         } catch let error as PreparationError {
-            #expect(error.line == 11 && "\(error)".contains("is not a user name"), "\(error)")
+            #expect(error.line == 15 && "\(error)".contains("is not a user name"), "\(error)")
         }
         #expect(try HPCSConfig.parse(config(address: "[::1]", username: "alice@ad.example.org"), path: "/c.conf").supercomputer.address == "[::1]")
     }
