@@ -94,7 +94,7 @@ enum RunViews {
     /// Two login nodes of one host differ by port: the port is shown unless
     /// it is 22, the user only where there is room.
     static func clusterLabel(_ entry: HistoryEntry, withUser: Bool) -> String {
-        (withUser ? "\(entry.clusterUser)@" : "") + entry.clusterHost + (entry.clusterPort == 22 ? "" : ":\(entry.clusterPort)")
+        entry.cluster.compact(withUser: withUser)
     }
 }
 

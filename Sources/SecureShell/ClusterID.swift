@@ -24,6 +24,11 @@ public struct ClusterID: Hashable, Sendable, Comparable, CustomStringConvertible
         })
     }
 
+    /// The same name for a narrow column: the port unless it is 22, the user only where there is room.
+    public func compact(withUser: Bool) -> String {
+        (withUser ? "\(user)@" : "") + host + (port == 22 ? "" : ":\(port)")
+    }
+
     public static func < (lhs: ClusterID, rhs: ClusterID) -> Bool { lhs.description < rhs.description }
 }
 

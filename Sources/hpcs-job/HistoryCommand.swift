@@ -40,7 +40,7 @@ struct HistoryCommand: AsyncParsableCommand {
             } else {
                 let state = entry.stage == .failed ? "failed: \(entry.failure ?? "")" : (entry.state ?? entry.stage.rawValue)
                 let fields = [entry.id, SinceParser.minute(entry.createdAt), entry.jobName, entry.jobID ?? "-",
-                              "\(entry.clusterUser)@\(entry.clusterHost)", state, entry.exitCode.map(String.init) ?? "-"]
+                              entry.cluster.description, state, entry.exitCode.map(String.init) ?? "-"]
                 output.write(TerminalSanitizer.plainText(fields.joined(separator: "\t")) + "\n")
             }
             first = false
