@@ -89,13 +89,18 @@ public struct ConnectionSettings: Sendable, Equatable {
     ///                                               identityFile: nil, knownHosts: nil)
     public static func resolve(alias: String, user: String?, port: Int?, identityFile: String?,
                                knownHosts: String?, sshConfig: SSHConfigFile? = nil) -> ConnectionSettings {
-        resolve(alias: alias, user: user, port: port, identityFile: identityFile, knownHosts: knownHosts, sshConfig: sshConfig, depth: 0)
+        var budget = 64
+        return resolve(alias: alias, user: user, port: port, identityFile: identityFile, knownHosts: knownHosts, sshConfig: sshConfig,
+                       depth: 0, budget: &budget)
     }
 
     /// `depth` counts ProxyJump hops resolved so far: a config whose jump
     /// hosts jump through each other (`Host *` with ProxyJump) stops there.
+    /// `budget` bounds the hops resolved in all: with several jump hosts a
+    /// hop (`ProxyJump a,b,c` under `Host *`), each level multiplied the work
+    /// (3^8 resolutions; a fuzzing find).
     static func resolve(alias: String, user: String?, port: Int?, identityFile: String?,
-                        knownHosts: String?, sshConfig: SSHConfigFile?, depth: Int) -> ConnectionSettings {
+                        knownHosts: String?, sshConfig: SSHConfigFile?, depth: Int, budget: inout Int) -> ConnectionSettings {
         let config = sshConfig ?? standardSSHConfig()
         let found = config.resolve(alias: alias, user: user)
         let host = found.hostName.map { expand($0, alias: alias) } ?? alias
@@ -119,11 +124,16 @@ public struct ConnectionSettings: Sendable, Equatable {
             // checked before connecting too; a home folder may hold spaces).
             settings.proxyCommand = expand(command, alias: alias, host: host, user: login, port: settings.port, forShell: true)
         } else if let jump = found.proxyJump, jump.lowercased() != "none", depth < 8 {
-            settings.jumpHosts = jump.split(separator: ",").map { spec in
+            var hops: [ConnectionSettings] = []
+            // This hop's own jump hosts first (they are the ones used), then what they jump through.
+            let specs = jump.split(separator: ",").prefix(max(0, budget))
+            budget -= specs.count
+            for spec in specs {
                 let (jumpUser, jumpHost, jumpPort) = parseJump(String(spec))
-                return resolve(alias: jumpHost, user: jumpUser, port: jumpPort, identityFile: nil,
-                               knownHosts: knownHosts, sshConfig: config, depth: depth + 1)
+                hops.append(resolve(alias: jumpHost, user: jumpUser, port: jumpPort, identityFile: nil,
+                                    knownHosts: knownHosts, sshConfig: config, depth: depth + 1, budget: &budget))
             }
+            settings.jumpHosts = hops
         }
         return settings
     }

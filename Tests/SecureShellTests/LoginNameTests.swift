@@ -56,3 +56,15 @@ struct LoginNameTests {
         #expect(LoginNames.problem(in: settings)?.contains("'bad;name' is not a valid host name") == true)
     }
 }
+
+/// Several jump hosts a hop under `Host *` multiplied the resolving work by
+/// their number at every level (a fuzzing find: half a second an input);
+/// the hops resolved in all are bounded.
+struct JumpResolutionTests {
+    @Test func manyJumpHostsAHopResolveInBoundedWork() {
+        let config = SSHConfigFile(text: "Host *\n  ProxyJump a,b,c,d,e,f\n")
+        let settings = ConnectionSettings.resolve(alias: "x", user: "u", port: nil, identityFile: nil, knownHosts: nil, sshConfig: config)
+        func count(_ hop: ConnectionSettings) -> Int { hop.jumpHosts.reduce(hop.jumpHosts.count) { $0 + count($1) } }
+        #expect(settings.jumpHosts.count == 6 && count(settings) <= 64, "\(count(settings)) hops resolved")
+    }
+}
