@@ -468,7 +468,10 @@ struct NotificationTests {
                         "\(payload.debugDescription)")
             case .osc9:
                 #expect(text.hasPrefix("\u{07}\u{1b}]9;t: ") && text.hasSuffix("\u{1b}\\"))
-                #expect(text.dropFirst(2).dropLast(2).allSatisfy { $0 != "\u{1b}" && $0 != "\u{07}" })
+                // No ESC, BEL or C1 (U+009C is ST: it would end the sequence early) between the opening and the ST.
+                let payload = text.dropFirst("\u{07}\u{1b}]9;".count).dropLast(2)
+                #expect(payload.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) }, "\(payload.debugDescription)")
+                #expect(payload.hasSuffix("z") && payload.contains("x"))
             }
         }
         #expect(DesktopNotification(environment: ["HPCS_JOB_NOTIFY": "OSC777"]) == .osc777)
