@@ -5,16 +5,18 @@ import TerminalUI
 
 /// Every screen in its main states, at the smallest supported size (60×16), 80×24 and 200×50, in two themes.
 struct ScreenSnapshotTests {
-    static let monochrome: Theme = {
-        let text = (try? String(contentsOf: Snapshot.directory.deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Themes/monochrome.theme"), encoding: .utf8)) ?? "color = none"
-        return (try? Theme.builtIn.patched(with: text, file: "monochrome.theme")) ?? Theme.builtIn
-    }()
+    /// The shipped monochrome theme, read and parsed; a missing or broken file fails the test (it fell back silently).
+    static func monochrome() throws -> Theme {
+        let text = try String(contentsOf: Snapshot.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Themes/monochrome.theme"), encoding: .utf8)
+        return try Theme.builtIn.patched(with: text, file: "monochrome.theme")
+    }
 
     @Test(arguments: [(60, 16), (80, 24), (200, 50)])
     func everyScreenInEveryState(width: Int, height: Int) throws {
+        let monochrome = try Self.monochrome()
         for (name, state) in Screens.all(width: width, height: height) {
-            for (themeName, theme) in [("default", Theme.builtIn), ("monochrome", Self.monochrome)] {
+            for (themeName, theme) in [("default", Theme.builtIn), ("monochrome", monochrome)] {
                 let buffer = AppView.render(state, theme: theme)
                 try Snapshot.check(buffer, named: "\(name)-\(width)x\(height)-\(themeName)")
             }
