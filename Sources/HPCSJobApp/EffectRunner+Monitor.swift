@@ -46,8 +46,7 @@ extension EffectRunner {
         case let .scanResults(root, ticket):
             send(.monitor(ticket, .resultsScanned(root, ResultsBrowser.scan(root))))
         case let .readResultFile(root, path, ticket):
-            let url = root.appendingPathComponent(path)
-            send(.monitor(ticket, .resultFileRead(url, ResultsBrowser.read(url, root: root))))
+            send(.monitor(ticket, .resultFileRead(root.appendingPathComponent(path), ResultsBrowser.read(path, in: root))))
         default: break
         }
     }

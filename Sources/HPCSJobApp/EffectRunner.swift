@@ -304,9 +304,11 @@ enum RecentConfigs {
     /// connection would), for the Connect screen's list.
     static func clusters(of configs: [String], sshConfig: SSHConfigFile?) -> [String: ClusterID] {
         var clusters: [String: ClusterID] = [:]
+        // The user's and the system's ssh_config read once for all of them, not once a config.
+        let ssh = sshConfig ?? ConnectionSettings.standardSSHConfig()
         for path in configs.prefix(20) {
             guard let config = try? HPCSConfig.load(path: path) else { continue }
-            clusters[path] = config.connectionSettings(sshConfig: sshConfig).cluster
+            clusters[path] = config.connectionSettings(sshConfig: ssh).cluster
         }
         return clusters
     }

@@ -68,10 +68,10 @@ enum ResultsBrowser {
 
     /// A file's bytes for the pane, or why it is not shown there: read
     /// beneath the results' root without following any link.
-    static func read(_ url: URL, root: URL) -> Result<Data, JobsFailure> {
-        let relative = String(url.path.dropFirst(root.path.count).drop { $0 == "/" })
+    static func read(_ path: String, in root: URL) -> Result<Data, JobsFailure> {
+        let url = root.appendingPathComponent(path)
         let data: Data
-        do { data = try BeneathRoot.read(relative, in: root, limit: viewLimit) } catch let refused as BeneathRoot.NotPlain {
+        do { data = try BeneathRoot.read(path, in: root, limit: viewLimit) } catch let refused as BeneathRoot.NotPlain {
             let tooLarge = refused.reason.contains("more than")
             return .failure(JobsFailure(message: tooLarge ? "\(url.lastPathComponent) is too large for the pane: o opens it in $PAGER"
                                                           : "\(url.lastPathComponent) is not shown: \(refused.reason)"))

@@ -91,8 +91,7 @@ public struct HPCSConfig: Sendable, Equatable, Codable {
             let isUser = key == "username"
             guard isUser ? LoginNames.isValidUser(entry.value) : LoginNames.isValidHost(entry.value) else {
                 throw PreparationError(.config, file: path, line: entry.line, field: "[\(section)] \(key)",
-                                       "'\(entry.value.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : String($0) }.joined())' "
-                                       + "is not a \(isUser ? "user name" : "host name")",
+                                       "'\(LoginNames.visible(entry.value))' is not a \(isUser ? "user name" : "host name")",
                                        fix: isUser ? "use letters, digits, '.', '-', '_' and '@' only"
                                            : "use letters, digits, '.', '-' and '_' only, or an IPv6 address (ssh_config's Host can map a name to another)")
             }

@@ -35,7 +35,7 @@ public enum LoginNames {
     }
 
     /// A name as it may be shown: control characters as `?`.
-    static func visible(_ text: String) -> String {
+    public static func visible(_ text: String) -> String {
         String(text.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : Character($0) })
     }
 }

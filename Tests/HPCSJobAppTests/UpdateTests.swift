@@ -493,7 +493,7 @@ struct ResultsBrowserTests {
             switch effect {
             case let .scanResults(root, ticket): _ = Update.update(&state, .monitor(ticket, .resultsScanned(root, ResultsBrowser.scan(root))))
             case let .readResultFile(root, path, ticket):
-                _ = Update.update(&state, .monitor(ticket, .resultFileRead(root.appendingPathComponent(path), ResultsBrowser.read(root.appendingPathComponent(path), root: root))))
+                _ = Update.update(&state, .monitor(ticket, .resultFileRead(root.appendingPathComponent(path), ResultsBrowser.read(path, in: root))))
             default: break
             }
         }

@@ -13,11 +13,7 @@ struct AlgorithmTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let node = try TestLoginNode(site: site, directory: dir, dropping: [String(line.split(separator: " ")[0])], adding: [line])
         defer { node.stop() }
-        let knownHosts = dir.appendingPathComponent("known_hosts")
-        try (node.knownHostsLine + "\n").write(to: knownHosts, atomically: true, encoding: .utf8)
-        var settings = site.settings(knownHosts: knownHosts.path)
-        settings.host = node.host
-        settings.port = node.port
+        let settings = try site.settings(for: node, in: dir)
         do {
             let ssh = try await retryingADroppedHandshake { try await SSHConnection.connect(settings, interaction: NonInteractive()) }
             ssh.close()

@@ -16,11 +16,7 @@ struct IPv6Tests {
         let node = try TestLoginNode(site: site, directory: dir, ipv6: true)
         defer { node.stop() }
 
-        let knownHosts = dir.appendingPathComponent("known_hosts")
-        try (node.knownHostsLine + "\n").write(to: knownHosts, atomically: true, encoding: .utf8)
-        var settings = site.settings(knownHosts: knownHosts.path)
-        settings.host = node.host
-        settings.port = node.port
+        let settings = try site.settings(for: node, in: dir)
         let ssh = try await SSHConnection.connect(settings, interaction: NonInteractive())
         defer { ssh.close() }
         let result = try await ssh.run(RemoteCommand(script: "printf '%s' \"${SSH_CONNECTION%% *}\""))

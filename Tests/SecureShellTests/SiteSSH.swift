@@ -4,6 +4,16 @@ import SiteTestSupport
 
 /// Connection settings and helpers for the local site's login node.
 extension LocalSite {
+    /// The site's settings aimed at a test login node, its host key recorded in `directory`'s known_hosts.
+    func settings(for node: TestLoginNode, in directory: URL) throws -> ConnectionSettings {
+        let knownHosts = directory.appendingPathComponent("known_hosts")
+        try (node.knownHostsLine + "\n").write(to: knownHosts, atomically: true, encoding: .utf8)
+        var settings = settings(knownHosts: knownHosts.path)
+        settings.host = node.host
+        settings.port = node.port
+        return settings
+    }
+
     func settings(identity: String? = nil, knownHosts: String? = nil, useAgent: Bool = false,
                   agentSocket: String? = nil, keepalive: Int = 15) -> ConnectionSettings {
         ConnectionSettings(host: host, port: port, user: user, identityFiles: [identity ?? self.identity],
