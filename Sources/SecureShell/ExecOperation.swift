@@ -39,7 +39,8 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
     private let credits: StreamCredits?
     private var phase = Phase.open
     private var channel: OpaquePointer?
-    private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+    /// Bytes asked for per read: large reads cost fewer wake-ups down the line.
+    private let readSize = 256 * 1024
     private var exit: RemoteExitStatus?
 
     /// `credits` bounds how much output may wait unconsumed; nil = unbounded.
@@ -124,12 +125,16 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
         var progressed = false
         for stream: Int32 in [0, 1] {
             while true {
-                let allowance = credits?.available ?? buffer.count
+                let allowance = credits?.available ?? readSize
                 if allowance <= 0 { return progressed ? .progressed : .blocked }
-                let count = libssh2_channel_read_ex(channel, stream, &buffer, min(buffer.count, allowance))
+                let capacity = min(readSize, allowance)
+                // Read straight into the chunk's own memory: no copy on the way out.
+                guard let memory = malloc(capacity) else { return finishWithError(driver, LIBSSH2_ERROR_ALLOC, "reading command output") }
+                let count = libssh2_channel_read_ex(channel, stream, memory.assumingMemoryBound(to: CChar.self), capacity)
+                if count <= 0 { free(memory) }
                 if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
                 if count < 0 { return finishWithError(driver, Int32(count), "reading command output") }
-                let data = Data(buffer[0..<count])
+                let data = Self.chunk(memory, count: count, capacity: capacity)
                 credits?.spend(count)
                 onChunk(stream == 0 ? .stdout(data) : .stderr(data))
                 progressed = true
@@ -141,6 +146,14 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
             return .progressed
         }
         return progressed ? .progressed : .blocked
+    }
+
+    /// The bytes read as Data owning `memory`; a small read gives back what it
+    /// did not use, so many small chunks waiting cannot hold 256 KiB each.
+    private static func chunk(_ memory: UnsafeMutableRawPointer, count: Int, capacity: Int) -> Data {
+        var memory = memory
+        if count < capacity / 2, let smaller = realloc(memory, count) { memory = smaller }
+        return Data(bytesNoCopy: memory, count: count, deallocator: .free)
     }
 
     private func readExitStatus() -> RemoteExitStatus {

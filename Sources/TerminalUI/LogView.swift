@@ -57,7 +57,7 @@ public struct LogViewState: Sendable {
         public var text: String { runs.map(\.text).joined() }
     }
 
-    public private(set) var lines: RingBuffer<Line>
+    public private(set) var lines: LogLines
     /// Bytes of the unterminated last line (complete lines are decoded whole,
     /// so a character split across chunks is never corrupted).
     private var partial: [UInt8] = []
@@ -71,7 +71,7 @@ public struct LogViewState: Sendable {
     /// A line longer than this is cut into pieces (memory stays bounded).
     static let maximumLineBytes = 64 * 1024
 
-    public init(capacity: Int = 100_000) { lines = RingBuffer(capacity: capacity) }
+    public init(capacity: Int = 100_000) { lines = LogLines(capacity: capacity) }
 
     /// Puts earlier lines of the file (whole lines, as read back by byte
     /// range) before the first one, the lines on screen staying put; returns
@@ -96,25 +96,26 @@ public struct LogViewState: Sendable {
     public mutating func append(_ data: Data, stderr: Bool = false) {
         totalBytes += Int64(data.count)
         var added = 0
+        let first = data.startIndex
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let bytes = raw.bindMemory(to: UInt8.self)
+            guard let base = raw.baseAddress else { return }
             var start = 0
-            while start < bytes.count {
-                guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
-                    partial.append(contentsOf: bytes[start...])
-                    if partial.count > Self.maximumLineBytes {
-                        appendLine(partial[...], stderr: stderr)
-                        partial.removeAll(keepingCapacity: true)
-                        added += 1
-                    }
+            while start < raw.count {
+                // memchr: the newline search is most of the work on a fast log.
+                guard let found = memchr(base + start, 0x0A, raw.count - start) else {
+                    partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start...]))
+                    if partial.count > Self.maximumLineBytes { completePartial(stderr: stderr); added += 1 }
                     break
                 }
-                if partial.isEmpty {
-                    appendLine(bytes[start..<newline], stderr: stderr)
+                let newline = base.distance(to: UnsafeRawPointer(found))
+                let piece = UnsafeRawBufferPointer(rebasing: raw[start..<newline]).bindMemory(to: UInt8.self)
+                if !partial.isEmpty {
+                    partial.append(contentsOf: piece)
+                    completePartial(stderr: stderr)
+                } else if Self.isPlain(piece) {
+                    lines.appendPlain(data[(first + start)..<(first + newline)], sgr: sgr, stderr: stderr)
                 } else {
-                    partial.append(contentsOf: bytes[start..<newline])
-                    appendLine(partial[...], stderr: stderr)
-                    partial.removeAll(keepingCapacity: true)
+                    appendStyled(piece, stderr: stderr)
                 }
                 added += 1
                 start = newline + 1
@@ -123,15 +124,19 @@ public struct LogViewState: Sendable {
         if !following { scrollBack += added }
     }
 
-    private mutating func appendLine<Bytes: Collection<UInt8>>(_ bytes: Bytes, stderr: Bool) {
-        let text = String(decoding: bytes, as: UTF8.self)
-        if Self.isPlain(bytes) {
-            lines.append(Line(runs: [TerminalSanitizer.Run(text: text, sgr: sgr)], isStderr: stderr))
-        } else {
-            let styled = TerminalSanitizer.styledRuns(text, starting: sgr)
-            sgr = styled.state
-            lines.append(Line(runs: styled.runs, isStderr: stderr))
+    /// The line gathered across chunks (or cut at the maximum length) as a line of its own.
+    private mutating func completePartial(stderr: Bool) {
+        let whole = partial
+        partial.removeAll(keepingCapacity: true)
+        whole.withUnsafeBufferPointer { bytes in
+            if Self.isPlain(bytes) { lines.appendPlain(Data(bytes), sgr: sgr, stderr: stderr) } else { appendStyled(bytes, stderr: stderr) }
         }
+    }
+
+    private mutating func appendStyled(_ bytes: UnsafeBufferPointer<UInt8>, stderr: Bool) {
+        let styled = TerminalSanitizer.styledRuns(String(decoding: bytes, as: UTF8.self), starting: sgr)
+        sgr = styled.state
+        lines.append(Line(runs: styled.runs, isStderr: stderr))
     }
 
     /// No escape, no control character (C0 but tab, DEL, C1 as UTF-8) and
@@ -139,12 +144,34 @@ public struct LogViewState: Sendable {
     /// overrides, zero-width: E2 80/81 …, EF BB BF, D8 9C): the common case,
     /// shown as it is without a character-by-character pass.
     static func isPlain<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
-        var previous: UInt8 = 0
-        for byte in bytes {
+        if let answer = bytes.withContiguousStorageIfAvailable({ isPlain($0) }) { return answer }
+        return isPlain(Array(bytes))
+    }
+
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Eight bytes at a time while they are all printable ASCII (0x20–0x7E),
+        // as almost every log line is; the first word that is not goes on byte by byte.
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var index = 0
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= bytes.count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let below20 = (word &- ones &* 0x20) & ~word & highs
+                let delete = word ^ (ones &* 0x7F)
+                let is7F = (delete &- ones) & ~delete & highs
+                if word & highs != 0 || below20 != 0 || is7F != 0 { break }
+                index += 8
+            }
+        }
+        var previous: UInt8 = 0 // the bytes before `index` were ASCII: no sequence is open
+        while index < bytes.count {
+            let byte = bytes[index]
             if byte < 0x20 && byte != 0x09 || byte == 0x7F || previous == 0xC2 && (0x80...0x9F).contains(byte) { return false }
             if previous == 0xE2 && (byte == 0x80 || byte == 0x81) || previous == 0xEF && byte == 0xBB
                 || previous == 0xD8 && byte == 0x9C { return false }
             previous = byte
+            index += 1
         }
         return true
     }

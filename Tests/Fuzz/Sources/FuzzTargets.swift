@@ -100,6 +100,21 @@ enum FuzzTargets {
                     "control U+\(String(value, radix: 16)) passed")
             promise(!TerminalSanitizer.isInvisibleFormatting(scalar), "invisible U+\(String(value, radix: 16)) passed")
         }
+        // The log view's fast path (plain lines kept as bytes) holds the same
+        // promise, the input cut in two at a place the first byte picks.
+        var view = LogViewState(capacity: 64)
+        let data = Data(bytes)
+        let cut = data.startIndex + (data.first.map { Int($0) } ?? 0) % (data.count + 1)
+        view.append(data[..<cut])
+        view.append(data[cut...])
+        for index in 0..<view.lines.count {
+            for scalar in view.lines[index].text.unicodeScalars {
+                let value = scalar.value
+                promise(value == 0x09 || !(value < 0x20 || value == 0x7F || (0x80...0x9F).contains(value)),
+                        "log view line passed control U+\(String(value, radix: 16))")
+                promise(!TerminalSanitizer.isInvisibleFormatting(scalar), "log view line passed invisible U+\(String(value, radix: 16))")
+            }
+        }
     }
 
     static func slurm(_ bytes: UnsafeRawBufferPointer) {
