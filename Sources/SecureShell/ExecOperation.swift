@@ -56,6 +56,10 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
 
     var wantsInput: Bool { phase != .read || (credits?.available ?? 1) > 0 || cancelFlag.load(ordering: .relaxed) }
 
+    func hasBufferedInput(_ driver: SessionDriver) -> Bool {
+        phase == .read && (credits?.available ?? 1) > 0 && bufferedBytes(channel) > 0
+    }
+
     func fail(_ error: SSHError) {
         channel = nil // the session is being torn down; it frees channels
         onEnd(error)

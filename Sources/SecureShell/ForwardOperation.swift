@@ -26,6 +26,8 @@ final class ForwardOperation: DriverOperation, @unchecked Sendable {
         (fd, Int16(POLLIN) | (toSocket.isEmpty ? 0 : Int16(POLLOUT)))
     }
 
+    func hasBufferedInput(_ driver: SessionDriver) -> Bool { toSocket.isEmpty && bufferedBytes(channel) > 0 }
+
     func fail(_ error: SSHError) {
         opened?(error)
         opened = nil

@@ -67,6 +67,12 @@ class SFTPOperation: DriverOperation, @unchecked Sendable {
         return result
     }
 
+    /// Replies for the SFTP turn's holder that wait inside libssh2.
+    final func hasBufferedInput(_ driver: SessionDriver) -> Bool {
+        guard driver.sftpTurn.isHeld(by: self), let sftp = driver.sftp else { return false }
+        return bufferedBytes(libssh2_sftp_get_channel(sftp)) > 0
+    }
+
     func advance(_ driver: SessionDriver, _ sftp: OpaquePointer) -> StepResult { .finished }
     func fail(_ error: SSHError) {}
 

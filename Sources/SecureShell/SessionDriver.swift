@@ -16,11 +16,24 @@ protocol DriverOperation: AnyObject, Sendable {
     /// False while the operation could not take input if it came (a stream
     /// whose consumer is behind): the loop then does not wake for it.
     var wantsInput: Bool { get }
+    /// True when input for it waits inside libssh2, already taken from the
+    /// socket (by a call made for another operation or stream), so the
+    /// socket will not wake the loop for it.
+    func hasBufferedInput(_ driver: SessionDriver) -> Bool
 }
 
 extension DriverOperation {
     var extraPoll: (fd: Int32, events: Int16)? { nil }
     var wantsInput: Bool { true }
+    func hasBufferedInput(_ driver: SessionDriver) -> Bool { false }
+}
+
+/// Bytes libssh2 holds for a channel that its reader has not taken yet.
+func bufferedBytes(_ channel: OpaquePointer?) -> UInt {
+    guard let channel else { return 0 }
+    var available: UInt = 0
+    _ = libssh2_channel_window_read_ex(channel, &available, nil)
+    return available
 }
 
 enum StepResult {
@@ -41,6 +54,8 @@ struct OperationTurn {
         holder = operation
         return true
     }
+
+    func isHeld(by operation: DriverOperation) -> Bool { holder === operation }
 
     mutating func release(_ operation: DriverOperation) {
         if holder === operation { holder = nil }
@@ -73,6 +88,8 @@ final class SessionDriver: @unchecked Sendable {
     /// Unread bytes in the socket at the last liveness check.
     private var unreadBytesSeen = 0
     private var lastIdleDrain = ContinuousClock.now
+    /// Rounds in a row that went on without waiting for buffered input.
+    private var bufferedRounds = 0
     /// How many idle drains ran, and how many times the loop woke (read by
     /// tests, from any thread: an idle connection must not spin).
     let idleDrains = Atomic<Int>(0)
@@ -200,7 +217,14 @@ final class SessionDriver: @unchecked Sendable {
             if libssh2_keepalive_send(session, &next) == 0 {
                 idleWait = max(100, min(Int32(keepaliveInterval * 1000), next * 1000))
             }
-            waitForActivity(timeout: progressed ? 0 : idleWait)
+            // Reading one stream makes libssh2 take every packet in the socket,
+            // other channels' too: those wait in its buffers, and polling the
+            // socket for them would sleep until the next keepalive (a stall
+            // seen mid-stream). Go round again instead (a few times at most,
+            // should an operation not take what is buffered).
+            let buffered = !progressed && active.contains { $0.hasBufferedInput(self) }
+            bufferedRounds = buffered ? bufferedRounds + 1 : 0
+            waitForActivity(timeout: progressed || buffered && bufferedRounds <= 3 ? 0 : idleWait)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 @testable import SecureShell
 import SiteTestSupport
+import Synchronization
 import Testing
 
 @Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
@@ -65,6 +66,108 @@ struct IdleTests {
         let deadline = ContinuousClock.now + .seconds(30)
         while ssh.isOpen, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!ssh.isOpen, "closed before the keepalive limit (60 s) could have done it")
+        #expect(ssh.driver.wakeups.load(ordering: .relaxed) - wakeupsBefore < 100)
+    }
+}
+
+/// Reading one stream makes libssh2 take whatever the socket holds, other
+/// streams' data too; the loop must not then sleep on the socket for bytes
+/// already inside libssh2. With a keepalive of ten minutes such a wait would
+/// last ten minutes: every transfer here must end (bounded at two minutes
+/// in all, a guard against the hang, not a speed figure).
+@Suite(.enabled(if: LocalSite.isExpected, "\(LocalSite.howToStart)"))
+struct BufferedInputTests {
+    @Test func streamsNeverWaitOnTheSocketForBytesLibssh2AlreadyHolds() async throws {
+        let site = try LocalSite.require()
+        var settings = site.settings()
+        settings.serverAliveInterval = 600
+        let ssh = try await site.connect(settings)
+        defer { ssh.close() }
+        let file = "buffered-input-\(UUID().uuidString.prefix(8)).txt"
+        _ = try await ssh.run(RemoteCommand(script: "head -c 75000000 /dev/urandom | base64 > \(file)"))
+        defer { _ = try? site.openSSH("rm -f \(file)") }
+        let transfers = Task {
+            var totals: [Int] = []
+            for round in 0..<16 {
+                // In 128 KiB writes, stdout alone or with stderr beside it: a
+                // read of one stream pulls in the other's packets.
+                let script = round % 2 == 0 ? "dd if=\(file) bs=128K status=none"
+                    : "dd if=\(file) bs=128K status=none & head -c 8000000 /dev/zero | dd bs=4K status=none >&2; wait"
+                var total = 0
+                for try await chunk in ssh.stream(RemoteCommand(script: script)) {
+                    switch chunk {
+                    case let .stdout(data), let .stderr(data): total += data.count
+                    case .exit: break
+                    }
+                }
+                totals.append(total)
+            }
+            return totals
+        }
+        let guardTask = Task {
+            try await Task.sleep(for: .seconds(120))
+            transfers.cancel()
+        }
+        defer { guardTask.cancel() }
+        let totals = try await transfers.value
+        let size = 101_315_790 // base64 of 75,000,000 bytes in 76-column lines
+        #expect(totals == (0..<16).map { $0 % 2 == 0 ? size : size + 8_000_000 }, "every transfer ended, whole")
+    }
+}
+
+extension BufferedInputTests {
+    /// An operation whose input waits inside libssh2 (what a read for another
+    /// stream left there): stepped again at once, not after the keepalive.
+    final class HeldInputProbe: DriverOperation, @unchecked Sendable {
+        private let stepsToFinish: Int
+        private let finished: @Sendable () -> Void
+        private var steps = 0
+        init(stepsToFinish: Int, finished: @escaping @Sendable () -> Void) {
+            self.stepsToFinish = stepsToFinish
+            self.finished = finished
+        }
+        func step(_ driver: SessionDriver) -> StepResult {
+            steps += 1
+            guard steps >= stepsToFinish else { return .blocked }
+            finished()
+            return .finished
+        }
+        func fail(_ error: SSHError) { finished() }
+        func hasBufferedInput(_ driver: SessionDriver) -> Bool { true }
+        /// It reads nothing from the socket itself (its input is "inside libssh2").
+        var wantsInput: Bool { false }
+    }
+
+    final class Flag: Sendable {
+        private let value = Atomic(false)
+        func set() { value.store(true, ordering: .relaxed) }
+        var isSet: Bool { value.load(ordering: .relaxed) }
+    }
+
+    @Test func anOperationWithInputInsideLibssh2IsSteppedAgainWithoutWaiting() async throws {
+        let site = try LocalSite.require()
+        var settings = site.settings()
+        settings.serverAliveInterval = 600
+        let ssh = try await site.connect(settings)
+        defer { ssh.close() }
+        let finished = Flag()
+        ssh.driver.submit(HeldInputProbe(stepsToFinish: 3) { finished.set() })
+        // Waited for as an event, bounded: without going round again it would sit out the ten-minute keepalive.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !finished.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let first = finished.isSet
+        #expect(first, "the probe was stepped three times without a ten-minute wait")
+    }
+
+    /// One that says so forever but never moves does not spin the loop.
+    @Test func bufferedInputThatIsNeverTakenDoesNotSpin() async throws {
+        let site = try LocalSite.require()
+        let ssh = try await site.connect()
+        defer { ssh.close() }
+        ssh.driver.submit(HeldInputProbe(stepsToFinish: .max) {})
+        try await Task.sleep(for: .milliseconds(300))
+        let wakeupsBefore = ssh.driver.wakeups.load(ordering: .relaxed)
+        try await Task.sleep(for: .seconds(2))
         #expect(ssh.driver.wakeups.load(ordering: .relaxed) - wakeupsBefore < 100)
     }
 }
