@@ -65,23 +65,23 @@ extension EffectRunner {
             // Far behind a large log: show its end at once and follow from
             // there, instead of reading everything first.
             var startOffset: Int64?
-            var followFile = localLog
             if let end = try? await LogTail.read(path: record.logPath, lines: Self.tailLines, on: ssh),
                end.size - local.size > Self.catchUpLimit {
-                let note = "the log is \(ResultsBrowser.byteText(end.size)): showing its end; all of it: hpcs-job logs \(record.id)"
+                let note = "the log is \(ResultsBrowser.byteText(end.size)): showing its end (the rest is fetched meanwhile)"
                 send(.logStart(end.size - Int64(end.data.count)))
                 send(.logBytes(Data("[hpcs-job] \(note)\n".utf8) + end.data))
                 self.send(.notice(note))
                 startOffset = end.size
-                followFile = paths.logs.appendingPathComponent("\(record.id).log.from-\(end.size)")
-                try? FileManager.default.removeItem(at: followFile)
             }
-            defer { if startOffset != nil { try? FileManager.default.removeItem(at: followFile) } }
-            if startOffset == nil, !local.data.isEmpty {
-                send(.logStart(local.size - Int64(local.data.count)))
-                send(.logBytes(local.data))
+            if startOffset == nil {
+                if !local.data.isEmpty {
+                    send(.logStart(local.size - Int64(local.data.count)))
+                    send(.logBytes(local.data))
+                }
+                startOffset = local.size // the stream goes on from what the view has
             }
-            var watcher = JobWatcher(record: record, connections: manager, history: history, localLog: followFile,
+            // The local copy ends up whole: what lies before a shown end is filled in behind it.
+            var watcher = JobWatcher(record: record, connections: manager, history: history, localLog: localLog,
                                      startOffset: startOffset)
             watcher.readsEfficiency = true
             // The batcher is this job's: bytes it still holds carry this job's ticket.

@@ -20,9 +20,9 @@ public struct JobWatcher: Sendable {
     public let record: SubmissionRecord
     public let connections: ConnectionManager
     public let history: HistoryStore?
-    /// The local copy the log is appended to.
+    /// The local copy of the log (whole from its start; filled in behind a stream that starts later).
     public let localLog: URL
-    /// Follow from this byte of the remote log (after showing its end) instead of the local copy's size.
+    /// Stream from this byte of the remote log (after showing its end) instead of the local copy's size.
     public let startOffset: Int64?
     public var readsEfficiency = false
 
@@ -52,8 +52,8 @@ public struct JobWatcher: Sendable {
         }
     }
 
-    /// Watches until final and drained. A log followed from its start
-    /// leaves its received size in the record (where `logs` resumes).
+    /// Watches until final and drained. The local copy's size (how much of
+    /// the log is here, whole) is left in the record's `logOffset`.
     public func run(_ onEvent: @escaping @Sendable (Event) -> Void) async throws {
         guard let jobID = record.jobID else { return }
         let final = Mutex(false)
@@ -87,6 +87,6 @@ public struct JobWatcher: Sendable {
         let follower = LogFollower(remotePath: record.logPath, localFile: localLog, connections: connections, startingAt: startOffset)
         try await follower.run(isFinal: { final.withLock { $0 } }, onBytes: { onEvent(.log($0)) },
                                onReconnect: { onEvent(.reconnected($0)) })
-        if startOffset == nil { _ = try? history?.update(record.id) { $0.logOffset = follower.receivedBytes } }
+        if let kept = follower.localBytes { _ = try? history?.update(record.id) { $0.logOffset = kept } }
     }
 }

@@ -136,26 +136,37 @@ extension Logs {
     }
 }
 
-/// Follows a job's log to stdout until the job is final and the log drained;
-/// from `startOffset` when a tail was printed first.
+/// Follows a job's log to stdout until the job is final and the log drained.
+/// Without a tail printed first, what the local copy already holds is
+/// printed from it and only the rest is fetched; after a tail, the stream
+/// starts at its end and the copy is filled in behind it. Either way the
+/// copy under logs/ ends up the whole log.
 func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SSHConnection, startingAt startOffset: Int64? = nil) async throws {
     guard record.jobID != nil else { throw fail("\(record.id) has no job id", code: ExitCodes.usage) }
     let manager = ConnectionManager(settings: connection.settings, // as connected (--ssh-config included)
                                     interaction: TerminalInteraction(acceptNewHostKeys: false), initial: connection)
-    // The whole log is printed from the start into the kept local copy;
-    // after a tail, what follows goes to a scratch copy instead.
-    let local = startOffset == nil ? LocalPaths().logs.appendingPathComponent("\(record.id).log")
-        : FileManager.default.temporaryDirectory.appendingPathComponent("hpcs-job-tail-\(getpid()).log")
-    try? FileManager.default.removeItem(at: local)
-    defer { if startOffset != nil { try? FileManager.default.removeItem(at: local) } }
+    let local = LocalPaths().logs.appendingPathComponent("\(record.id).log")
     let decoder = UTF8StreamDecoder()
+    func print(_ data: Data) { FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(decoder.decode(data)).utf8)) }
+    var from = startOffset
+    if from == nil { from = try printLocalCopy(local, through: print) }
     // The Monitor's own watcher: states recorded as they change, the log to the end.
-    let watcher = JobWatcher(record: record, connections: manager, history: history, localLog: local, startOffset: startOffset)
+    let watcher = JobWatcher(record: record, connections: manager, history: history, localLog: local, startOffset: from)
     for try await event in watcher.events() {
-        if case let .log(data) = event {
-            FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(decoder.decode(data)).utf8))
-        }
+        if case let .log(data) = event { print(data) }
     }
+}
+
+/// Prints the local copy (in pieces: it may be large); returns how many bytes it held.
+private func printLocalCopy(_ url: URL, through print: (Data) -> Void) throws -> Int64 {
+    guard let handle = try? FileHandle(forReadingFrom: url) else { return 0 }
+    defer { try? handle.close() }
+    var printed: Int64 = 0
+    while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty {
+        print(piece)
+        printed += Int64(piece.count)
+    }
+    return printed
 }
 
 struct Cancel: AsyncParsableCommand {

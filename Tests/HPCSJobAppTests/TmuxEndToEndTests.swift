@@ -182,7 +182,7 @@ struct TmuxEndToEndTests {
     }
 
     /// A job whose log is already large opens at its end, at once, and says
-    /// how to get all of it; new lines follow.
+    /// that the rest is fetched meanwhile; new lines follow, and the local copy ends up whole.
     @Test func aLargeLogOpensAtItsEnd() async throws {
         let site = try LocalSite.require()
         let name = "tmux_large_\(getpid())"
@@ -202,8 +202,17 @@ struct TmuxEndToEndTests {
         let home = try await openThroughTheJobsView(site, jobNamed: name)
         defer { cleanUp(home: home) }
         let opened = try await waitFor("END-OF-BULK", seconds: 30)
-        #expect(opened.contains("showing its end") && opened.contains("hpcs-job logs job-\(jobID)"), "\(opened)")
+        #expect(opened.contains("showing its end") && opened.contains("the rest is fetched meanwhile"), "\(opened)")
         _ = try await waitFor("AFTER-THE-END", seconds: 30)
+        // Behind the end shown, the local copy is filled in: it becomes the whole log, in order.
+        let copy = home.appendingPathComponent("data/hpcs-job/logs/job-\(jobID).log")
+        let remote = try site.openSSH("cat \(name)-\(jobID).out").stdout
+        var local = Data()
+        for _ in 0..<150 where local != remote {
+            try await Task.sleep(for: .milliseconds(200))
+            local = (try? Data(contentsOf: copy)) ?? Data()
+        }
+        #expect(local == remote, "the copy holds \(local.count) of the log's \(remote.count) bytes")
     }
 
     /// A click lands on the row under the pointer: in the Info files list,

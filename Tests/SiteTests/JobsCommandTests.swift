@@ -88,4 +88,67 @@ struct JobsCommandTests {
         #expect(followed.status == 0, "\(followed.err)")
         #expect(followed.out == "two\nthree\n")
     }
+
+    /// `logs -f` killed and started again prints the whole log and fetches
+    /// only what is new: a byte changed in the local copy between the runs
+    /// stays changed (nothing was fetched again from the start), and the copy
+    /// ends up the remote log otherwise byte for byte.
+    @Test func followingAgainAfterAKillAppendsOnlyWhatIsNew() async throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let stop = "plain_resume-stop-\(UUID().uuidString.prefix(8))"
+        let job = try sbatch(site, "-J plain_resume -t 3 -o 'plain_resume-%j.out' --wrap "
+                             + "'i=0; while [ ! -e \(stop) ] && [ $i -lt 1200 ]; do i=$((i+1)); echo line $i; sleep 0.05; done; echo LAST'")
+        defer { _ = try? site.openSSH("scancel \(job); rm -f plain_resume-\(job).out \(stop)") }
+        let copy = home.appendingPathComponent("data/hpcs-job/logs/job-\(job).log")
+        #expect(throws: ToolTimedOut.self, "killed while it follows") {
+            try HPCSJobBinary.run(["logs", job, "--config", site.config, "-f"], home: home, limit: .seconds(4))
+        }
+        var kept = try Data(contentsOf: copy)
+        #expect(kept.starts(with: Data("line 1\nline 2\n".utf8)), "the first run kept what it had")
+        kept[kept.startIndex] = UInt8(ascii: "L")
+        try kept.write(to: copy)
+        _ = try site.openSSH("touch \(stop)")
+        let again = try HPCSJobBinary.run(["logs", job, "--config", site.config, "-f"], home: home)
+        #expect(again.status == 0, "\(again.err)")
+        #expect(again.out.hasPrefix("Line 1\nline 2\n") && again.out.hasSuffix("LAST\n"), "printed from the copy, then the rest")
+        let remote = try site.openSSH("cat plain_resume-\(job).out").stdout
+        let whole = try Data(contentsOf: copy)
+        #expect(whole.count == remote.count && whole.first == UInt8(ascii: "L") && whole.dropFirst() == remote.dropFirst(),
+                "only the new bytes were appended (\(whole.count) local, \(remote.count) remote)")
+        #expect(again.out.split(separator: "\n").count == remote.split(separator: 0x0A).count, "nothing printed twice")
+    }
+
+    /// A tail followed with -f writes no scratch file in the temporary
+    /// directory: a file planted at the name it once used, owned by another
+    /// user, stays untouched, and the copy under logs/ is the whole log.
+    @Test func aFollowedTailWritesNothingInTheTemporaryDirectory() async throws {
+        let site = try LocalSite.require()
+        let home = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let scratch = home.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let job = try sbatch(site, "-J plain_tmp -t 2 -o 'plain_tmp-%j.out' --wrap 'seq 1 50000; sleep 3; echo LAST'")
+        defer { _ = try? site.openSSH("rm -f plain_tmp-\(job).out") }
+        for _ in 0..<100 {
+            if try site.openSSH("grep -c . plain_tmp-\(job).out 2>/dev/null").out.hasPrefix("50000") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // The planted file is named after the follower's own pid (sh execs it).
+        let plant = "f=/tmp/hpcs-job-tail-$$.log; : > \"$f\"; chown nobody \"$f\" 2>/dev/null; echo \"$f\"; exec \"$0\" \"$@\""
+        var environment = HPCSJobBinary.environment(home: home)
+        environment["TMPDIR"] = scratch.path
+        let followed = try Tool.run("/bin/sh", ["-c", plant, HPCSJobBinary.path, "logs", job, "--config", site.config, "-n", "1", "-f"],
+                                    environment: environment)
+        #expect(followed.status == 0, "\(followed.err)")
+        let planted = String(followed.out.prefix { $0 != "\n" })
+        defer { unlink(planted) }
+        #expect(followed.out.hasSuffix("50000\nLAST\n"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: planted)
+        #expect((attributes[.size] as? Int) == 0, "the planted file was not written")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "nothing made in TMPDIR")
+        let copy = try Data(contentsOf: home.appendingPathComponent("data/hpcs-job/logs/job-\(job).log"))
+        #expect(copy == (try site.openSSH("cat plain_tmp-\(job).out").stdout), "the copy was filled in behind the tail")
+    }
 }
