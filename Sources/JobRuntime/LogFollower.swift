@@ -39,8 +39,11 @@ public final class LogFollower: Sendable {
     public struct Rewritten: Error, Sendable, CustomStringConvertible {
         public let path: String
         public let received: Int64
+        /// The local copy, kept as it is (the earlier run's log).
+        public let copy: String
         public var description: String {
-            "\(path) is now shorter than the \(received) bytes already received: it was written again (a requeued job?)"
+            "\(path) is now shorter than the \(received) bytes already received: it was written again (a requeued job?). "
+                + "The earlier log is kept in \(copy): move it away, then follow again to fetch the new one"
         }
     }
 
@@ -95,7 +98,7 @@ public final class LogFollower: Sendable {
                     }
                 }
                 // dd ended without a byte of a range the file had: it is shorter now.
-                if ended != nil, copy.gap == gap { throw Rewritten(path: remotePath, received: gap.upperBound) }
+                if ended != nil, copy.gap == gap { throw Rewritten(path: remotePath, received: gap.upperBound, copy: localFile.path) }
             } catch let error as SSHError where error.isConnectionLost || error == .cancelled && !Task.isCancelled {
                 connection = try await connections.replace(connection)
             }
@@ -120,7 +123,7 @@ public final class LogFollower: Sendable {
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { [self] in
                 for try await chunk in connection.stream(command, bufferLimit: 4 << 20) {
-                    if case let .exit(status) = chunk, status.code == 65 { throw Rewritten(path: remotePath, received: from) }
+                    if case let .exit(status) = chunk, status.code == 65 { throw Rewritten(path: remotePath, received: from, copy: localFile.path) }
                     guard case let .stdout(data) = chunk else { continue }
                     let position = offset.withLock { $0 }
                     try copy.write(data, at: position)
@@ -142,7 +145,9 @@ public final class LogFollower: Sendable {
                     // Final: drained once we hold as many bytes as the file has.
                     let size = try await connection.stat(remotePath).map { Int64($0.size) } ?? 0
                     finalSize.value.withLock { $0 = size }
-                    if offset.withLock({ $0 }) >= size { return true }
+                    let received = offset.withLock { $0 }
+                    if received > size { throw Rewritten(path: remotePath, received: received, copy: localFile.path) }
+                    if received == size { return true }
                     try await Task.sleep(for: .milliseconds(200))
                 }
             }

@@ -57,4 +57,32 @@ struct WholeLogTests {
         #expect(leftovers.isEmpty, "no side file is left: \(leftovers)")
         _ = try await session.ssh.run(["rm", "-rf", dir])
     }
+
+    /// A remote log shorter than the copy (written again, a requeued job):
+    /// a clear error naming the copy and what to do, the copy untouched.
+    @Test func aLogWrittenAgainFromTheStartIsRefusedAndTheCopyKept() async throws {
+        let session = try await SiteSession.open()
+        defer { session.close() }
+        let dir = session.workdir("rewritten")
+        try await session.ssh.makeDirectories(dir)
+        let log = dir + "/job.out"
+        _ = try await session.ssh.run(RemoteCommand(script: "echo second run > \(ShellQuote.quote(log))"))
+        let local = session.paths.logs.appendingPathComponent("rewritten.log")
+        try FileManager.default.createDirectory(at: session.paths.logs, withIntermediateDirectories: true)
+        let earlier = Data("first run, line one\nfirst run, line two\n".utf8)
+        try earlier.write(to: local)
+        let manager = ConnectionManager(settings: session.config.connectionSettings(sshConfig: SSHConfigFile(text: "")),
+                                        interaction: NonInteractive())
+        let follower = LogFollower(remotePath: log, localFile: local, connections: manager)
+        do {
+            try await follower.run(isFinal: { true })
+            Issue.record("a shorter log was followed on")
+        } catch let rewritten as LogFollower.Rewritten {
+            #expect(rewritten.description.contains(log) && rewritten.description.contains(local.path)
+                    && rewritten.description.contains("move it away"), "\(rewritten)")
+        }
+        await manager.close()
+        #expect(try Data(contentsOf: local) == earlier, "the earlier run's copy is kept as it was")
+        _ = try await session.ssh.run(["rm", "-rf", dir])
+    }
 }
