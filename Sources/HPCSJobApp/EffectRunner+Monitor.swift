@@ -64,7 +64,8 @@ extension EffectRunner {
             let ssh = try await manager.connection() // fail early when not connected
             // Far behind a large log: show its end at once and follow from
             // there, instead of reading everything first.
-            var startOffset: Int64?
+            // The stream goes on from what the view shows first.
+            let startOffset: Int64
             if let end = try? await LogTail.read(path: record.logPath, lines: Self.tailLines, on: ssh),
                end.size - local.size > Self.catchUpLimit {
                 let note = "the log is \(ResultsBrowser.byteText(end.size)): showing its end (the rest is fetched meanwhile)"
@@ -72,13 +73,12 @@ extension EffectRunner {
                 send(.logBytes(Data("[hpcs-job] \(note)\n".utf8) + end.data))
                 self.send(.notice(note))
                 startOffset = end.size
-            }
-            if startOffset == nil {
+            } else {
                 if !local.data.isEmpty {
                     send(.logStart(local.size - Int64(local.data.count)))
                     send(.logBytes(local.data))
                 }
-                startOffset = local.size // the stream goes on from what the view has
+                startOffset = local.size
             }
             // The local copy ends up whole: what lies before a shown end is filled in behind it.
             var watcher = JobWatcher(record: record, connections: manager, history: history, localLog: localLog,

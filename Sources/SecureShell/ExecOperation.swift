@@ -41,6 +41,8 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
     private var channel: OpaquePointer?
     /// Bytes asked for per read: large reads cost fewer wake-ups down the line.
     private let readSize = 256 * 1024
+    /// Memory of a read that brought nothing (readSize bytes), for the next read.
+    private var spare: UnsafeMutableRawPointer?
     private var exit: RemoteExitStatus?
 
     /// `credits` bounds how much output may wait unconsumed; nil = unbounded.
@@ -51,6 +53,8 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
         self.onChunk = onChunk
         self.onEnd = onEnd
     }
+
+    deinit { free(spare) }
 
     func cancel() { cancelFlag.store(true, ordering: .relaxed) }
 
@@ -132,13 +136,15 @@ final class ExecOperation: DriverOperation, @unchecked Sendable {
                 let allowance = credits?.available ?? readSize
                 if allowance <= 0 { return progressed ? .progressed : .blocked }
                 let capacity = min(readSize, allowance)
-                // Read straight into the chunk's own memory: no copy on the way out.
-                guard let memory = malloc(capacity) else { return finishWithError(driver, LIBSSH2_ERROR_ALLOC, "reading command output") }
+                // Read straight into the chunk's own memory: no copy on the way
+                // out. A read that brought nothing keeps it for the next one.
+                guard let memory = spare ?? malloc(readSize) else { return finishWithError(driver, LIBSSH2_ERROR_ALLOC, "reading command output") }
+                spare = nil
                 let count = libssh2_channel_read_ex(channel, stream, memory.assumingMemoryBound(to: CChar.self), capacity)
-                if count <= 0 { free(memory) }
+                if count <= 0 { spare = memory }
                 if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
                 if count < 0 { return finishWithError(driver, Int32(count), "reading command output") }
-                let data = Self.chunk(memory, count: count, capacity: capacity)
+                let data = Self.chunk(memory, count: count, capacity: readSize)
                 credits?.spend(count)
                 onChunk(stream == 0 ? .stdout(data) : .stderr(data))
                 progressed = true

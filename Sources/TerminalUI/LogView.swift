@@ -143,11 +143,6 @@ public struct LogViewState: Sendable {
     /// nothing that could be an invisible formatting character (bidi
     /// overrides, zero-width: E2 80/81 …, EF BB BF, D8 9C): the common case,
     /// shown as it is without a character-by-character pass.
-    static func isPlain<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
-        if let answer = bytes.withContiguousStorageIfAvailable({ isPlain($0) }) { return answer }
-        return isPlain(Array(bytes))
-    }
-
     static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         // Eight bytes at a time while they are all printable ASCII (0x20–0x7E),
         // as almost every log line is; the first word that is not goes on byte by byte.

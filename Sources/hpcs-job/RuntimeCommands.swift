@@ -147,23 +147,22 @@ func followLog(_ record: SubmissionRecord, history: HistoryStore, connection: SS
                                     interaction: TerminalInteraction(acceptNewHostKeys: false), initial: connection)
     let local = LocalPaths().logs.appendingPathComponent("\(record.id).log")
     let decoder = UTF8StreamDecoder()
-    func print(_ data: Data) { FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(decoder.decode(data)).utf8)) }
-    var from = startOffset
-    if from == nil { from = try printLocalCopy(local, through: print) }
+    func show(_ data: Data) { FileHandle.standardOutput.write(Data(TerminalSanitizer.plainText(decoder.decode(data)).utf8)) }
+    let from = try startOffset ?? printLocalCopy(local, through: show)
     // The Monitor's own watcher: states recorded as they change, the log to the end.
     let watcher = JobWatcher(record: record, connections: manager, history: history, localLog: local, startOffset: from)
     for try await event in watcher.events() {
-        if case let .log(data) = event { print(data) }
+        if case let .log(data) = event { show(data) }
     }
 }
 
 /// Prints the local copy (in pieces: it may be large); returns how many bytes it held.
-private func printLocalCopy(_ url: URL, through print: (Data) -> Void) throws -> Int64 {
+private func printLocalCopy(_ url: URL, through show: (Data) -> Void) throws -> Int64 {
     guard let handle = try? FileHandle(forReadingFrom: url) else { return 0 }
     defer { try? handle.close() }
     var printed: Int64 = 0
     while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty {
-        print(piece)
+        show(piece)
         printed += Int64(piece.count)
     }
     return printed
