@@ -208,7 +208,7 @@ struct TmuxEndToEndTests {
         let copy = home.appendingPathComponent("data/hpcs-job/logs/job-\(jobID).log")
         let remote = try site.openSSH("cat \(name)-\(jobID).out").stdout
         var local = Data()
-        for _ in 0..<150 where local != remote {
+        for _ in 0..<450 where local != remote { // up to 90 s, however busy the machine
             try await Task.sleep(for: .milliseconds(200))
             local = (try? Data(contentsOf: copy)) ?? Data()
         }

@@ -25,12 +25,14 @@ struct WholeLogTests {
         let script = "head -c 18000000 /dev/urandom | base64; i=0; while [ ! -e \(stop) ] && [ $i -lt 3000 ]; do "
             + "i=$((i+1)); echo \"late line $i\"; sleep 0.05; done; echo last line"
         let jobID = try await session.sbatchWrap(script, name: "st_whole", extra: ["-o", log])
+        // Until the job has written its first part, however long it waits its turn (bounded).
         var size: Int64 = 0
-        for _ in 0..<600 where size < 24_000_000 {
+        let deadline = ContinuousClock.now + .seconds(150)
+        while size < 24_000_000, ContinuousClock.now < deadline {
             size = Int64(try await session.ssh.stat(log)?.size ?? 0)
-            try await Task.sleep(for: .milliseconds(100))
+            if size < 24_000_000 { try await Task.sleep(for: .milliseconds(100)) }
         }
-        #expect(size >= 24_000_000, "the job wrote its first part")
+        try #require(size >= 24_000_000, "job \(jobID) did not write its first part within 150 s")
         let end = try await LogTail.read(path: log, lines: 20, on: session.ssh)
         let manager = ConnectionManager(settings: session.config.connectionSettings(sshConfig: SSHConfigFile(text: "")),
                                         interaction: NonInteractive())

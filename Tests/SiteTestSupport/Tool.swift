@@ -65,8 +65,8 @@ public enum Tool {
     }
 
     /// Starts a long-running tool (an agent, a server) and returns it running.
-    public static func spawn(_ executable: String, _ arguments: [String]) throws -> ChildProcess {
-        try ChildProcess(executable, arguments, environment: nil, stdin: nil, stdout: nil, stderr: nil)
+    public static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ChildProcess {
+        try ChildProcess(executable, arguments, environment: environment, stdin: nil, stdout: nil, stderr: nil)
     }
 
     /// Runs a tool that may leave a daemon behind (tmux, ssh-agent) with

@@ -102,11 +102,19 @@ struct JobsCommandTests {
                              + "'i=0; while [ ! -e \(stop) ] && [ $i -lt 1200 ]; do i=$((i+1)); echo line $i; sleep 0.05; done; echo LAST'")
         defer { _ = try? site.openSSH("scancel \(job); rm -f plain_resume-\(job).out \(stop)") }
         let copy = home.appendingPathComponent("data/hpcs-job/logs/job-\(job).log")
-        #expect(throws: ToolTimedOut.self, "killed while it follows") {
-            try HPCSJobBinary.run(["logs", job, "--config", site.config, "-f"], home: home, limit: .seconds(4))
+        // Killed (SIGKILL) once its copy holds the first lines: however long the job waits its turn.
+        let first = try Tool.spawn("/bin/sh", ["-c", "exec \"$0\" \"$@\" >/dev/null 2>&1", HPCSJobBinary.path,
+                                               "logs", job, "--config", site.config, "-f"],
+                                   environment: HPCSJobBinary.environment(home: home))
+        let deadline = ContinuousClock.now + .seconds(150)
+        var kept = Data()
+        while !kept.starts(with: Data("line 1\nline 2\n".utf8)), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            kept = (try? Data(contentsOf: copy)) ?? Data()
         }
-        var kept = try Data(contentsOf: copy)
-        #expect(kept.starts(with: Data("line 1\nline 2\n".utf8)), "the first run kept what it had")
+        first.kill()
+        kept = (try? Data(contentsOf: copy)) ?? Data()
+        try #require(kept.starts(with: Data("line 1\nline 2\n".utf8)), "the first run kept what it had")
         kept[kept.startIndex] = UInt8(ascii: "L")
         try kept.write(to: copy)
         _ = try site.openSSH("touch \(stop)")
@@ -131,10 +139,14 @@ struct JobsCommandTests {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let job = try sbatch(site, "-J plain_tmp -t 2 -o 'plain_tmp-%j.out' --wrap 'seq 1 50000; sleep 3; echo LAST'")
         defer { _ = try? site.openSSH("rm -f plain_tmp-\(job).out") }
-        for _ in 0..<100 {
-            if try site.openSSH("grep -c . plain_tmp-\(job).out 2>/dev/null").out.hasPrefix("50000") { break }
-            try await Task.sleep(for: .milliseconds(100))
+        // Until the job has written its lines, however long it waits its turn (bounded).
+        var written = false
+        let deadline = ContinuousClock.now + .seconds(150)
+        while !written, ContinuousClock.now < deadline {
+            written = try site.openSSH("grep -c . plain_tmp-\(job).out 2>/dev/null").out.hasPrefix("50000")
+            if !written { try await Task.sleep(for: .milliseconds(100)) }
         }
+        try #require(written, "job \(job) did not write its lines within 150 s")
         // The planted file is named after the follower's own pid (sh execs it).
         let plant = "f=/tmp/hpcs-job-tail-$$.log; : > \"$f\"; chown nobody \"$f\" 2>/dev/null; echo \"$f\"; exec \"$0\" \"$@\""
         var environment = HPCSJobBinary.environment(home: home)
